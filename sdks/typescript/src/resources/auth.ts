@@ -1,0 +1,20 @@
+export type Role = 'OWNER' | 'ADMIN' | 'MEMBER' | 'VIEWER';
+
+export interface Org {
+  id: string;
+  name: string;
+  slug: string;
+}
+
+/** Answer of `client.me()`: the user behind the key, with their role read at request time. */
+export interface Me {
+  id: string;
+  name: string;
+  email: string;
+  role: Role;
+  orgId: string;
+  org: Org;
+  authMethod: 'jwt' | 'api_key';
+  /** The key in use, when `authMethod` is `api_key`. */
+  apiKey?: { id: string; name: string };
+}
