@@ -1,0 +1,112 @@
+"""Every exception the SDK raises, in one tree.
+
+    ProvenantError                 base; also raised alone for a missing base URL or API key
+    ├── APIConnectionError         no HTTP answer: connection refused or dropped, DNS, timeout
+    └── APIStatusError             the server answered with a status outside 2xx
+        ├── AuthenticationError    401: missing, unknown, expired or revoked key
+        ├── PermissionDeniedError  403: the key's role may not do this
+        ├── NotFoundError          404: missing, or belongs to another organization
+        ├── ConflictError          409: duplicate slug, session already ended, ...
+        └── RateLimitError         429: slow down; ``retry_after`` says for how long
+
+Each carries ``message`` (a sentence for a person), ``code`` (the server's machine code, e.g.
+``"api_key_revoked"``, or the SDK's own: ``"missing_api_key"``, ``"missing_base_url"``,
+``"malformed_api_key"``, ``"connection_error"``, ``"timeout"``, ``"invalid_response"``) and ``status_code``
+(``None`` when there was no HTTP answer). `APIStatusError` also keeps the decoded ``body`` and the response
+``headers``. An exception never contains the API key, nor the request (whose headers do).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from provenant_sdk._retry import parse_retry_after
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "AuthenticationError",
+    "ConflictError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ProvenantError",
+    "RateLimitError",
+]
+
+
+class ProvenantError(Exception):
+    """Base of every SDK exception."""
+
+    message: str
+    code: str | None
+    status_code: int | None
+
+    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status_code = status_code
+
+    def __str__(self) -> str:
+        parts = [str(self.status_code)] if self.status_code is not None else []
+        if self.code:
+            parts.append(self.code)
+        return f"{self.message} ({', '.join(parts)})" if parts else self.message
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        return f"{name}({self.message!r}, code={self.code!r}, status_code={self.status_code!r})"
+
+
+class APIConnectionError(ProvenantError):
+    """The request got no HTTP answer (after the retries it was allowed)."""
+
+
+class APIStatusError(ProvenantError):
+    """The server answered with a non-2xx status; the base for statuses without a class of their own."""
+
+    status_code: int
+    body: Any
+    headers: Mapping[str, str]
+
+    def __init__(
+        self, message: str, *, status_code: int, code: str | None, body: Any, headers: Mapping[str, str]
+    ) -> None:
+        super().__init__(message, code=code, status_code=status_code)
+        self.body = body
+        self.headers = headers
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, malformed, unknown, expired or revoked."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: authenticated, but the key's role does not allow this."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource in the key's organization."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the current state (duplicate slug, ended session)."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests."""
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds the server asked to wait (``Retry-After``), if it said."""
+        return parse_retry_after(self.headers.get("retry-after"))
+
+
+STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}

@@ -1,0 +1,74 @@
+"""When a failed request is tried again, and after how long.
+
+A request is repeated only when repeating it cannot do a thing twice: GET, HEAD, OPTIONS, PUT and DELETE
+(idempotent in this API) on a dropped connection, a timeout, a 429 or a 5xx; any method, POST included, when
+the connection was never made, since then the server never saw the request.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+
+import httpx
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+INITIAL_DELAY = 0.5
+MAX_DELAY = 8.0
+MAX_RETRY_AFTER = 60.0
+
+# Failures where the request cannot have reached the server.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Failures worth another try for a request that is safe to repeat.
+_TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+def backoff(retries_done: int) -> float:
+    """Exponential from INITIAL_DELAY, capped at MAX_DELAY, minus up to 25% jitter."""
+    delay = min(INITIAL_DELAY * 2.0**retries_done, MAX_DELAY)
+    return delay * (1.0 - 0.25 * random.random())  # noqa: S311 - jitter, not a secret
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header, given as seconds or as an HTTP date."""
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def delay_after_error(
+    method: str, error: httpx.TransportError, retries_done: int, max_retries: int
+) -> float | None:
+    """How long to wait before repeating a request that got no answer; ``None``: do not repeat it."""
+    if retries_done >= max_retries:
+        return None
+    if isinstance(error, _NEVER_SENT) or (method in IDEMPOTENT_METHODS and isinstance(error, _TRANSIENT)):
+        return backoff(retries_done)
+    return None
+
+
+def delay_after_response(
+    method: str, response: httpx.Response, retries_done: int, max_retries: int
+) -> float | None:
+    """How long to wait before repeating a request answered with an error; ``None``: do not repeat it.
+
+    A ``Retry-After`` of up to MAX_RETRY_AFTER seconds is waited for as given; a longer one is not waited
+    for at all, the error goes back to the caller at once.
+    """
+    if retries_done >= max_retries or method not in IDEMPOTENT_METHODS:
+        return None
+    if response.status_code != 429 and response.status_code < 500:
+        return None
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    if retry_after is None:
+        return backoff(retries_done)
+    return retry_after if retry_after <= MAX_RETRY_AFTER else None

@@ -1,0 +1,113 @@
+"""The shapes the server sends, as TypedDicts: plain dicts at run time, camelCase keys as on the wire.
+
+Timestamps are ISO 8601 strings in UTC (``"2026-11-26T05:02:34.123Z"``); ids are UUID strings.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
+
+AgentStatus: TypeAlias = Literal["ACTIVE", "ARCHIVED"]
+SessionStatus: TypeAlias = Literal["ACTIVE", "COMPLETED", "FAILED"]
+EndStatus: TypeAlias = Literal["COMPLETED", "FAILED"]
+TurnRole: TypeAlias = Literal["USER", "ASSISTANT", "SYSTEM", "TOOL"]
+Role: TypeAlias = Literal["OWNER", "ADMIN", "MEMBER", "VIEWER"]
+Metadata: TypeAlias = dict[str, Any]
+
+
+class Org(TypedDict):
+    id: str
+    name: str
+    slug: str
+
+
+class UserRef(TypedDict):
+    id: str
+    name: str
+    email: str
+
+
+class ApiKeyRef(TypedDict):
+    id: str
+    name: str
+
+
+class Me(TypedDict):
+    id: str
+    name: str
+    email: str
+    role: Role
+    orgId: str
+    org: Org
+    authMethod: Literal["jwt", "api_key"]
+    apiKey: NotRequired[ApiKeyRef]
+
+
+class ApiKey(TypedDict):
+    id: str
+    name: str
+    keyPrefix: str
+    isActive: bool
+    expiresAt: str | None
+    lastUsedAt: str | None
+    createdAt: str
+    revokedAt: str | None
+    user: UserRef
+
+
+class CreatedApiKey(ApiKey):
+    key: str
+    """The full ``pk_live_...`` key; no other response ever carries it."""
+
+
+class Agent(TypedDict):
+    id: str
+    orgId: str
+    name: str
+    slug: str
+    description: str | None
+    tags: list[str]
+    modelFamily: str | None
+    status: AgentStatus
+    createdById: str | None
+    createdAt: str
+    updatedAt: str
+
+
+class Session(TypedDict):
+    id: str
+    agentId: str
+    agentVersionId: str | None
+    environmentId: str | None
+    externalId: str | None
+    userId: str | None
+    metadata: Metadata | None
+    tags: list[str]
+    status: SessionStatus
+    startedAt: str
+    endedAt: str | None
+    totalTokens: int | None
+    totalLatencyMs: int | None
+    createdAt: str
+    updatedAt: str
+
+
+class Turn(TypedDict):
+    id: str
+    sessionId: str
+    role: TurnRole
+    content: Any
+    toolCalls: Any
+    latencyMs: int | None
+    inputTokens: int | None
+    outputTokens: int | None
+    metadata: Metadata | None
+    createdAt: str
+
+
+class SessionWithTurns(Session):
+    turns: list[Turn]
+
+
+class Success(TypedDict):
+    success: bool
