@@ -1,0 +1,60 @@
+/**
+ * The TypeScript block of the user document "Authentication & API Keys" runs verbatim against a real server.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { newAccount, startProvenant, type Provenant } from './helpers/servers.js';
+
+const snippetSource = fileURLToPath(new URL('../../test/fixtures/docs-snippet.ts', import.meta.url));
+const repoRoot = new URL('../../../../', import.meta.url);
+// The document lives in the project's shared spec, beside the repository (or a checkout of it, in CI).
+const documentCandidates = [
+  process.env.PROVENANT_DOCS_FILE,
+  fileURLToPath(new URL('../shared/spec/authentication-and-api-keys.md', repoRoot)),
+  fileURLToPath(new URL('docs/authentication-and-api-keys.md', repoRoot)),
+  '/work/shared/spec/authentication-and-api-keys.md',
+].filter((path): path is string => Boolean(path));
+
+function typescriptBlock(markdown: string): string {
+  const match = /```typescript\n([\s\S]*?)```/.exec(markdown);
+  assert.ok(match, 'the document has a ```typescript block');
+  return match[1] ?? '';
+}
+
+describe('the documented TypeScript snippet', () => {
+  let server: Provenant;
+  before(async () => {
+    server = await startProvenant();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('is the fixture, character for character', (t) => {
+    const fixture = readFileSync(snippetSource, 'utf8');
+    const found = documentCandidates.find((path) => existsSync(path));
+    if (found === undefined) {
+      t.diagnostic(`document not found (looked in ${documentCandidates.join(', ')}); fixture not compared`);
+      assert.ok(fixture.startsWith("import { ProvenantClient } from '@provenant/sdk';\n"));
+      return;
+    }
+    t.diagnostic(`compared with ${found}`);
+    assert.ok(fixture.startsWith(typescriptBlock(readFileSync(found, 'utf8'))), 'fixture starts with the documented block');
+  });
+
+  test('runs against a real server with PROVENANT_URL and PROVENANT_API_KEY set', async () => {
+    const account = await newAccount(server.url);
+    process.env.PROVENANT_URL = server.url;
+    process.env.PROVENANT_API_KEY = account.key;
+    const { client } = await import('./fixtures/docs-snippet.js');
+
+    const me = await client.me();
+    assert.equal(me.email, account.user.email);
+    assert.equal(me.authMethod, 'api_key');
+    const agent = await client.agents.getOrCreate(`docs agent ${account.org.slug}`);
+    assert.equal(agent.orgId, account.org.id);
+  });
+});

@@ -1,0 +1,259 @@
+/**
+ * Retries, timeouts and error mapping, against tiny real node:http servers that fail on purpose.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, test } from 'node:test';
+import { inspect } from 'node:util';
+
+import {
+  APIConnectionError,
+  AuthenticationError,
+  ConflictError,
+  HttpError,
+  NotFoundError,
+  PermissionDeniedError,
+  ProvenantClient,
+  ProvenantError,
+  RateLimitError,
+} from '@provenant/sdk';
+
+import { freePort, json, startTinyServer, type TinyServer } from './helpers/servers.js';
+
+const KEY = 'pk_live_0123456789abcdef0123456789abcdef';
+const agent = { id: 'a1', name: 'Bot', slug: 'bot' };
+
+let server: TinyServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+function clientFor(url: string, options: { timeout?: number; maxRetries?: number } = {}) {
+  return new ProvenantClient({ baseUrl: url, apiKey: KEY, ...options });
+}
+
+describe('retries', () => {
+  test('a GET answered 503 once is retried and succeeds', async () => {
+    server = await startTinyServer((_req, res, i) =>
+      i === 0 ? json(res, 503, { error: 'Down for a moment', code: 'unavailable' }) : json(res, 200, [agent]),
+    );
+    const agents = await clientFor(server.url).agents.list();
+    assert.deepEqual(agents, [agent]);
+    assert.equal(server.requests.length, 2);
+  });
+
+  test('a GET whose connection is dropped once is retried and succeeds', async () => {
+    server = await startTinyServer((req, res, i) => (i === 0 ? req.socket.destroy() : json(res, 200, agent)));
+    const got = await clientFor(server.url).agents.get('a1');
+    assert.deepEqual(got, agent);
+    assert.equal(server.requests.length, 2);
+  });
+
+  test('a DELETE answered 502 is retried', async () => {
+    server = await startTinyServer((_req, res, i) => (i === 0 ? json(res, 502, {}) : json(res, 200, { success: true })));
+    assert.deepEqual(await clientFor(server.url).apiKeys.revoke('k1'), { success: true });
+    assert.deepEqual(
+      server.requests.map((r) => `${r.method} ${r.url}`),
+      ['DELETE /api/org/keys/k1', 'DELETE /api/org/keys/k1'],
+    );
+  });
+
+  test('gives up after maxRetries and throws the last error', async () => {
+    server = await startTinyServer((_req, res) => json(res, 500, { error: 'Boom', code: 'internal_error' }));
+    const error = await clientFor(server.url, { maxRetries: 1 }).agents.list().catch((e) => e);
+    assert.ok(error instanceof HttpError);
+    assert.equal(error.statusCode, 500);
+    assert.equal(error.code, 'internal_error');
+    assert.equal(server.requests.length, 2);
+  });
+
+  test('maxRetries: 0 sends a failing request once', async () => {
+    server = await startTinyServer((_req, res) => json(res, 503, {}));
+    await assert.rejects(clientFor(server.url, { maxRetries: 0 }).agents.list(), HttpError);
+    assert.equal(server.requests.length, 1);
+  });
+
+  test('a POST answered 503 is not repeated', async () => {
+    server = await startTinyServer((_req, res) => json(res, 503, { error: 'Down', code: 'unavailable' }));
+    await assert.rejects(clientFor(server.url).sessions.create({ agentId: 'a1' }), { statusCode: 503 });
+    assert.equal(server.requests.length, 1);
+  });
+
+  test('a POST whose connection drops after sending is not repeated', async () => {
+    server = await startTinyServer((req) => req.socket.destroy());
+    const error = await clientFor(server.url).sessions.addTurn('s1', { role: 'USER', content: 'hi' }).catch((e) => e);
+    assert.ok(error instanceof APIConnectionError, String(error));
+    assert.equal(server.requests.length, 1);
+  });
+
+  test('a POST whose connection was refused is retried once the server is up', async () => {
+    const port = await freePort();
+    const pending = clientFor(`http://127.0.0.1:${port}`).sessions.create({ agentId: 'a1' });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    server = await startTinyServer((_req, res) => json(res, 201, { id: 's1', agentId: 'a1', status: 'ACTIVE' }), port);
+    const session = await pending;
+    assert.equal(session.id, 's1');
+    assert.equal(server.requests.length, 1);
+  });
+
+  test('get-or-create is idempotent, so a 503 on it is retried', async () => {
+    server = await startTinyServer((_req, res, i) => (i === 0 ? json(res, 503, {}) : json(res, 200, agent)));
+    assert.deepEqual(await clientFor(server.url).agents.getOrCreate('Bot'), agent);
+    assert.equal(server.requests.length, 2);
+  });
+
+  test('Retry-After on a 429 is honoured', async () => {
+    server = await startTinyServer((_req, res, i) =>
+      i === 0 ? json(res, 429, { error: 'Slow down', code: 'rate_limited' }, { 'Retry-After': '1' }) : json(res, 200, []),
+    );
+    const started = Date.now();
+    await clientFor(server.url).agents.list();
+    const elapsed = Date.now() - started;
+    assert.equal(server.requests.length, 2);
+    assert.ok(elapsed >= 950, `retried after ${elapsed} ms, Retry-After asked for 1000 ms`);
+  });
+
+  test('a Retry-After longer than a minute is not waited out: RateLimitError at once', async () => {
+    server = await startTinyServer((_req, res) =>
+      json(res, 429, { error: 'Slow down', code: 'rate_limited' }, { 'Retry-After': '3600' }),
+    );
+    const started = Date.now();
+    const error = await clientFor(server.url).agents.list().catch((e) => e);
+    assert.ok(error instanceof RateLimitError);
+    assert.equal(error.code, 'rate_limited');
+    assert.equal(server.requests.length, 1);
+    assert.ok(Date.now() - started < 1_000);
+  });
+
+  test('backoff between retries grows and is jittered', async () => {
+    const times: number[] = [];
+    server = await startTinyServer((_req, res) => {
+      times.push(Date.now());
+      json(res, 503, {});
+    });
+    await assert.rejects(clientFor(server.url, { maxRetries: 2 }).agents.list(), HttpError);
+    const [first = 0, second = 0, third = 0] = times;
+    // 500 ms then 1000 ms, each shortened by at most a quarter.
+    assert.ok(second - first >= 370 && second - first < 900, `first wait ${second - first} ms`);
+    assert.ok(third - second >= 740 && third - second < 1_500, `second wait ${third - second} ms`);
+  });
+});
+
+describe('timeout', () => {
+  test('an attempt slower than timeout is aborted with APIConnectionError', async () => {
+    server = await startTinyServer((_req, res) => setTimeout(() => json(res, 200, []), 5_000).unref());
+    const started = Date.now();
+    const error = await clientFor(server.url, { timeout: 300, maxRetries: 0 }).agents.list().catch((e) => e);
+    const elapsed = Date.now() - started;
+    assert.ok(error instanceof APIConnectionError, String(error));
+    assert.match(error.message, /timed out after 300 ms/);
+    assert.equal((error.cause as Error).name, 'TimeoutError');
+    assert.ok(elapsed >= 250 && elapsed < 2_000, `gave up after ${elapsed} ms`);
+  });
+
+  test('the timeout also covers a body that trickles in', async () => {
+    server = await startTinyServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('[');
+      setTimeout(() => res.end(']'), 5_000).unref();
+    });
+    await assert.rejects(clientFor(server.url, { timeout: 300, maxRetries: 0 }).agents.list(), APIConnectionError);
+  });
+
+  test('a GET that timed out is retried', async () => {
+    server = await startTinyServer((_req, res, i) =>
+      i === 0 ? setTimeout(() => json(res, 200, []), 5_000).unref() : json(res, 200, [agent]),
+    );
+    assert.deepEqual(await clientFor(server.url, { timeout: 300 }).agents.list(), [agent]);
+    assert.equal(server.requests.length, 2);
+  });
+});
+
+describe('errors', () => {
+  const cases = [
+    [401, AuthenticationError, 'invalid_api_key'],
+    [403, PermissionDeniedError, 'forbidden'],
+    [404, NotFoundError, 'not_found'],
+    [409, ConflictError, 'conflict'],
+    [429, RateLimitError, 'rate_limited'],
+    [400, HttpError, 'invalid_json'],
+  ] as const;
+  for (const [status, ErrorClass, code] of cases) {
+    test(`${status} becomes ${ErrorClass.name}`, async () => {
+      server = await startTinyServer((_req, res) => json(res, status, { error: `Sentence for ${status}`, code }));
+      const error = await clientFor(server.url, { maxRetries: 0 }).agents.get('x').catch((e) => e);
+      assert.ok(error instanceof ErrorClass);
+      assert.ok(error instanceof HttpError && error instanceof ProvenantError && error instanceof Error);
+      assert.equal(error.name, ErrorClass.name);
+      assert.equal(error.statusCode, status);
+      assert.equal(error.code, code);
+      assert.equal(error.message, `Sentence for ${status}`);
+    });
+  }
+
+  test('422 keeps the per-field details', async () => {
+    const details = [{ field: 'name', message: 'must not be empty' }];
+    server = await startTinyServer((_req, res) =>
+      json(res, 422, { error: 'Invalid request', code: 'validation_error', details }),
+    );
+    const error = await clientFor(server.url).apiKeys.create({ name: '' }).catch((e) => e);
+    assert.ok(error instanceof HttpError);
+    assert.equal(error.code, 'validation_error');
+    assert.deepEqual(error.details, details);
+  });
+
+  test('a body that is not the contract JSON still gives a usable error', async () => {
+    server = await startTinyServer((_req, res) => {
+      res.writeHead(502, { 'Content-Type': 'text/html' });
+      res.end('<html>Bad gateway</html>');
+    });
+    const error = await clientFor(server.url, { maxRetries: 0 }).agents.list().catch((e) => e);
+    assert.ok(error instanceof HttpError);
+    assert.equal(error.statusCode, 502);
+    assert.equal(error.code, 'unknown_error');
+    assert.equal(error.message, 'HTTP 502');
+  });
+
+  test('a server echoing the key cannot put it in an error message', async () => {
+    server = await startTinyServer((req, res) =>
+      json(res, 401, { error: `Bad key: ${req.headers.authorization}`, code: 'invalid_api_key' }),
+    );
+    const error = await clientFor(server.url).me().catch((e) => e);
+    assert.ok(error instanceof AuthenticationError);
+    assert.ok(!error.message.includes(KEY), error.message);
+    assert.ok(!inspect(error).includes(KEY));
+    assert.ok(!String(error.stack).includes(KEY));
+  });
+
+  test('connection errors name the target but not the key', async () => {
+    const port = await freePort();
+    const error = await clientFor(`http://127.0.0.1:${port}`, { maxRetries: 0 }).agents.list().catch((e) => e);
+    assert.ok(error instanceof APIConnectionError);
+    assert.match(error.message, new RegExp(`GET http://127.0.0.1:${port}/api/agents`));
+    assert.match(error.message, /ECONNREFUSED/);
+    assert.ok(!inspect(error).includes(KEY));
+  });
+});
+
+describe('requests', () => {
+  test('carry the key as a Bearer token and a provenant-node User-Agent', async () => {
+    server = await startTinyServer((_req, res) => json(res, 200, []));
+    await clientFor(server.url).apiKeys.list({ includeRevoked: true });
+    const [request] = server.requests;
+    assert.equal(request?.url, '/api/org/keys?includeRevoked=true');
+    assert.equal(request?.headers.authorization, `Bearer ${KEY}`);
+    assert.match(request?.headers['user-agent'] ?? '', /^provenant-node\/\d+\.\d+\.\d+$/);
+  });
+
+  test('leave out query parameters that were not given, and escape path ids', async () => {
+    server = await startTinyServer((_req, res) => json(res, 200, []));
+    const client = clientFor(`${server.url}/`);
+    await client.agents.list();
+    await client.agents.list({ status: 'ARCHIVED' });
+    await client.sessions.get('a/b?c');
+    assert.deepEqual(
+      server.requests.map((r) => r.url),
+      ['/api/agents', '/api/agents?status=ARCHIVED', '/api/sessions/a%2Fb%3Fc'],
+    );
+  });
+});
