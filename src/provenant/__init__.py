@@ -1,0 +1,3 @@
+"""Provenant: identity and access for an AgentOps platform."""
+
+__version__ = "0.1.0"

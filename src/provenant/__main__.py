@@ -1,0 +1,3 @@
+from provenant.cli import main
+
+main()

@@ -1,0 +1,53 @@
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from provenant.agents import service
+from provenant.agents.schemas import AgentCreate, AgentGetOrCreate, AgentRead, AgentStatus, AgentUpdate
+from provenant.auth.deps import CurrentPrincipal, RequireWrite, SessionDep
+from provenant.schemas import Success
+
+router = APIRouter(prefix="/agents", tags=["agents"])
+
+
+@router.get("", response_model=list[AgentRead])
+async def list_agents(
+    session: SessionDep, caller: CurrentPrincipal, status: Annotated[AgentStatus | None, Query()] = None
+) -> list[Any]:
+    """The org's agents, most recently updated first."""
+    return service.list_agents(session, caller, status=status)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentRead)
+async def create_agent(session: SessionDep, caller: RequireWrite, body: AgentCreate) -> Any:
+    return service.create_agent(session, caller, **body.model_dump())
+
+
+@router.post(
+    "/get-or-create",
+    response_model=AgentRead,
+    responses={201: {"model": AgentRead, "description": "Created"}, 200: {"description": "Existing"}},
+)
+async def get_or_create_agent(
+    session: SessionDep, caller: RequireWrite, body: AgentGetOrCreate, response: Response
+) -> Any:
+    agent, created = service.get_or_create_agent(session, caller, **body.model_dump())
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return agent
+
+
+@router.get("/{agent_id}", response_model=AgentRead)
+async def get_agent(session: SessionDep, caller: CurrentPrincipal, agent_id: str) -> Any:
+    return service.get_agent(session, caller, agent_id)
+
+
+@router.patch("/{agent_id}", response_model=AgentRead)
+async def update_agent(session: SessionDep, caller: RequireWrite, agent_id: str, body: AgentUpdate) -> Any:
+    return service.update_agent(session, caller, agent_id, body.model_dump(exclude_unset=True))
+
+
+@router.delete("/{agent_id}", response_model=Success)
+async def archive_agent(session: SessionDep, caller: CurrentPrincipal, agent_id: str) -> Success:
+    """Sets status to ARCHIVED. MEMBER archives only what they created; VIEWER never."""
+    service.archive_agent(session, caller, agent_id)
+    return Success()

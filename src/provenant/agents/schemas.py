@@ -1,0 +1,56 @@
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from provenant.schemas import ApiModel, Slug, Timestamp, trimmed
+
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Tags = Annotated[list[Tag], Field(max_length=50)]
+Description = Annotated[str, Field(max_length=5000)]
+ModelFamily = Annotated[str, Field(max_length=100)]
+AgentStatus = Literal["ACTIVE", "ARCHIVED"]
+
+
+class AgentCreate(ApiModel):
+    name: trimmed(200)  # type: ignore[valid-type]
+    slug: Slug
+    description: Description | None = None
+    tags: Tags = []
+    model_family: ModelFamily | None = None
+
+
+class AgentGetOrCreate(ApiModel):
+    name: trimmed(200)  # type: ignore[valid-type]
+    description: Description | None = None
+    tags: Tags = []
+    model_family: ModelFamily | None = None
+
+
+class AgentUpdate(ApiModel):
+    name: trimmed(200) | None = None  # type: ignore[valid-type]
+    slug: Slug | None = None
+    description: Description | None = None
+    tags: Tags | None = None
+    model_family: ModelFamily | None = None
+
+    @field_validator("name", "slug", "tags")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Only description and modelFamily can be cleared; a validator runs only on given fields.
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class AgentRead(ApiModel):
+    id: str
+    org_id: str
+    name: str
+    slug: str
+    description: str | None
+    tags: list[str]
+    model_family: str | None
+    status: AgentStatus
+    created_by_id: str
+    created_at: Timestamp
+    updated_at: Timestamp

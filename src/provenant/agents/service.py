@@ -1,0 +1,135 @@
+"""Agents of an org. Every query is scoped to the caller's org: another org's agent is "not found"."""
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from provenant.audit import service as audit
+from provenant.audit.actions import AuditAction
+from provenant.auth.principal import Principal
+from provenant.auth.roles import can_delete
+from provenant.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from provenant.models import Agent
+
+_agent_columns = Agent.__table__.c
+_EDITABLE = ("name", "slug", "description", "tags", "model_family")
+
+
+def slugify(name: str) -> str:
+    """``"Support Bot (EU)"`` → ``"support-bot-eu"``: the slug get-or-create matches on."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:64].rstrip("-")
+
+
+def _snapshot(agent: Agent) -> dict[str, Any]:
+    return {
+        "name": agent.name,
+        "slug": agent.slug,
+        "description": agent.description,
+        "tags": list(agent.tags),
+        "modelFamily": agent.model_family,
+        "status": agent.status,
+    }
+
+
+def list_agents(session: Session, caller: Principal, *, status: str | None) -> list[Row[Any]]:
+    # Plain rows, not ORM objects: this is the hot read path, and rows cost a fraction to build.
+    query = select(_agent_columns).where(_agent_columns.org_id == caller.org_id)
+    if status:
+        query = query.where(_agent_columns.status == status)
+    return list(session.execute(query.order_by(_agent_columns.updated_at.desc(), _agent_columns.id.desc())))
+
+
+def get_agent(session: Session, caller: Principal, agent_id: str) -> Agent:
+    agent = session.scalars(
+        select(Agent).where(Agent.id == agent_id, Agent.org_id == caller.org_id)
+    ).one_or_none()
+    if agent is None:
+        raise NotFound("Agent")
+    return agent
+
+
+def _find_by_slug(session: Session, org_id: str, slug: str) -> Agent | None:
+    return session.scalars(select(Agent).where(Agent.org_id == org_id, Agent.slug == slug)).one_or_none()
+
+
+def _insert(session: Session, caller: Principal, fields: dict[str, Any]) -> Agent | None:
+    """The new agent, or None when the (org, slug) unique constraint says it already exists."""
+    now = datetime.now(UTC)
+    agent = Agent(org_id=caller.org_id, created_by_id=caller.user_id, created_at=now, updated_at=now, **fields)
+    try:
+        with session.begin_nested():
+            session.add(agent)
+    except IntegrityError:
+        return None
+    audit.record(
+        session, caller, AuditAction.AGENT_CREATE, resource_type="agent", resource_id=agent.id,
+        after=_snapshot(agent),
+    )
+    return agent
+
+
+def create_agent(session: Session, caller: Principal, **fields: Any) -> Agent:
+    agent = _insert(session, caller, fields)
+    if agent is None:
+        raise Conflict(f"An agent with slug '{fields['slug']}' already exists.", code="slug_taken")
+    return agent
+
+
+def get_or_create_agent(session: Session, caller: Principal, *, name: str, **fields: Any) -> tuple[Agent, bool]:
+    """Matched on the slug derived from the name. Safe under concurrent calls: the unique
+    constraint decides, and the loser reads the winner's row."""
+    slug = slugify(name)
+    if not slug:
+        raise ValidationFailed("name", "must contain at least one letter or digit")
+    existing = _find_by_slug(session, caller.org_id, slug)
+    if existing is not None:
+        return existing, False
+    created = _insert(session, caller, {"name": name, "slug": slug, **fields})
+    if created is not None:
+        return created, True
+    winner = _find_by_slug(session, caller.org_id, slug)
+    if winner is None:  # pragma: no cover - the constraint fired, so the row exists
+        raise Conflict("The agent could not be created; try again.")
+    return winner, False
+
+
+def update_agent(session: Session, caller: Principal, agent_id: str, changes: dict[str, Any]) -> Agent:
+    agent = get_agent(session, caller, agent_id)
+    before = _snapshot(agent)
+    for field in _EDITABLE:
+        if field in changes:
+            setattr(agent, field, changes[field])
+    if _snapshot(agent) == before:
+        return agent
+    agent.updated_at = datetime.now(UTC)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"An agent with slug '{agent.slug}' already exists.", code="slug_taken") from None
+    audit.record(
+        session, caller, AuditAction.AGENT_UPDATE, resource_type="agent", resource_id=agent.id,
+        before=before, after=_snapshot(agent),
+    )
+    return agent
+
+
+def archive_agent(session: Session, caller: Principal, agent_id: str) -> None:
+    agent = get_agent(session, caller, agent_id)
+    if not can_delete(caller.role, caller_id=caller.user_id, creator_id=agent.created_by_id):
+        raise Forbidden("You can only archive agents you created.")
+    if agent.status == "ARCHIVED":
+        return
+    before = _snapshot(agent)
+    agent.status = "ARCHIVED"
+    agent.updated_at = datetime.now(UTC)
+    audit.record(
+        session, caller, AuditAction.AGENT_ARCHIVE, resource_type="agent", resource_id=agent.id,
+        before=before, after=_snapshot(agent),
+    )

@@ -1,0 +1,117 @@
+"""create_app(): the routers under /api, the one error handler, the body limit."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from provenant import __version__, log_redaction
+from provenant.agents.routes import router as agents_router
+from provenant.api_keys.routes import router as api_keys_router
+from provenant.audit.routes import router as audit_router
+from provenant.auth.routes import router as auth_router
+from provenant.auth.security import load_or_create_jwt_secret
+from provenant.body_limit import BodyLimitMiddleware
+from provenant.config import Settings, get_settings
+from provenant.db import Database
+from provenant.errors import ProvenantError
+
+logger = logging.getLogger("provenant")
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+
+
+def _error(status: int, message: str, code: str, **extra: Any) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": message, "code": code, **extra}, status_code=status, headers=headers)
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProvenantError)
+    body = exc.body()
+    return _error(exc.status_code, body.pop("error"), body.pop("code"), **body)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    if exc.status_code == 404:
+        message = "Not found."
+    return _error(exc.status_code, message, _STATUS_CODES.get(exc.status_code, "error"))
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    # ("body", "expiresAt") → "expiresAt"; ("query", "limit") → "limit"; the whole body → "body".
+    parts = [str(part) for part in location[1:]] or [str(location[0])]
+    return ".".join(parts)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    """Names the field and the rule, never the submitted value (it may be a password)."""
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return _error(400, "The request body is not valid JSON.", "invalid_json")
+    details = [{"field": _field_name(tuple(e["loc"])), "message": e["msg"]} for e in errors]
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:3])
+    return _error(422, f"Invalid request — {summary}", "validation_error", details=details)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _error(500, "Something went wrong on our side.", "internal_error")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = Database(settings.resolved_database_url)
+    jwt_secret = (
+        settings.jwt_secret.get_secret_value() if settings.jwt_secret else load_or_create_jwt_secret(settings.data_dir)
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        log_redaction.install()
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="Provenant API",
+        version=__version__,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.jwt_secret = jwt_secret
+
+    api = APIRouter(prefix="/api")
+
+    @api.get("/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for router in (auth_router, api_keys_router, agents_router, audit_router):
+        api.include_router(router)
+    app.include_router(api)
+
+    app.add_exception_handler(ProvenantError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_middleware(BodyLimitMiddleware)
+    return app

@@ -1,0 +1,23 @@
+"""Every action the audit log knows, listed once."""
+
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    AUTH_REGISTER = "auth.register"
+    AUTH_LOGIN = "auth.login"
+    AUTH_LOGIN_FAILED = "auth.login_failed"
+    AUTH_LOGOUT = "auth.logout"
+    APIKEY_CREATE = "apikey.create"
+    APIKEY_REVOKE = "apikey.revoke"
+    AGENT_CREATE = "agent.create"
+    AGENT_UPDATE = "agent.update"
+    AGENT_ARCHIVE = "agent.archive"
+    SESSION_CREATE = "session.create"
+    SESSION_END = "session.end"
+    SESSION_DELETE = "session.delete"
+    TEAM_MEMBER_INVITED = "team.member.invited"
+    TEAM_INVITATION_ACCEPTED = "team.invitation.accepted"
+    TEAM_MEMBER_ROLE_CHANGED = "team.member.role_changed"
+    TEAM_MEMBER_REMOVED = "team.member.removed"
+    TEAM_INVITATION_CANCELLED = "team.invitation.cancelled"

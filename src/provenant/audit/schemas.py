@@ -1,0 +1,23 @@
+from typing import Any
+
+from provenant.schemas import ApiModel, Timestamp
+
+
+class AuditUser(ApiModel):
+    id: str
+    name: str | None
+    email: str | None
+
+
+class AuditEntryRead(ApiModel):
+    id: str
+    action: str
+    resource_type: str
+    resource_id: str | None
+    user: AuditUser | None
+    api_key_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    ip_address: str | None
+    user_agent: str | None
+    created_at: Timestamp

@@ -1,0 +1,129 @@
+"""How a bearer token is verified: the one place that turns ``Authorization`` into a Principal.
+
+A token starting with ``pk_live_`` is an API key, anything else a JWT. Every check reads the
+database, so revocation, expiry, demotion and removal take effect on the next request in every
+server process. Each path is a single indexed query.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from provenant.auth import security
+from provenant.auth.principal import Principal
+from provenant.auth.roles import Role
+from provenant.errors import Unauthenticated
+from provenant.models import ApiKey, Org, User
+
+# lastUsedAt is rewritten at most this often per key (the contract allows 60 s of lag).
+LAST_USED_RESOLUTION = timedelta(seconds=30)
+
+_user_columns = (User.id, User.org_id, User.role, User.name, User.email, Org.name, Org.slug)
+
+_key_query = (
+    select(
+        ApiKey.id,
+        ApiKey.name,
+        ApiKey.org_id,
+        ApiKey.expires_at,
+        ApiKey.revoked_at,
+        ApiKey.last_used_at,
+        *_user_columns,
+    )
+    .join(User, User.id == ApiKey.user_id)
+    .outerjoin(Org, Org.id == User.org_id)
+)
+
+_user_query = select(*_user_columns).outerjoin(Org, Org.id == User.org_id)
+
+
+def authenticate_api_key(
+    session: Session, engine: Engine, key: str, *, now: datetime, ip: str | None, user_agent: str | None
+) -> Principal:
+    if not security.is_well_formed_api_key(key):
+        raise Unauthenticated("Invalid API key.", code="invalid_api_key")
+    row = session.execute(_key_query.where(ApiKey.key_hash == security.hash_secret(key))).one_or_none()
+    if row is None:
+        raise Unauthenticated("Invalid API key.", code="invalid_api_key")
+    key_id, key_name, key_org_id, expires_at, revoked_at, last_used_at, user_id, user_org_id, role, *rest = row
+    if revoked_at is not None:
+        raise Unauthenticated("This API key has been revoked.", code="api_key_revoked")
+    if expires_at is not None and expires_at <= now:
+        raise Unauthenticated("This API key has expired.", code="api_key_expired")
+    if user_org_id != key_org_id or role is None:
+        raise Unauthenticated(
+            "The user who created this API key is no longer a member of the organization.",
+            code="api_key_owner_removed",
+        )
+    if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
+        _record_key_use(engine, key_id, now)
+    name, email, org_name, org_slug = rest
+    return Principal(
+        org_id=user_org_id,
+        user_id=user_id,
+        role=Role(role),
+        name=name,
+        email=email,
+        org_name=org_name,
+        org_slug=org_slug,
+        api_key_id=key_id,
+        api_key_name=key_name,
+        ip_address=ip,
+        user_agent=user_agent,
+    )
+
+
+def _record_key_use(engine: Engine, key_id: str, now: datetime) -> None:
+    # Its own short transaction: a use counts even when the request it authenticates fails.
+    # The WHERE clause keeps concurrent processes from moving the timestamp backwards.
+    with engine.begin() as connection:
+        connection.execute(
+            update(ApiKey)
+            .where(ApiKey.id == key_id)
+            .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < now))
+            .values(last_used_at=now)
+        )
+
+
+def authenticate_jwt(
+    session: Session, token: str, *, secret: str, ip: str | None, user_agent: str | None
+) -> Principal:
+    try:
+        claims = security.decode_jwt(token, secret)
+    except security.TokenExpired:
+        raise Unauthenticated("Your session has expired; sign in again.", code="token_expired") from None
+    except security.TokenInvalid:
+        raise Unauthenticated("Invalid token.", code="invalid_token") from None
+    row = session.execute(_user_query.where(User.id == claims.user_id)).one_or_none()
+    if row is None or row.org_id is None or row.role is None:
+        raise Unauthenticated("This account no longer belongs to an organization.", code="invalid_token")
+    user_id, org_id, role, name, email, org_name, org_slug = row
+    return Principal(
+        org_id=org_id,
+        user_id=user_id,
+        role=Role(role),
+        name=name,
+        email=email,
+        org_name=org_name,
+        org_slug=org_slug,
+        ip_address=ip,
+        user_agent=user_agent,
+    )
+
+
+def authenticate_bearer(
+    session: Session,
+    engine: Engine,
+    token: str | None,
+    *,
+    secret: str,
+    now: datetime,
+    ip: str | None,
+    user_agent: str | None,
+) -> Principal:
+    if not token:
+        raise Unauthenticated()
+    if token.startswith(security.API_KEY_PREFIX):
+        return authenticate_api_key(session, engine, token, now=now, ip=ip, user_agent=user_agent)
+    return authenticate_jwt(session, token, secret=secret, ip=ip, user_agent=user_agent)

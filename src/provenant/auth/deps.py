@@ -1,0 +1,85 @@
+"""The aliases routes put in their signatures: who is calling, and what they must be allowed to do.
+
+A route without a Principal parameter is public, and that is the only way to be public.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from provenant.auth.authenticate import authenticate_bearer
+from provenant.auth.principal import Actor, Principal
+from provenant.auth.roles import Action
+from provenant.db import Database
+
+# Declares the scheme in OpenAPI; the token itself is judged by authenticate_bearer.
+_bearer = HTTPBearer(auto_error=False, description="A JWT from /api/auth/login, or a pk_live_ API key.")
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def _database(request: Request) -> Database:
+    return get_database(request)
+
+
+DatabaseDep = Annotated[Database, Depends(_database)]
+
+
+async def _session(request: Request) -> AsyncIterator[Session]:
+    with get_database(request).transaction() as session:
+        yield session
+
+
+# scope="function": the commit happens before the response is sent, so a 2xx means committed.
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
+
+
+async def _anonymous_actor(request: Request) -> Actor:
+    """The caller of a public route (register, login), as the audit log records it."""
+    return Actor(
+        org_id=None,
+        user_id=None,
+        ip_address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+async def _principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    return authenticate_bearer(
+        session,
+        get_database(request).engine,
+        credentials.credentials if credentials else None,
+        secret=request.app.state.jwt_secret,
+        now=datetime.now(UTC),
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+AnonymousActor = Annotated[Actor, Depends(_anonymous_actor)]
+
+
+def _requires(action: Action) -> Callable[[Principal], Awaitable[Principal]]:
+    # async, like every dependency here: a sync one would cost a thread hop per request.
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        principal.require(action)
+        return principal
+
+    return dependency
+
+
+RequireWrite = Annotated[Principal, Depends(_requires(Action.WRITE))]
+RequireAuditReader = Annotated[Principal, Depends(_requires(Action.READ_AUDIT))]
+RequireInviter = Annotated[Principal, Depends(_requires(Action.INVITE))]

@@ -1,0 +1,68 @@
+"""Register, log in, who am I, log out.
+
+register and login are plain ``def``: argon2 takes tens of milliseconds of CPU by design, so they
+run in the worker threads and never stall the event loop for everyone else.
+"""
+
+from fastapi import APIRouter, Request, Response, status
+
+from provenant.auth import service
+from provenant.auth.deps import AnonymousActor, CurrentPrincipal, SessionDep
+from provenant.auth.principal import Principal
+from provenant.auth.schemas import AuthResult, LoginRequest, Me, RegisterRequest
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def _result(signed_in: service.SignedIn) -> AuthResult:
+    return AuthResult.model_validate(signed_in)
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=AuthResult)
+def register(body: RegisterRequest, session: SessionDep, actor: AnonymousActor, request: Request) -> AuthResult:
+    """Create an organization and its first OWNER, and sign them in."""
+    return _result(
+        service.register(
+            session,
+            actor,
+            name=body.name,
+            email=body.email,
+            password=body.password,
+            org_name=body.org_name,
+            org_slug=body.org_slug,
+            secret=request.app.state.jwt_secret,
+        )
+    )
+
+
+@router.post("/login", response_model=AuthResult)
+def login(body: LoginRequest, session: SessionDep, actor: AnonymousActor, request: Request) -> AuthResult:
+    return _result(
+        service.login(
+            session, actor, email=body.email, password=body.password, secret=request.app.state.jwt_secret
+        )
+    )
+
+
+def me_of(caller: Principal) -> Me:
+    return Me(
+        id=caller.user_id,
+        name=caller.name,
+        email=caller.email,
+        role=caller.role,
+        org_id=caller.org_id,
+        org={"id": caller.org_id, "name": caller.org_name, "slug": caller.org_slug},
+        auth_method=caller.auth_method,
+        api_key={"id": caller.api_key_id, "name": caller.api_key_name} if caller.api_key_id else None,
+    )
+
+
+@router.get("/me", response_model=Me, response_model_exclude_none=True)
+async def me(caller: CurrentPrincipal) -> Me:
+    return me_of(caller)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(session: SessionDep, caller: CurrentPrincipal) -> Response:
+    service.logout(session, caller)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,59 @@
+"""``provenant serve | migrate``."""
+
+import argparse
+import logging
+
+import uvicorn
+
+from provenant import migrate
+from provenant.auth.security import load_or_create_jwt_secret
+from provenant.config import get_settings
+from provenant.db import Database
+
+
+def _migrate() -> None:
+    settings = get_settings()
+    database = Database(settings.resolved_database_url)
+    try:
+        migrate.upgrade(database)
+    finally:
+        database.dispose()
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _migrate()
+    if settings.jwt_secret is None:
+        # Made once here, before workers start, so every worker signs with the same secret.
+        load_or_create_jwt_secret(settings.data_dir)
+    uvicorn.run(
+        "provenant.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="provenant", description="Provenant server")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="migrate the database, then serve the API")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=4000)
+    serve_parser.add_argument("--workers", type=int, default=1)
+    commands.add_parser("migrate", help="bring the database schema to the latest revision")
+    makemigration = commands.add_parser("makemigration", help="(developers) autogenerate a revision")
+    makemigration.add_argument("message")
+
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args.host, args.port, args.workers)
+    elif args.command == "migrate":
+        _migrate()
+    else:
+        settings = get_settings()
+        migrate.autogenerate(Database(settings.resolved_database_url), args.message)

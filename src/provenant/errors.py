@@ -1,0 +1,70 @@
+"""Domain errors. One handler in app.py renders them as the contract's ``{"error", "code"}``."""
+
+from typing import Any
+
+
+class ProvenantError(Exception):
+    status_code = 400
+    code = "bad_request"
+    message = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+        self.message = message or self.message
+        self.code = code or self.code
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.message, "code": self.code}
+
+
+class Unauthenticated(ProvenantError):
+    """401: we do not know who is calling. Always answered with ``WWW-Authenticate: Bearer``."""
+
+    status_code = 401
+    code = "unauthenticated"
+    message = "Authentication required: send 'Authorization: Bearer <token or API key>'."
+
+
+class Forbidden(ProvenantError):
+    status_code = 403
+    code = "forbidden"
+    message = "Your role does not allow this action."
+
+
+class NotFound(ProvenantError):
+    status_code = 404
+    code = "not_found"
+
+    def __init__(self, what: str = "Resource", *, code: str | None = None) -> None:
+        super().__init__(f"{what} not found.", code=code)
+
+
+class Conflict(ProvenantError):
+    status_code = 409
+    code = "conflict"
+    message = "The request conflicts with the current state."
+
+
+class Gone(ProvenantError):
+    status_code = 410
+    code = "gone"
+
+
+class PayloadTooLarge(ProvenantError):
+    status_code = 413
+    code = "payload_too_large"
+    message = "The request body is too large."
+
+
+class ValidationFailed(ProvenantError):
+    """422 for a rule a schema cannot express (e.g. a date that must lie in the future)."""
+
+    status_code = 422
+    code = "validation_error"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__("The request is invalid.")
+        self.details = [{"field": field, "message": message}]
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "details": self.details}
