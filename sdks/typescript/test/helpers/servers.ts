@@ -42,7 +42,7 @@ export async function startProvenant(): Promise<Provenant> {
   child.on('error', (error) => {
     failure = new Error(
       `Could not start ${bin} (${error.message}). Set PROVENANT_BIN or put the server's bin directory on PATH ` +
-        '(e.g. PATH=/work/main/.venv/bin:$PATH).',
+        '(the repository\'s .venv/bin, where `pip install -e .` puts it).',
     );
   });
   const url = `http://127.0.0.1:${port}`;
