@@ -103,3 +103,15 @@ describe('new ProvenantClient', () => {
     assert.equal(VERSION, pkg.version);
   });
 });
+
+describe('the package', () => {
+  test('is an ES module with types and no runtime dependencies', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+    assert.equal(pkg.name, '@provenant/sdk');
+    assert.equal(pkg.type, 'module');
+    assert.equal(pkg.dependencies, undefined);
+    assert.deepEqual(Object.keys(pkg.devDependencies).sort(), ['@types/node', 'typescript']);
+    const types = await readFile(new URL(`../../${pkg.exports['.'].types}`, import.meta.url), 'utf8');
+    assert.match(types, /ProvenantClient/);
+  });
+});
