@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -20,6 +20,7 @@ from provenant.body_limit import BodyLimitMiddleware
 from provenant.config import Settings, get_settings
 from provenant.db import Database
 from provenant.errors import ProvenantError
+from provenant.sessions.routes import router as sessions_router
 
 logger = logging.getLogger("provenant")
 
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for router in (auth_router, api_keys_router, agents_router, audit_router):
+    for router in (auth_router, api_keys_router, agents_router, sessions_router, audit_router):
         api.include_router(router)
     app.include_router(api)
 

@@ -1,0 +1,121 @@
+import math
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AliasChoices, Field, field_validator
+
+from provenant.agents.schemas import Tags
+from provenant.schemas import ApiModel, Timestamp, as_utc
+
+SessionStatus = Literal["ACTIVE", "COMPLETED", "FAILED"]
+EndStatus = Literal["COMPLETED", "FAILED"]
+TurnRole = Literal["USER", "ASSISTANT", "SYSTEM", "TOOL"]
+# The columns are 32-bit integers on PostgreSQL.
+Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
+JsonObject = dict[str, Any]
+Content = str | dict[str, Any] | list[Any]
+# On the wire `metadata`; on the models `metadata_` (SQLAlchemy reserves `metadata`).
+MetadataField = Field(default=None, validation_alias=AliasChoices("metadata_", "metadata"))
+
+
+def _storable(value: Any) -> Any:
+    """Refuse what JSON allows in Python but the databases and the JSON we answer with do not:
+    the NUL character (PostgreSQL text and JSONB reject it) and NaN/Infinity."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ValueError("must not contain the NUL character (\\u0000)")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise ValueError("must not contain NaN or Infinity")
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return value
+
+
+def text(max_length: int) -> Any:
+    return Annotated[str, Field(max_length=max_length), AfterValidator(_storable)]
+
+
+SearchText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_storable)]
+StorableJson = Annotated[Any, AfterValidator(_storable)]
+StorableObject = Annotated[JsonObject, AfterValidator(_storable)]
+StorableContent = Annotated[Content, AfterValidator(_storable)]
+
+
+class SessionCreate(ApiModel):
+    agent_id: text(64)  # type: ignore[valid-type]
+    agent_version_id: text(64) | None = None  # type: ignore[valid-type]
+    environment_id: text(64) | None = None  # type: ignore[valid-type]
+    external_id: text(256) | None = None  # type: ignore[valid-type]
+    user_id: text(256) | None = None  # type: ignore[valid-type]
+    metadata: StorableObject | None = None
+    tags: Annotated[Tags, AfterValidator(_storable)] = []
+
+
+class SessionEnd(ApiModel):
+    status: EndStatus = "COMPLETED"
+    total_tokens: Count | None = None
+    total_latency_ms: Count | None = None
+
+
+class SessionUpdate(ApiModel):
+    """What older clients send to end a session: a final status, an end time, or both."""
+
+    status: SessionStatus | None = None
+    ended_at: datetime | None = None
+
+    @field_validator("ended_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return as_utc(value)
+
+
+class TurnCreate(ApiModel):
+    role: TurnRole
+    content: StorableContent
+    tool_calls: StorableJson = None
+    latency_ms: Count | None = None
+    input_tokens: Count | None = None
+    output_tokens: Count | None = None
+    metadata: StorableObject | None = None
+
+
+class SessionRead(ApiModel):
+    id: str
+    agent_id: str
+    agent_version_id: str | None
+    environment_id: str | None
+    external_id: str | None
+    user_id: str | None
+    metadata: JsonObject | None = MetadataField
+    tags: list[str]
+    status: SessionStatus
+    started_at: Timestamp
+    ended_at: Timestamp | None
+    total_tokens: int | None
+    total_latency_ms: int | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class TurnRead(ApiModel):
+    id: str
+    session_id: str
+    role: TurnRole
+    content: Content
+    tool_calls: Any
+    latency_ms: int | None
+    input_tokens: int | None
+    output_tokens: int | None
+    metadata: JsonObject | None = MetadataField
+    created_at: Timestamp
+
+
+class SessionWithTurns(SessionRead):
+    turns: list[TurnRead]
