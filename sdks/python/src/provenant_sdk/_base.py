@@ -101,8 +101,6 @@ class BaseClient:
                 retries_done + 1,
                 self.max_retries,
             )
-            if isinstance(outcome, httpx.Response):
-                outcome.close()
         return delay
 
     def _result(self, request: httpx.Request, outcome: httpx.Response | httpx.TransportError) -> Any:

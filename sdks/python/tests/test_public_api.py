@@ -1,0 +1,54 @@
+from importlib.resources import files
+
+import provenant_sdk
+from provenant_sdk import (
+    APIConnectionError,
+    APIStatusError,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProvenantError,
+    RateLimitError,
+)
+
+
+def test_all_is_pinned() -> None:
+    assert provenant_sdk.__all__ == [
+        "APIConnectionError",
+        "APIStatusError",
+        "AsyncProvenantClient",
+        "AuthenticationError",
+        "ConflictError",
+        "NotFoundError",
+        "PermissionDeniedError",
+        "ProvenantClient",
+        "ProvenantError",
+        "RateLimitError",
+        "__version__",
+    ]
+    for name in provenant_sdk.__all__:
+        assert hasattr(provenant_sdk, name)
+
+
+def test_public_classes_belong_to_the_package() -> None:
+    assert provenant_sdk.ProvenantClient.__module__ == "provenant_sdk"
+    assert repr(NotFoundError) == "<class 'provenant_sdk.NotFoundError'>"
+
+
+def test_error_tree() -> None:
+    for status_error in (
+        AuthenticationError,
+        PermissionDeniedError,
+        NotFoundError,
+        ConflictError,
+        RateLimitError,
+    ):
+        assert issubclass(status_error, APIStatusError)
+    assert issubclass(APIStatusError, ProvenantError)
+    assert issubclass(APIConnectionError, ProvenantError)
+    assert not issubclass(APIConnectionError, APIStatusError)
+
+
+def test_ships_py_typed() -> None:
+    assert files("provenant_sdk").joinpath("py.typed").is_file()
