@@ -83,4 +83,5 @@ def test_422_is_a_plain_status_error_with_details(client: ProvenantClient) -> No
     assert type(error) is APIStatusError
     assert error.status_code == 422
     assert error.code == "validation_error"
-    assert isinstance(error.body, dict) and error.body["details"]
+    assert error.details
+    assert {"field", "message"} <= set(error.details[0])

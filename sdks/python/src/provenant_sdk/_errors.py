@@ -77,6 +77,12 @@ class APIStatusError(ProvenantError):
         self.body = body
         self.headers = headers
 
+    @property
+    def details(self) -> list[dict[str, Any]] | None:
+        """Per-field problems of a 422 ``validation_error``: ``[{"field": ..., "message": ...}]``."""
+        details = self.body.get("details") if isinstance(self.body, dict) else None
+        return details if isinstance(details, list) else None
+
 
 class AuthenticationError(APIStatusError):
     """401: the API key is missing, malformed, unknown, expired or revoked."""
