@@ -21,3 +21,5 @@ class AuditAction(StrEnum):
     TEAM_MEMBER_ROLE_CHANGED = "team.member.role_changed"
     TEAM_MEMBER_REMOVED = "team.member.removed"
     TEAM_INVITATION_CANCELLED = "team.invitation.cancelled"
+    # A member accepted an invitation to another org (a user belongs to one org).
+    TEAM_MEMBER_LEFT = "team.member.left"

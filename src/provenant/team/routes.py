@@ -1,0 +1,111 @@
+"""The Team section of the contract, and the two public invitation routes of its Auth section.
+
+``accept_invitation`` is a plain ``def``: it runs argon2 (to hash a new password or verify an
+existing one), so it works in a worker thread and never stalls the event loop.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response, status
+
+from provenant.auth.deps import AnonymousActor, CurrentPrincipal, RequireInviter, SessionDep
+from provenant.auth.roles import Role
+from provenant.auth.schemas import AuthResult
+from provenant.schemas import Success
+from provenant.team import service
+from provenant.team.schemas import (
+    InvitationAcceptance,
+    InvitationCreate,
+    InvitationCreated,
+    InvitationPreview,
+    InvitationRead,
+    MemberRead,
+    RoleChange,
+)
+
+router = APIRouter(prefix="/org", tags=["team"])
+invitation_links_router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+async def _link_origin(request: Request) -> str:
+    """PROVENANT_PUBLIC_URL, else the origin this request was addressed to."""
+    public_url: str | None = request.app.state.settings.public_url
+    if public_url:
+        return public_url.rstrip("/")
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+LinkOrigin = Annotated[str, Depends(_link_origin)]
+
+
+@router.get("/members", response_model=list[MemberRead])
+async def list_members(session: SessionDep, caller: CurrentPrincipal) -> list[Any]:
+    return service.list_members(session, caller)
+
+
+@router.patch("/members/{user_id}/role", response_model=MemberRead)
+async def change_member_role(
+    session: SessionDep, caller: CurrentPrincipal, user_id: str, body: RoleChange
+) -> Any:
+    """OWNER: any role; ADMIN: MEMBER ↔ VIEWER of non-admins only. The org always keeps an OWNER (409)."""
+    return service.change_role(session, caller, user_id=user_id, role=body.role)
+
+
+@router.delete("/members/{user_id}", response_model=Success)
+async def remove_member(session: SessionDep, caller: CurrentPrincipal, user_id: str) -> Success:
+    """OWNER and ADMIN (who cannot remove an OWNER or an ADMIN); nobody removes themselves. Access ends at
+    once: the member's JWT answers 401, their keys 401 ``api_key_owner_removed``."""
+    service.remove_member(session, caller, user_id=user_id)
+    return Success()
+
+
+@router.get("/invitations", response_model=list[InvitationRead])
+async def list_invitations(session: SessionDep, caller: RequireInviter) -> list[Any]:
+    """Pending invitations, newest first."""
+    return service.list_invitations(session, caller)
+
+
+@router.post("/invitations", status_code=status.HTTP_201_CREATED, response_model=InvitationCreated)
+async def invite(
+    session: SessionDep, caller: RequireInviter, body: InvitationCreate, origin: LinkOrigin
+) -> Any:
+    """The only response that carries the invite link. It works once, for 7 days."""
+    return service.invite(session, caller, email=body.email, role=Role(body.role), link_origin=origin)
+
+
+@router.delete("/invitations/{invitation_id}", response_model=Success)
+async def cancel_invitation(session: SessionDep, caller: RequireInviter, invitation_id: str) -> Success:
+    """The link stops working at once."""
+    service.cancel_invitation(session, caller, invitation_id=invitation_id)
+    return Success()
+
+
+@invitation_links_router.get("/invitations/{token}", response_model=InvitationPreview)
+async def preview_invitation(session: SessionDep, token: str) -> Any:
+    """404 ``not_found`` for an unknown token; 410 ``invitation_used``, ``invitation_cancelled`` or
+    ``invitation_expired``."""
+    return service.preview_invitation(session, token=token)
+
+
+@invitation_links_router.post(
+    "/accept-invitation",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AuthResult,
+    responses={200: {"model": AuthResult, "description": "An existing account joined with its password"}},
+)
+def accept_invitation(
+    session: SessionDep,
+    actor: AnonymousActor,
+    body: InvitationAcceptance,
+    request: Request,
+    response: Response,
+) -> AuthResult:
+    """201 with a new account, or 200 when the invited email already has one and ``password`` is its
+    password (the account then moves to this org; 409 ``last_owner`` if its old org would lose its last
+    OWNER). A wrong password answers 401 ``invalid_credentials`` and changes nothing."""
+    accepted = service.accept_invitation(
+        session, actor, token=body.token, name=body.name, password=body.password,
+        secret=request.app.state.jwt_secret,
+    )
+    response.status_code = status.HTTP_201_CREATED if accepted.new_account else status.HTTP_200_OK
+    return AuthResult.model_validate(accepted.signed_in)

@@ -1,0 +1,426 @@
+"""The people of an org: members and their roles, invitations in, removal out.
+
+Every membership change starts with ``_serialize_membership``: an UPDATE of the org's
+``membership_version``, which holds the org's row lock on PostgreSQL (and, on SQLite, the
+database write lock its writing transactions take up front) until commit. Checks made after it,
+such as "is this the last OWNER?" or "is this invitation still open?", cannot race another change
+of the same org, in this process or any other. The caller's role is read again under the lock:
+an OWNER demoted a moment ago no longer acts as one.
+
+A removed person keeps their account with ``org_id`` and ``role`` NULL; authentication then
+answers 401 for their JWT and ``api_key_owner_removed`` for their keys, which stay listed for the
+org to revoke. Their agents and sessions belong to the org and stay with it.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from provenant.audit import service as audit
+from provenant.audit.actions import AuditAction
+from provenant.auth import security
+from provenant.auth.principal import Actor, Principal
+from provenant.auth.roles import Action, Role, can_change_role, can_grant, can_remove
+from provenant.auth.service import SignedIn, email_key, find_user_by_email, sign_in
+from provenant.errors import Conflict, Forbidden, Gone, NotFound, Unauthenticated, ValidationFailed
+from provenant.models import ApiKey, Invitation, Org, User
+
+INVITATION_LIFETIME = timedelta(days=7)
+MIN_PASSWORD_LENGTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationView:
+    id: str
+    email: str
+    role: str
+    expires_at: datetime
+    created_at: datetime
+    invited_by: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedInvitation:
+    """The only object that carries the link; the token in it is stored as its SHA-256 alone."""
+
+    id: str
+    email: str
+    role: str
+    expires_at: datetime
+    invite_link: str
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationPreview:
+    email: str
+    role: str
+    org: dict[str, str]
+    existing_account: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    signed_in: SignedIn
+    new_account: bool
+
+
+# --- serialization and shared checks ------------------------------------------------------------
+
+
+def _serialize_membership(session: Session, *org_ids: str | None) -> None:
+    """Take the membership lock of each org, in one global order (no deadlock between two orgs),
+    and forget what was read before it."""
+    for org_id in sorted({org_id for org_id in org_ids if org_id}):
+        session.execute(
+            update(Org)
+            .where(Org.id == org_id)
+            .values(membership_version=Org.membership_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+    session.expire_all()
+
+
+def _acting_role(session: Session, caller: Principal) -> Role:
+    """The caller's role as it is now, under the lock, not as it was when the request began."""
+    role = session.scalar(select(User.role).where(User.id == caller.user_id, User.org_id == caller.org_id))
+    if role is None:
+        raise Forbidden("You are no longer a member of this organization.")
+    return Role(role)
+
+
+def _member(session: Session, org_id: str, user_id: str) -> tuple[User, Role]:
+    member = session.scalars(select(User).where(User.id == user_id, User.org_id == org_id)).one_or_none()
+    if member is None or member.role is None:
+        raise NotFound("Member")
+    return member, Role(member.role)
+
+
+def _owner_count(session: Session, org_id: str) -> int:
+    owners = select(func.count()).where(User.org_id == org_id, User.role == Role.OWNER.value)
+    return session.scalar(owners) or 0
+
+
+def _keep_an_owner(session: Session, org_id: str) -> None:
+    """Refuse a change that would take away the org's last OWNER."""
+    if _owner_count(session, org_id) <= 1:
+        raise Conflict(
+            "An organization must keep at least one OWNER: make someone else an OWNER first.",
+            code="last_owner",
+        )
+
+
+def _pending(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        Invitation.accepted_at.is_(None), Invitation.cancelled_at.is_(None), Invitation.expires_at > now
+    )
+
+
+# --- members ------------------------------------------------------------------------------------
+
+
+def list_members(session: Session, caller: Principal) -> list[User]:
+    query = select(User).where(User.org_id == caller.org_id).order_by(User.created_at, User.id)
+    return list(session.scalars(query))
+
+
+def change_role(session: Session, caller: Principal, *, user_id: str, role: Role) -> User:
+    """OWNER: any role; ADMIN: MEMBER ↔ VIEWER of non-admins. The org keeps an OWNER."""
+    caller.require(Action.CHANGE_ROLES)
+    _serialize_membership(session, caller.org_id)
+    acting_role = _acting_role(session, caller)
+    member, current = _member(session, caller.org_id, user_id)
+    if not can_change_role(acting_role, current=current, new=role):
+        raise Forbidden("An ADMIN can only move MEMBERs and VIEWERs between those two roles.")
+    if current is role:
+        return member
+    if current is Role.OWNER:
+        _keep_an_owner(session, caller.org_id)
+    member.role = role.value
+    audit.record(
+        session, caller, AuditAction.TEAM_MEMBER_ROLE_CHANGED, resource_type="user", resource_id=member.id,
+        before={"role": current.value}, after={"role": role.value},
+    )
+    return member
+
+
+def remove_member(session: Session, caller: Principal, *, user_id: str) -> None:
+    """Access ends at once: the person's JWT and keys answer 401 on their next request."""
+    caller.require(Action.REMOVE_MEMBERS)
+    if user_id == caller.user_id:
+        raise Conflict("You cannot remove yourself from the organization.", code="cannot_remove_self")
+    _serialize_membership(session, caller.org_id)
+    acting_role = _acting_role(session, caller)
+    member, role = _member(session, caller.org_id, user_id)
+    if not can_remove(acting_role, target=role):
+        raise Forbidden("An ADMIN cannot remove an OWNER or another ADMIN.")
+    if role is Role.OWNER:
+        _keep_an_owner(session, caller.org_id)
+    before = {"name": member.name, "email": member.email, "role": role.value}
+    member.org_id = None
+    member.role = None
+    audit.record(
+        session, caller, AuditAction.TEAM_MEMBER_REMOVED, resource_type="user", resource_id=member.id,
+        before=before,
+    )
+
+
+# --- invitations, as the org sees them ----------------------------------------------------------
+
+
+def list_invitations(session: Session, caller: Principal) -> list[InvitationView]:
+    """Pending invitations (neither used, cancelled nor expired), newest first."""
+    caller.require(Action.INVITE)
+    query = (
+        select(Invitation, User.name, User.email)
+        .join(User, User.id == Invitation.invited_by_id)
+        .where(Invitation.org_id == caller.org_id, _pending(datetime.now(UTC)))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+    return [
+        InvitationView(
+            id=invitation.id,
+            email=invitation.email,
+            role=invitation.role,
+            expires_at=invitation.expires_at,
+            created_at=invitation.created_at,
+            invited_by={"name": name, "email": email},
+        )
+        for invitation, name, email in session.execute(query)
+    ]
+
+
+def invite(
+    session: Session, caller: Principal, *, email: str, role: Role, link_origin: str
+) -> IssuedInvitation:
+    """A new pending invitation, replacing the email's previous one; the link is shown once."""
+    caller.require(Action.INVITE)
+    _serialize_membership(session, caller.org_id)
+    if not can_grant(_acting_role(session, caller), role):
+        raise Forbidden("An ADMIN can invite MEMBERs and VIEWERs only.")
+    email = email.strip()
+    key = email_key(email)
+    if session.scalar(select(User.id).where(User.email_key == key, User.org_id == caller.org_id)) is not None:
+        raise Conflict(f"{email} is already a member of this organization.", code="already_member")
+    now = datetime.now(UTC)
+    replaced = session.scalars(
+        select(Invitation).where(
+            Invitation.org_id == caller.org_id, Invitation.email_key == key, _pending(now)
+        )
+    ).all()
+    for previous in replaced:
+        previous.cancelled_at = now
+    token = security.generate_token()
+    invitation = Invitation(
+        org_id=caller.org_id,
+        email=email,
+        email_key=key,
+        role=role.value,
+        token_hash=security.hash_secret(token),
+        invited_by_id=caller.user_id,
+        expires_at=now + INVITATION_LIFETIME,
+        created_at=now,
+    )
+    session.add(invitation)
+    session.flush()
+    after: dict[str, Any] = {
+        "email": email, "role": role.value, "expiresAt": invitation.expires_at.isoformat()
+    }
+    if replaced:
+        after["replacedInvitationIds"] = [previous.id for previous in replaced]
+    audit.record(
+        session, caller, AuditAction.TEAM_MEMBER_INVITED, resource_type="invitation",
+        resource_id=invitation.id, after=after,
+    )
+    return IssuedInvitation(
+        id=invitation.id,
+        email=invitation.email,
+        role=invitation.role,
+        expires_at=invitation.expires_at,
+        invite_link=f"{link_origin}/accept-invitation?token={token}",
+    )
+
+
+def cancel_invitation(session: Session, caller: Principal, *, invitation_id: str) -> None:
+    """The link stops working at once. Cancelling twice is fine; a used invitation cannot be undone."""
+    caller.require(Action.INVITE)
+    _serialize_membership(session, caller.org_id)
+    acting_role = _acting_role(session, caller)
+    invitation = session.scalars(
+        select(Invitation).where(Invitation.id == invitation_id, Invitation.org_id == caller.org_id)
+    ).one_or_none()
+    if invitation is None:
+        raise NotFound("Invitation")
+    if invitation.accepted_at is not None:
+        raise Conflict(
+            "This invitation has already been accepted; remove the member instead.", code="invitation_used"
+        )
+    if invitation.cancelled_at is not None:
+        return
+    if not can_grant(acting_role, Role(invitation.role)):
+        raise Forbidden("An ADMIN cannot cancel an invitation to join as ADMIN.")
+    invitation.cancelled_at = datetime.now(UTC)
+    audit.record(
+        session, caller, AuditAction.TEAM_INVITATION_CANCELLED, resource_type="invitation",
+        resource_id=invitation.id, before={"email": invitation.email, "role": invitation.role},
+        after={"cancelledAt": invitation.cancelled_at.isoformat()},
+    )
+
+
+# --- invitations, as the invited person sees them -----------------------------------------------
+
+
+def _open_invitation(session: Session, token: str, now: datetime) -> Invitation:
+    """404 for a token we never issued; 410 for one that was used, cancelled or has expired."""
+    invitation = session.scalars(
+        select(Invitation).where(Invitation.token_hash == security.hash_secret(token))
+    ).one_or_none()
+    if invitation is None:
+        raise NotFound("Invitation")
+    if invitation.accepted_at is not None:
+        raise Gone("This invitation has already been used.", code="invitation_used")
+    if invitation.cancelled_at is not None:
+        raise Gone("This invitation was cancelled.", code="invitation_cancelled")
+    if now >= invitation.expires_at:
+        raise Gone("This invitation has expired; ask for a new one.", code="invitation_expired")
+    return invitation
+
+
+def preview_invitation(session: Session, *, token: str) -> InvitationPreview:
+    invitation = _open_invitation(session, token, datetime.now(UTC))
+    org = session.get_one(Org, invitation.org_id)
+    return InvitationPreview(
+        email=invitation.email,
+        role=invitation.role,
+        org={"name": org.name},
+        existing_account=find_user_by_email(session, invitation.email) is not None,
+    )
+
+
+def accept_invitation(
+    session: Session, actor: Actor, *, token: str, name: str | None, password: str, secret: str
+) -> Accepted:
+    """A new account for the invited email, or the existing one after it proves its password.
+
+    Nobody joins an org, nor moves an account, without the account's password. Commits before it
+    returns: the caller is a worker-thread route, and the org's lock must not outlive the thread.
+    """
+    now = datetime.now(UTC)
+    invitation = _open_invitation(session, token, now)
+    account = find_user_by_email(session, invitation.email)
+    password_hash = None
+    if account is None:
+        password_hash = _new_account_password(name, password)
+    elif not security.verify_password(account.password_hash, password):
+        _record_failed_attempt(session, actor, account)
+        raise Unauthenticated(
+            "This email already has an account, and that is not its password. Nothing was changed.",
+            code="invalid_credentials",
+        )
+    account_id, old_org_id = (account.id, account.org_id) if account else (None, None)
+
+    _serialize_membership(session, invitation.org_id, old_org_id)
+    invitation = _open_invitation(session, token, now)  # used or cancelled while the password was checked?
+    account = find_user_by_email(session, invitation.email)
+    if (account.id if account else None) != account_id or (account and account.org_id != old_org_id):
+        raise Conflict("The account changed while the invitation was being accepted; try again.")
+    org = session.get_one(Org, invitation.org_id)
+    if account is None:
+        assert password_hash is not None and name is not None
+        account = _create_account(session, invitation, name=name, password_hash=password_hash)
+    else:
+        _move_account(session, actor, account, invitation, now=now)
+    invitation.accepted_at = now
+    audit.record(
+        session, actor, AuditAction.TEAM_INVITATION_ACCEPTED, resource_type="invitation",
+        resource_id=invitation.id,
+        after={
+            "userId": account.id, "email": account.email, "role": invitation.role,
+            "newAccount": account_id is None,
+        },
+        org_id=org.id, user_id=account.id,
+    )
+    session.commit()
+    return Accepted(signed_in=sign_in(account, org, secret=secret), new_account=account_id is None)
+
+
+def _new_account_password(name: str | None, password: str) -> str:
+    if name is None:
+        raise ValidationFailed("name", "is required to create an account")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    return security.hash_password(password)
+
+
+def _record_failed_attempt(session: Session, actor: Actor, account: User) -> None:
+    """Seen by the account's own org, like a failed login; kept although the request fails."""
+    audit.record(
+        session, actor, AuditAction.AUTH_LOGIN_FAILED, resource_type="user", resource_id=account.id,
+        after={"email": account.email, "via": "accept-invitation"}, org_id=account.org_id, user_id=account.id,
+    )
+    session.commit()
+
+
+def _create_account(session: Session, invitation: Invitation, *, name: str, password_hash: str) -> User:
+    account = User(
+        org_id=invitation.org_id,
+        role=invitation.role,
+        name=name,
+        email=invitation.email,
+        email_key=invitation.email_key,
+        password_hash=password_hash,
+    )
+    try:
+        with session.begin_nested():
+            session.add(account)
+    except IntegrityError:
+        # Someone registered this email since the invitation was opened.
+        raise Conflict(
+            "An account with this email was just created; accept again with its password."
+        ) from None
+    return account
+
+
+def _move_account(
+    session: Session, actor: Actor, account: User, invitation: Invitation, *, now: datetime
+) -> None:
+    """A user belongs to one org: leaving the old one must leave it an OWNER."""
+    if account.org_id == invitation.org_id:
+        raise Conflict("You are already a member of this organization.", code="already_member")
+    if account.org_id is not None:
+        old_org = session.get_one(Org, account.org_id)
+        if account.role == Role.OWNER.value and _owner_count(session, old_org.id) <= 1:
+            raise Conflict(
+                f"You are the last OWNER of {old_org.name}, which must keep one: make another member "
+                "an OWNER there before joining another organization.",
+                code="last_owner",
+            )
+        audit.record(
+            session, actor, AuditAction.TEAM_MEMBER_LEFT, resource_type="user", resource_id=account.id,
+            before={"role": account.role}, after={"reason": "joined another organization"},
+            org_id=account.org_id, user_id=account.id,
+        )
+    account.org_id = invitation.org_id
+    account.role = invitation.role
+    _revoke_keys_of_earlier_membership(session, actor, account, now=now)
+
+
+def _revoke_keys_of_earlier_membership(
+    session: Session, actor: Actor, account: User, *, now: datetime
+) -> None:
+    """Keys the person made in this org before they were removed stay dead when they come back."""
+    keys = session.scalars(
+        select(ApiKey).where(
+            ApiKey.user_id == account.id, ApiKey.org_id == account.org_id, ApiKey.revoked_at.is_(None)
+        )
+    ).all()
+    for key in keys:
+        key.revoked_at = now
+        audit.record(
+            session, actor, AuditAction.APIKEY_REVOKE, resource_type="api_key", resource_id=key.id,
+            after={"id": key.id, "name": key.name, "keyPrefix": key.key_prefix, "reason": "owner rejoined"},
+            org_id=account.org_id, user_id=account.id,
+        )
