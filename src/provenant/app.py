@@ -21,6 +21,8 @@ from provenant.config import Settings, get_settings
 from provenant.db import Database
 from provenant.errors import ProvenantError
 from provenant.sessions.routes import router as sessions_router
+from provenant.team.routes import invitation_links_router
+from provenant.team.routes import router as team_router
 
 logger = logging.getLogger("provenant")
 
@@ -106,7 +108,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for router in (auth_router, api_keys_router, agents_router, sessions_router, audit_router):
+    for router in (
+        auth_router, invitation_links_router, api_keys_router, team_router, agents_router, sessions_router,
+        audit_router,
+    ):
         api.include_router(router)
     app.include_router(api)
 
