@@ -3,14 +3,16 @@
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import text, update
+from sqlalchemy.engine import make_url
 
 from provenant.auth.security import hash_password
-from provenant.db import Database
+from provenant.db import Database, is_sqlite
 from provenant.models import User
 
 PASSWORD = "correct horse battery"
@@ -110,3 +112,35 @@ def create_agent(client: Client, headers: dict[str, str], *, name: str | None = 
     response = client.post("/api/agents", json={"name": name, "slug": name.lower()}, headers=headers)
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+def assert_unauthorized(response: httpx.Response, code: str) -> None:
+    """A 401 as the contract words it: the code, the error shape, and the ``Bearer`` challenge."""
+    assert response.status_code == 401, response.text
+    body = response.json()
+    assert body["code"] == code, body
+    assert isinstance(body["error"], str) and body["error"], body
+    assert response.headers.get("WWW-Authenticate") == "Bearer", response.headers
+
+
+def persisted_bytes(database: Database) -> bytes:
+    """Everything the database keeps, to search for a secret that must never be stored.
+
+    SQLite: the raw bytes of the database file and its WAL, so deleted or overwritten rows count
+    too. PostgreSQL: every row of every table of the test's schema, as JSON text.
+    """
+    if is_sqlite(database.url):
+        path = Path(str(make_url(database.url).database))
+        files = sorted(path.parent.glob(f"{path.name}*"))  # provenant.db, -wal, -shm
+        return b"".join(file.read_bytes() for file in files)
+    chunks: list[bytes] = []
+    with database.engine.connect() as connection:
+        tables = connection.execute(
+            text("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+        ).scalars()
+        for table in list(tables):
+            # The table names come from the catalog, not from input.
+            query = text(f'SELECT row_to_json(t)::text FROM "{table}" t')  # noqa: S608
+            rows = connection.execute(query).scalars()
+            chunks.extend(row.encode() for row in rows)
+    return b"\n".join(chunks)
