@@ -85,13 +85,11 @@ export class ProvenantClient {
 
     for (let attempt = 0; ; attempt++) {
       const retriesLeft = attempt < this.maxRetries;
-      let status: number;
-      let text: string;
       let response: Response;
+      let text: string;
       try {
         // The timeout covers the whole attempt: connecting, waiting for headers and reading the body.
         response = await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(this.timeout) });
-        status = response.status;
         text = await response.text();
       } catch (cause) {
         if (retriesLeft && (repeatable || neverConnected(cause))) {
@@ -101,6 +99,7 @@ export class ProvenantClient {
         throw this.#connectionError(method, path, cause);
       }
 
+      const { status } = response;
       if (status >= 200 && status < 300) {
         if (status === 204 || text === '') return undefined as T;
         try {
