@@ -1,5 +1,6 @@
 """AsyncProvenantClient: the same methods, awaited, against the same real server."""
 
+import asyncio
 import uuid
 
 import pytest
@@ -31,6 +32,13 @@ async def test_me_and_agents(account: Account) -> None:
         with pytest.raises(NotFoundError):
             await client.get_agent(str(uuid.uuid4()))
     assert client.is_closed
+
+
+async def test_concurrent_get_or_create_makes_one_agent(account: Account) -> None:
+    async with AsyncProvenantClient(base_url=account.base_url, api_key=account.api_key) as client:
+        ids = await asyncio.gather(*(client.get_or_create_agent("Racer") for _ in range(5)))
+        assert len(set(ids)) == 1
+        assert [agent["id"] for agent in await client.list_agents()] == [ids[0]]
 
 
 async def test_api_keys(account: Account) -> None:

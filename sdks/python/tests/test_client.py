@@ -1,5 +1,6 @@
 """The sync client's methods against the real server: who am I, API keys, agents."""
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -85,6 +86,7 @@ def test_agents(client: ProvenantClient) -> None:
     assert agent["tags"] == ["support"]
     assert agent["modelFamily"] == "claude"
     assert agent["status"] == "ACTIVE"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", agent["createdAt"])
     assert client.get_agent(agent["id"]) == agent
     assert [a["id"] for a in client.list_agents()] == [agent["id"]]
     assert [a["id"] for a in client.list_agents(status="ACTIVE")] == [agent["id"]]
