@@ -17,6 +17,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
+WRITES_OPTION = "provenant_writes"
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -44,7 +47,12 @@ def build_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A transaction that will write takes the write lock up front (IMMEDIATE): a deferred one
+        # that read first could not upgrade once another connection had committed (SQLITE_BUSY).
+        # A read-only request runs its statements in autocommit: skipping BEGIN/COMMIT is measurable
+        # on the hot read paths, and its reads need no snapshot across statements.
+        if connection.get_execution_options().get(WRITES_OPTION, False):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -53,12 +61,16 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = build_engine(url)
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        # The same pool; transactions begun through it are declared as writing (see _begin).
+        self.write_engine = self.engine.execution_options(**{WRITES_OPTION: True})
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.write_sessionmaker = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, writes: bool = True) -> Iterator[Session]:
         """One unit of work: commits when the block ends normally, rolls back otherwise."""
-        with self.sessionmaker() as session:
+        with (self.write_sessionmaker if writes else self.sessionmaker)() as session:
+            session.info[WRITES_OPTION] = writes
             try:
                 yield session
                 session.commit()

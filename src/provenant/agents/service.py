@@ -5,7 +5,7 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,12 +37,23 @@ def _snapshot(agent: Agent) -> dict[str, Any]:
     }
 
 
-def list_agents(session: Session, caller: Principal, *, status: str | None) -> list[Row[Any]]:
-    # Plain rows, not ORM objects: this is the hot read path, and rows cost a fraction to build.
-    query = select(_agent_columns).where(_agent_columns.org_id == caller.org_id)
+# The hot read path: statements built once, executed as Core, rows handed out as plain dicts
+# (ORM objects cost several times more to build, and the response schema reads dicts fastest).
+_list_query = (
+    select(_agent_columns)
+    .where(_agent_columns.org_id == bindparam("org_id"))
+    .order_by(_agent_columns.updated_at.desc(), _agent_columns.id.desc())
+)
+_list_by_status_query = _list_query.where(_agent_columns.status == bindparam("status"))
+
+
+def list_agents(session: Session, caller: Principal, *, status: str | None) -> list[dict[str, Any]]:
+    """The org's agents, most recently updated first."""
     if status:
-        query = query.where(_agent_columns.status == status)
-    return list(session.execute(query.order_by(_agent_columns.updated_at.desc(), _agent_columns.id.desc())))
+        rows = session.connection().execute(_list_by_status_query, {"org_id": caller.org_id, "status": status})
+    else:
+        rows = session.connection().execute(_list_query, {"org_id": caller.org_id})
+    return [dict(row._mapping) for row in rows]
 
 
 def get_agent(session: Session, caller: Principal, agent_id: str) -> Agent:

@@ -7,43 +7,52 @@ server process. Each path is a single indexed query.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from provenant.auth import security
 from provenant.auth.principal import Principal
 from provenant.auth.roles import Role
+from provenant.db import WRITES_OPTION, Database
 from provenant.errors import Unauthenticated
 from provenant.models import ApiKey, Org, User
 
 # lastUsedAt is rewritten at most this often per key (the contract allows 60 s of lag).
 LAST_USED_RESOLUTION = timedelta(seconds=30)
 
-_user_columns = (User.id, User.org_id, User.role, User.name, User.email, Org.name, Org.slug)
+# Core statements on tables, executed on the request's connection: this runs on every request,
+# and the ORM's execution layer would cost more than the query itself.
+_keys, _users, _orgs = ApiKey.__table__, User.__table__, Org.__table__
+_user_columns = (_users.c.id, _users.c.org_id, _users.c.role, _users.c.name, _users.c.email, _orgs.c.name, _orgs.c.slug)
 
 _key_query = (
     select(
-        ApiKey.id,
-        ApiKey.name,
-        ApiKey.org_id,
-        ApiKey.expires_at,
-        ApiKey.revoked_at,
-        ApiKey.last_used_at,
+        _keys.c.id,
+        _keys.c.name,
+        _keys.c.org_id,
+        _keys.c.expires_at,
+        _keys.c.revoked_at,
+        _keys.c.last_used_at,
         *_user_columns,
     )
-    .join(User, User.id == ApiKey.user_id)
-    .outerjoin(Org, Org.id == User.org_id)
+    .join(_users, _users.c.id == _keys.c.user_id)
+    .outerjoin(_orgs, _orgs.c.id == _users.c.org_id)
+    .where(_keys.c.key_hash == bindparam("key_hash"))
 )
 
-_user_query = select(*_user_columns).outerjoin(Org, Org.id == User.org_id)
+_user_query = (
+    select(*_user_columns)
+    .outerjoin(_orgs, _orgs.c.id == _users.c.org_id)
+    .where(_users.c.id == bindparam("user_id"))
+)
 
 
 def authenticate_api_key(
-    session: Session, engine: Engine, key: str, *, now: datetime, ip: str | None, user_agent: str | None
+    session: Session, database: Database, key: str, *, now: datetime, ip: str | None, user_agent: str | None
 ) -> Principal:
     if not security.is_well_formed_api_key(key):
         raise Unauthenticated("Invalid API key.", code="invalid_api_key")
-    row = session.execute(_key_query.where(ApiKey.key_hash == security.hash_secret(key))).one_or_none()
+    row = session.connection().execute(_key_query, {"key_hash": security.hash_secret(key)}).one_or_none()
     if row is None:
         raise Unauthenticated("Invalid API key.", code="invalid_api_key")
     key_id, key_name, key_org_id, expires_at, revoked_at, last_used_at, user_id, user_org_id, role, *rest = row
@@ -57,7 +66,7 @@ def authenticate_api_key(
             code="api_key_owner_removed",
         )
     if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
-        _record_key_use(engine, key_id, now)
+        _record_key_use(session, database, key_id, now)
     name, email, org_name, org_slug = rest
     return Principal(
         org_id=user_org_id,
@@ -74,16 +83,20 @@ def authenticate_api_key(
     )
 
 
-def _record_key_use(engine: Engine, key_id: str, now: datetime) -> None:
-    # Its own short transaction: a use counts even when the request it authenticates fails.
+def _record_key_use(session: Session, database: Database, key_id: str, now: datetime) -> None:
     # The WHERE clause keeps concurrent processes from moving the timestamp backwards.
-    with engine.begin() as connection:
-        connection.execute(
-            update(ApiKey)
-            .where(ApiKey.id == key_id)
-            .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < now))
-            .values(last_used_at=now)
-        )
+    statement = (
+        update(ApiKey)
+        .where(ApiKey.id == key_id)
+        .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < now))
+        .values(last_used_at=now)
+    )
+    if session.info.get(WRITES_OPTION):
+        session.execute(statement)  # this request holds the write lock already
+        return
+    # A read-only request records the use in a short transaction of its own.
+    with database.write_engine.begin() as connection:
+        connection.execute(statement)
 
 
 def authenticate_jwt(
@@ -95,8 +108,8 @@ def authenticate_jwt(
         raise Unauthenticated("Your session has expired; sign in again.", code="token_expired") from None
     except security.TokenInvalid:
         raise Unauthenticated("Invalid token.", code="invalid_token") from None
-    row = session.execute(_user_query.where(User.id == claims.user_id)).one_or_none()
-    if row is None or row.org_id is None or row.role is None:
+    row = session.connection().execute(_user_query, {"user_id": claims.user_id}).one_or_none()
+    if row is None or row[1] is None or row[2] is None:
         raise Unauthenticated("This account no longer belongs to an organization.", code="invalid_token")
     user_id, org_id, role, name, email, org_name, org_slug = row
     return Principal(
@@ -114,7 +127,7 @@ def authenticate_jwt(
 
 def authenticate_bearer(
     session: Session,
-    engine: Engine,
+    database: Database,
     token: str | None,
     *,
     secret: str,
@@ -125,5 +138,5 @@ def authenticate_bearer(
     if not token:
         raise Unauthenticated()
     if token.startswith(security.API_KEY_PREFIX):
-        return authenticate_api_key(session, engine, token, now=now, ip=ip, user_agent=user_agent)
+        return authenticate_api_key(session, database, token, now=now, ip=ip, user_agent=user_agent)
     return authenticate_jwt(session, token, secret=secret, ip=ip, user_agent=user_agent)

@@ -32,8 +32,12 @@ async def _database(request: Request) -> Database:
 DatabaseDep = Annotated[Database, Depends(_database)]
 
 
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def _session(request: Request) -> AsyncIterator[Session]:
-    with get_database(request).transaction() as session:
+    writes = request.method not in _READ_ONLY_METHODS
+    with get_database(request).transaction(writes=writes) as session:
         yield session
 
 
@@ -58,7 +62,7 @@ async def _principal(
 ) -> Principal:
     return authenticate_bearer(
         session,
-        get_database(request).engine,
+        get_database(request),
         credentials.credentials if credentials else None,
         secret=request.app.state.jwt_secret,
         now=datetime.now(UTC),
