@@ -71,6 +71,12 @@ def test_no_url_anywhere_is_a_clear_error() -> None:
     assert caught.value.code == "missing_base_url"
 
 
+def test_a_url_without_scheme_is_a_clear_error() -> None:
+    with pytest.raises(ProvenantError, match="http:// or https://") as caught:
+        ProvenantClient(base_url="localhost:4000", api_key="pk_live_" + "0" * 32)
+    assert caught.value.code == "invalid_base_url"
+
+
 def test_an_empty_environment_variable_counts_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROVENANT_API_KEY", "")
     with pytest.raises(ProvenantError) as caught:

@@ -48,6 +48,11 @@ class BaseClient:
                 "No Provenant URL: pass base_url= or set PROVENANT_URL (e.g. https://api.example.com).",
                 code="missing_base_url",
             )
+        if not base_url.startswith(("http://", "https://")):
+            raise ProvenantError(
+                f"The Provenant URL must start with http:// or https://, got {base_url!r}.",
+                code="invalid_base_url",
+            )
         if not api_key or not api_key.strip():
             raise ProvenantError(
                 "No Provenant API key: pass api_key= or set PROVENANT_API_KEY to a pk_live_... key.",

@@ -1,6 +1,6 @@
 """Every exception the SDK raises, in one tree.
 
-    ProvenantError                 base; also raised alone for a missing base URL or API key
+    ProvenantError                 base; also raised alone for a missing or invalid base URL or key
     ├── APIConnectionError         no HTTP answer: connection refused or dropped, DNS, timeout
     └── APIStatusError             the server answered with a status outside 2xx
         ├── AuthenticationError    401: missing, unknown, expired or revoked key
@@ -9,11 +9,12 @@
         ├── ConflictError          409: duplicate slug, session already ended, ...
         └── RateLimitError         429: slow down; ``retry_after`` says for how long
 
-Each carries ``message`` (a sentence for a person), ``code`` (the server's machine code, e.g.
-``"api_key_revoked"``, or the SDK's own: ``"missing_api_key"``, ``"missing_base_url"``,
-``"malformed_api_key"``, ``"connection_error"``, ``"timeout"``, ``"invalid_response"``) and ``status_code``
-(``None`` when there was no HTTP answer). `APIStatusError` also keeps the decoded ``body`` and the response
-``headers``. An exception never contains the API key, nor the request (whose headers do).
+Each carries ``message`` (a sentence for a person), ``code`` and ``status_code`` (``None`` when there was no
+HTTP answer). ``code`` is the server's machine code (e.g. ``"api_key_revoked"``) or the SDK's own:
+``"missing_base_url"``, ``"invalid_base_url"``, ``"missing_api_key"``, ``"malformed_api_key"``,
+``"connection_error"``, ``"timeout"``, ``"invalid_response"``. `APIStatusError` also keeps the decoded
+``body`` and the response ``headers``. An exception never contains the API key, nor the request (whose
+headers do).
 """
 
 from __future__ import annotations
