@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from fastapi.testclient import TestClient
@@ -144,3 +145,46 @@ def persisted_bytes(database: Database) -> bytes:
             rows = connection.execute(query).scalars()
             chunks.extend(row.encode() for row in rows)
     return b"\n".join(chunks)
+
+
+# --- team: the user-facing way into an org ------------------------------------------------------
+
+
+def invite(
+    client: Client, inviter: Account, *, email: str | None = None, role: str = "MEMBER"
+) -> dict[str, Any]:
+    """POST /api/org/invitations; the answer carries ``inviteLink`` (shown once)."""
+    email = email or f"{unique(role.lower())}@example.com"
+    body = {"email": email, "role": role}
+    response = client.post("/api/org/invitations", json=body, headers=inviter.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def link_token(invite_link: str) -> str:
+    """The token of ``<origin>/accept-invitation?token=<token>``."""
+    return parse_qs(urlsplit(invite_link).query)["token"][0]
+
+
+def accept(client: Client, token: str, *, name: str = "Invited", password: str = PASSWORD) -> httpx.Response:
+    body = {"token": token, "name": name, "password": password}
+    return client.post("/api/auth/accept-invitation", json=body)
+
+
+def invite_and_accept(client: Client, inviter: Account, role: str, *, name: str = "Member") -> Account:
+    """A new person in ``inviter``'s org with ``role``, as users do it: invited, then accepted.
+
+    OWNER is never invited directly: the person joins as ADMIN and ``inviter`` promotes them.
+    """
+    invitation = invite(client, inviter, role="ADMIN" if role == "OWNER" else role)
+    response = accept(client, link_token(invitation["inviteLink"]), name=name)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    account = Account(token=body["token"], user=body["user"], org=body["org"], email=invitation["email"])
+    if role == "OWNER":
+        promoted = client.patch(
+            f"/api/org/members/{account.user_id}/role", json={"role": "OWNER"}, headers=inviter.headers
+        )
+        assert promoted.status_code == 200, promoted.text
+        account.user["role"] = "OWNER"
+    return account
