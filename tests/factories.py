@@ -188,3 +188,18 @@ def invite_and_accept(client: Client, inviter: Account, role: str, *, name: str 
         assert promoted.status_code == 200, promoted.text
         account.user["role"] = "OWNER"
     return account
+
+
+# --- agents and the audit log -------------------------------------------------------------------
+
+
+def key_headers(client: Client, account: Account, *, name: str = "ci") -> dict[str, str]:
+    """Authorization headers of a new ``pk_live_`` key created by ``account``."""
+    return bearer(create_key(client, account, name=name))
+
+
+def audit_entries(client: Client, headers: dict[str, str], **filters: Any) -> list[dict[str, Any]]:
+    """GET /api/audit with ``filters`` as its query, newest first."""
+    response = client.get("/api/audit", params=filters, headers=headers)
+    assert response.status_code == 200, response.text
+    return list(response.json())
