@@ -42,7 +42,7 @@ def text(max_length: int) -> Any:
     return Annotated[str, Field(max_length=max_length), AfterValidator(_storable)]
 
 
-SearchText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_storable)]
+SearchText = Annotated[str, Field(max_length=200), AfterValidator(_storable)]
 StorableJson = Annotated[Any, AfterValidator(_storable)]
 StorableObject = Annotated[JsonObject, AfterValidator(_storable)]
 StorableContent = Annotated[Content, AfterValidator(_storable)]
