@@ -11,6 +11,8 @@ _PATTERNS = (
     (re.compile(r"pk_live_[A-Za-z0-9]+"), "pk_live_[REDACTED]"),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[REDACTED]"),
     (re.compile(r"(?i)([?&](?:token|api_key|apikey|key|access_token)=)[^&\s\"]+"), r"\1[REDACTED]"),
+    # The invitation preview carries its token in the path (GET /api/auth/invitations/{token}).
+    (re.compile(r"(/auth/invitations/)[^/?#\s\"]+"), r"\1[REDACTED]"),
 )
 
 
