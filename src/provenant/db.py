@@ -12,10 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-
 
 WRITES_OPTION = "provenant_writes"
 
@@ -68,8 +67,11 @@ class Database:
 
     @contextmanager
     def transaction(self, *, writes: bool = True) -> Iterator[Session]:
-        """One unit of work: commits when the block ends normally, rolls back otherwise."""
-        with (self.write_sessionmaker if writes else self.sessionmaker)() as session:
+        """One unit of work on one connection: commits when the block ends normally, rolls back
+        otherwise. The session is bound to that connection, so code on the hot path can reach it
+        (``connection_of``) without the session's transaction machinery."""
+        engine = self.write_engine if writes else self.engine
+        with engine.connect() as connection, Session(bind=connection, expire_on_commit=False) as session:
             session.info[WRITES_OPTION] = writes
             try:
                 yield session
@@ -80,3 +82,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def connection_of(session: Session) -> Connection:
+    """The connection a request's session is bound to (see Database.transaction)."""
+    bind = session.get_bind()
+    if not isinstance(bind, Connection):
+        raise TypeError("the session is not bound to a connection; use Database.transaction()")
+    return bind

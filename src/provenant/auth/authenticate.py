@@ -5,23 +5,22 @@ database, so revocation, expiry, demotion and removal take effect on the next re
 server process. Each path is a single indexed query.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from provenant.auth import security
 from provenant.auth.principal import Principal
 from provenant.auth.roles import Role
-from provenant.db import WRITES_OPTION, Database
+from provenant.db import Database, connection_of
 from provenant.errors import Unauthenticated
 from provenant.models import ApiKey, Org, User
 
 # lastUsedAt is rewritten at most this often per key (the contract allows 60 s of lag).
 LAST_USED_RESOLUTION = timedelta(seconds=30)
 
-# Core statements on tables, executed on the request's connection: this runs on every request,
-# and the ORM's execution layer would cost more than the query itself.
 _keys, _users, _orgs = ApiKey.__table__, User.__table__, Org.__table__
 _user_columns = (_users.c.id, _users.c.org_id, _users.c.role, _users.c.name, _users.c.email, _orgs.c.name, _orgs.c.slug)
 
@@ -47,15 +46,58 @@ _user_query = (
 )
 
 
+class _Lookup:
+    """One statement on every request, run straight on the request connection's DB-API cursor.
+
+    It is compiled once per dialect. SQLAlchemy's execution layer (result objects, type
+    processing, autobegin) costs several times the indexed lookup itself on this path; the only
+    type processing needed is done by ``_utc``.
+    """
+
+    def __init__(self, statement: Select[Any], parameter: str) -> None:
+        self._statement = statement
+        self._parameter = parameter
+        self._compiled: dict[str, tuple[str, bool]] = {}
+
+    def fetch_one(self, connection: Connection, value: str) -> tuple[Any, ...] | None:
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            sql = str(self._statement.compile(dialect=dialect))
+            compiled = self._compiled[dialect.name] = (sql, dialect.paramstyle in ("named", "pyformat"))
+        sql, named = compiled
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql, {self._parameter: value} if named else (value,))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return tuple(row) if row is not None else None
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    """A timestamp as the driver returns it (SQLite: text without zone) → aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_key_lookup = _Lookup(_key_query, "key_hash")
+_user_lookup = _Lookup(_user_query, "user_id")
+
+
 def authenticate_api_key(
     session: Session, database: Database, key: str, *, now: datetime, ip: str | None, user_agent: str | None
 ) -> Principal:
     if not security.is_well_formed_api_key(key):
         raise Unauthenticated("Invalid API key.", code="invalid_api_key")
-    row = session.connection().execute(_key_query, {"key_hash": security.hash_secret(key)}).one_or_none()
+    row = _key_lookup.fetch_one(connection_of(session), security.hash_secret(key))
     if row is None:
         raise Unauthenticated("Invalid API key.", code="invalid_api_key")
     key_id, key_name, key_org_id, expires_at, revoked_at, last_used_at, user_id, user_org_id, role, *rest = row
+    expires_at, last_used_at = _utc(expires_at), _utc(last_used_at)
     if revoked_at is not None:
         raise Unauthenticated("This API key has been revoked.", code="api_key_revoked")
     if expires_at is not None and expires_at <= now:
@@ -66,7 +108,7 @@ def authenticate_api_key(
             code="api_key_owner_removed",
         )
     if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
-        _record_key_use(session, database, key_id, now)
+        _record_key_use(database, key_id, now)
     name, email, org_name, org_slug = rest
     return Principal(
         org_id=user_org_id,
@@ -83,20 +125,17 @@ def authenticate_api_key(
     )
 
 
-def _record_key_use(session: Session, database: Database, key_id: str, now: datetime) -> None:
+def _record_key_use(database: Database, key_id: str, now: datetime) -> None:
+    # A short transaction of its own, so that a use counts even when the request it authenticates
+    # is then refused or fails. The request itself holds no lock yet: _Lookup read outside it.
     # The WHERE clause keeps concurrent processes from moving the timestamp backwards.
-    statement = (
-        update(ApiKey)
-        .where(ApiKey.id == key_id)
-        .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < now))
-        .values(last_used_at=now)
-    )
-    if session.info.get(WRITES_OPTION):
-        session.execute(statement)  # this request holds the write lock already
-        return
-    # A read-only request records the use in a short transaction of its own.
     with database.write_engine.begin() as connection:
-        connection.execute(statement)
+        connection.execute(
+            update(ApiKey)
+            .where(ApiKey.id == key_id)
+            .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < now))
+            .values(last_used_at=now)
+        )
 
 
 def authenticate_jwt(
@@ -108,7 +147,7 @@ def authenticate_jwt(
         raise Unauthenticated("Your session has expired; sign in again.", code="token_expired") from None
     except security.TokenInvalid:
         raise Unauthenticated("Invalid token.", code="invalid_token") from None
-    row = session.connection().execute(_user_query, {"user_id": claims.user_id}).one_or_none()
+    row = _user_lookup.fetch_one(connection_of(session), claims.user_id)
     if row is None or row[1] is None or row[2] is None:
         raise Unauthenticated("This account no longer belongs to an organization.", code="invalid_token")
     user_id, org_id, role, name, email, org_name, org_slug = row
