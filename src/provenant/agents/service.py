@@ -113,17 +113,19 @@ def get_or_create_agent(session: Session, caller: Principal, *, name: str, **fie
 def update_agent(session: Session, caller: Principal, agent_id: str, changes: dict[str, Any]) -> Agent:
     agent = get_agent(session, caller, agent_id)
     before = _snapshot(agent)
-    for field in _EDITABLE:
-        if field in changes:
-            setattr(agent, field, changes[field])
+    try:
+        # The edit happens inside the savepoint: begin_nested() flushes what is pending first, so a
+        # change made before it would fail the whole transaction instead of this savepoint alone.
+        with session.begin_nested():
+            for field in _EDITABLE:
+                if field in changes:
+                    setattr(agent, field, changes[field])
+            if _snapshot(agent) != before:
+                agent.updated_at = datetime.now(UTC)
+    except IntegrityError:
+        raise Conflict(f"An agent with slug '{changes['slug']}' already exists.", code="slug_taken") from None
     if _snapshot(agent) == before:
         return agent
-    agent.updated_at = datetime.now(UTC)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        raise Conflict(f"An agent with slug '{agent.slug}' already exists.", code="slug_taken") from None
     audit.record(
         session, caller, AuditAction.AGENT_UPDATE, resource_type="agent", resource_id=agent.id,
         before=before, after=_snapshot(agent),
