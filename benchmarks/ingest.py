@@ -51,6 +51,7 @@ class Phase:
     label: str
     writers: list[Writer]
     seconds: float
+    server_cpu_seconds: float
 
     @property
     def accepted(self) -> int:
@@ -65,6 +66,28 @@ class Phase:
         if not latencies:
             return float("nan")
         return 1000 * latencies[min(len(latencies) - 1, int(fraction * len(latencies)))]
+
+
+def _server_cpu_seconds(pid: int) -> float:
+    """User + system CPU of the server and its worker processes so far (Linux /proc)."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        process = int(stat.parent.name)
+        parents[process] = int(fields[1])
+        ticks[process] = int(fields[11]) + int(fields[12])
+    total = 0
+    for process, used in ticks.items():
+        ancestor = process
+        while ancestor not in (0, 1, pid) and ancestor in parents:
+            ancestor = parents[ancestor]
+        if ancestor == pid:
+            total += used
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -82,7 +105,11 @@ Send = Callable[[str, int], None]
 
 
 def run_phase(
-    label: str, session_ids: list[str], seconds: float, connect: Callable[[], AbstractContextManager[Send]]
+    label: str,
+    session_ids: list[str],
+    seconds: float,
+    connect: Callable[[], AbstractContextManager[Send]],
+    server_pid: int,
 ) -> Phase:
     """One thread per session, started together; each sends turns until the deadline, the next one
     only after the previous was answered 201."""
@@ -108,18 +135,18 @@ def run_phase(
     threads = [threading.Thread(target=loop, args=(writer,)) for writer in writers]
     for thread in threads:
         thread.start()
+    cpu_before = _server_cpu_seconds(server_pid)
     deadline[0] = time.perf_counter() + seconds
     began = time.perf_counter()
     ready.wait()
     for thread in threads:
         thread.join()
-    return Phase(label, writers, time.perf_counter() - began)
+    elapsed = time.perf_counter() - began
+    return Phase(label, writers, elapsed, _server_cpu_seconds(server_pid) - cpu_before)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each phase")
     parser.add_argument("--writers", default="1,8", help="comma-separated writer counts")
     parser.add_argument("--content-bytes", type=int, default=1000, help="size of each turn's text")
@@ -138,6 +165,7 @@ def main() -> None:
         env=env,
     )
     phases: list[Phase] = []
+    references: dict[int, Phase] = {}
     try:
         with httpx.Client(base_url=base, timeout=30) as client:
             deadline = time.monotonic() + 60
@@ -189,6 +217,15 @@ def main() -> None:
                 }
 
             @contextmanager
+            def health() -> Iterator[Send]:
+                with httpx.Client(base_url=base, timeout=30) as http:
+
+                    def send(_: str, n: int) -> None:
+                        http.get("/api/health").raise_for_status()
+
+                    yield send
+
+            @contextmanager
             def raw_http() -> Iterator[Send]:
                 with httpx.Client(base_url=base, headers=auth, timeout=30) as http:
 
@@ -221,10 +258,15 @@ def main() -> None:
                 print("provenant_sdk is not importable: the SDK phases are skipped", file=sys.stderr)
             else:
                 modes.append(("Python SDK", python_sdk))
+            for count in writer_counts:
+                no_sessions = ["-"] * count
+                reference = run_phase(f"GET /api/health, {count}", no_sessions, args.seconds, health, server.pid)
+                references[count] = reference
             for mode, connect in modes:
                 for count in writer_counts:
                     label = f"{mode}, {count}"
-                    phases.append(run_phase(label, new_sessions(count, label), args.seconds, connect))
+                    sessions = new_sessions(count, label)
+                    phases.append(run_phase(label, sessions, args.seconds, connect, server.pid))
 
             # Nothing lost: every session read back over the API, then the table counted underneath.
             lost = []
@@ -246,15 +288,21 @@ def main() -> None:
     sent = sum(phase.accepted for phase in phases)
     print(
         f"\nSQLite (WAL, synchronous=FULL), {args.workers} server worker(s), {os.cpu_count()} CPUs, "
-        f"{args.seconds:g} s per phase, {args.content_bytes}-byte turns, each writer in its own session\n"
+        f"{args.seconds:g} s per phase, {args.content_bytes}-byte turns, each writer in its own session.\n"
+        "'vs health': turns/s over GET /api/health req/s with as many writers, measured in this run.\n"
+        "'server CPU': CPU time of the server processes per request.\n"
     )
-    print("| client | writers | turns/s | p50 ms | p99 ms | turns accepted | failed requests |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for phase in phases:
+    print("| client | writers | turns/s | vs health | p50 ms | p99 ms | server CPU ms | accepted | failed |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for phase in list(references.values()) + phases:
         mode, writers = phase.label.split(", ")
+        rate = phase.accepted / phase.seconds
+        ceiling = references[int(writers)]
+        ratio = rate / (ceiling.accepted / ceiling.seconds)
         print(
-            f"| {mode} | {writers} | {phase.accepted / phase.seconds:,.0f} | "
-            f"{phase.percentile_ms(0.5):.2f} | {phase.percentile_ms(0.99):.2f} | {phase.accepted:,} | "
+            f"| {mode} | {writers} | {rate:,.0f} | {ratio:.0%} | "
+            f"{phase.percentile_ms(0.5):.2f} | {phase.percentile_ms(0.99):.2f} | "
+            f"{1000 * phase.server_cpu_seconds / max(phase.accepted, 1):.2f} | {phase.accepted:,} | "
             f"{len(phase.failures)} |"
         )
     print(f"\nturns answered 201: {sent:,}; turns stored (counted in the turns table): {counted:,}")

@@ -15,7 +15,7 @@ Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
 JsonObject = dict[str, Any]
 Content = str | dict[str, Any] | list[Any]
 # On the wire `metadata`; on the models `metadata_` (SQLAlchemy reserves `metadata`).
-MetadataField = Field(default=None, validation_alias=AliasChoices("metadata_", "metadata"))
+MetadataField = Field(validation_alias=AliasChoices("metadata_", "metadata"))
 
 
 def _storable(value: Any) -> Any:
