@@ -287,7 +287,8 @@ def main() -> None:
 
     sent = sum(phase.accepted for phase in phases)
     print(
-        f"\nSQLite (WAL, synchronous=FULL), {args.workers} server worker(s), {os.cpu_count()} CPUs, "
+        f"\nSQLite (WAL, synchronous=FULL), {args.workers} server worker(s), {os.cpu_count()} CPUs "
+        f"(load average {os.getloadavg()[0]:.1f}), "
         f"{args.seconds:g} s per phase, {args.content_bytes}-byte turns, each writer in its own session.\n"
         "'vs health': turns/s over GET /api/health req/s with as many writers, measured in this run.\n"
         "'server CPU': CPU time of the server processes per request.\n"

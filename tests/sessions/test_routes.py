@@ -292,3 +292,12 @@ def test_invalid_sessions_and_ends_are_refused_with_validation_error(client: Tes
         response = client.post(f"/api/sessions/{session['id']}/end", json=body, headers=owner.headers)
         assert response.status_code == 422, (body, response.text)
     assert client.get(f"/api/sessions/{session['id']}", headers=owner.headers).json()["status"] == "ACTIVE"
+
+
+def test_a_session_can_still_be_started_for_an_archived_agent(client: TestClient) -> None:
+    """Archiving in the dashboard must not make a deployed agent lose its conversations."""
+    owner = register(client)
+    agent = create_agent(client, owner.headers)
+    assert client.delete(f"/api/agents/{agent['id']}", headers=owner.headers).status_code == 200
+    session = start_session(client, owner.headers, agent["id"])
+    add_turn(client, owner.headers, session["id"], "still recorded")

@@ -21,8 +21,7 @@ from provenant.models import Agent, AgentSession, Turn, new_id
 ACTIVE = "ACTIVE"
 _MAX_INT = 2**31 - 1
 # Ids are canonical UUID strings; anything else cannot name a row (and never reaches the database).
-_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 _sessions, _turns = cast(Table, AgentSession.__table__), cast(Table, Turn.__table__)
 _take_next_seq = (
@@ -38,7 +37,7 @@ _take_next_seq = (
 
 
 def _is_id(value: str) -> bool:
-    return _ID.match(value) is not None
+    return _ID.fullmatch(value) is not None
 
 
 def searchable_text(content: Any) -> str:
