@@ -95,9 +95,7 @@ def test_a_member_ingests_sessions_and_deletes_those_it_created_itself_or_throug
     own_by_jwt = start_session(client, member.headers, agent["id"])
     own_by_key = start_session(client, member_key, agent["id"])
     add_turn(client, member_key, own_by_key["id"], "from the member's key")
-    assert (
-        client.post(f"/api/sessions/{own_by_key['id']}/end", json={}, headers=member_key).status_code == 200
-    )
+    assert client.post(f"/api/sessions/{own_by_key['id']}/end", json={}, headers=member_key).status_code == 200
 
     assert client.delete(f"/api/sessions/{own_by_key['id']}", headers=member.headers).status_code == 200
     assert client.delete(f"/api/sessions/{own_by_jwt['id']}", headers=member_key).status_code == 200
@@ -109,9 +107,7 @@ def test_a_member_cannot_delete_a_session_someone_else_created(
 ) -> None:
     owner = register(client)
     agent = create_agent(client, owner.headers)
-    creator = (
-        owner if creator_role == "OWNER" else add_member(client, database, owner, "MEMBER", name="Creator")
-    )
+    creator = owner if creator_role == "OWNER" else add_member(client, database, owner, "MEMBER", name="Creator")
     session = start_session(client, bearer(create_key(client, creator)), agent["id"])
     member = add_member(client, database, owner, "MEMBER")
 
@@ -123,9 +119,7 @@ def test_a_member_cannot_delete_a_session_someone_else_created(
 
 
 @pytest.mark.parametrize("role", ["OWNER", "ADMIN"])
-def test_owners_and_admins_delete_any_session_of_the_org(
-    client: TestClient, database: Database, role: str
-) -> None:
+def test_owners_and_admins_delete_any_session_of_the_org(client: TestClient, database: Database, role: str) -> None:
     owner = register(client)
     agent = create_agent(client, owner.headers)
     member = add_member(client, database, owner, "MEMBER")

@@ -43,9 +43,7 @@ def test_q_finds_sessions_by_the_text_of_any_turn_case_insensitively(client: Tes
     add_turn(client, owner.headers, refund, "Hi there")
     add_turn(client, owner.headers, refund, "I want a REFUND for order 17", role="ASSISTANT")
     tools = start_session(client, owner.headers, agent["id"])["id"]
-    add_turn(
-        client, owner.headers, tools, [{"type": "tool_result", "output": {"city": "Zürich"}}], role="TOOL"
-    )
+    add_turn(client, owner.headers, tools, [{"type": "tool_result", "output": {"city": "Zürich"}}], role="TOOL")
     add_turn(client, owner.headers, tools, {"text": "Weiße Straße"})
     start_session(client, owner.headers, agent["id"])  # no turns at all
 

@@ -98,9 +98,7 @@ def test_a_turn_has_the_contract_shape_and_keeps_structured_content(client: Test
 
 def test_get_returns_the_session_with_its_turns_in_the_order_they_were_added(client: TestClient) -> None:
     owner = register(client)
-    session = start_session(
-        client, owner.headers, create_agent(client, owner.headers)["id"], metadata={"a": 1}
-    )
+    session = start_session(client, owner.headers, create_agent(client, owner.headers)["id"], metadata={"a": 1})
     contents = ["first", {"text": "second"}, ["third"], "fourth"]
     added = [add_turn(client, owner.headers, session["id"], content) for content in contents]
 
@@ -139,12 +137,8 @@ def test_end_without_a_body_completes_and_sums_totals_from_the_turns(client: Tes
 def test_ending_an_ended_session_again_returns_it_unchanged(client: TestClient) -> None:
     owner = register(client)
     session = start_session(client, owner.headers, create_agent(client, owner.headers)["id"])
-    first = client.post(
-        f"/api/sessions/{session['id']}/end", json={"status": "FAILED"}, headers=owner.headers
-    )
-    again = client.post(
-        f"/api/sessions/{session['id']}/end", json={"status": "COMPLETED"}, headers=owner.headers
-    )
+    first = client.post(f"/api/sessions/{session['id']}/end", json={"status": "FAILED"}, headers=owner.headers)
+    again = client.post(f"/api/sessions/{session['id']}/end", json={"status": "COMPLETED"}, headers=owner.headers)
     assert again.status_code == 200
     assert again.json() == first.json()
     audit = client.get("/api/audit", params={"action": "session.end"}, headers=owner.headers).json()
@@ -171,9 +165,7 @@ def test_a_turn_for_an_ended_session_is_refused_with_session_ended(client: TestC
 def test_patch_with_a_final_status_ends_the_session_as_older_clients_do(client: TestClient) -> None:
     owner = register(client)
     session = start_session(client, owner.headers, create_agent(client, owner.headers)["id"])
-    response = client.patch(
-        f"/api/sessions/{session['id']}", json={"status": "COMPLETED"}, headers=owner.headers
-    )
+    response = client.patch(f"/api/sessions/{session['id']}", json={"status": "COMPLETED"}, headers=owner.headers)
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "COMPLETED"
     assert TIMESTAMP.match(response.json()["endedAt"])
@@ -199,9 +191,7 @@ def test_patch_cannot_reopen_an_ended_session(client: TestClient) -> None:
     owner = register(client)
     session = start_session(client, owner.headers, create_agent(client, owner.headers)["id"])
     client.post(f"/api/sessions/{session['id']}/end", json={}, headers=owner.headers)
-    response = client.patch(
-        f"/api/sessions/{session['id']}", json={"status": "ACTIVE"}, headers=owner.headers
-    )
+    response = client.patch(f"/api/sessions/{session['id']}", json={"status": "ACTIVE"}, headers=owner.headers)
     assert response.status_code == 409
     assert response.json()["code"] == "session_ended"
     assert client.get(f"/api/sessions/{session['id']}", headers=owner.headers).json()["status"] == "COMPLETED"
