@@ -38,9 +38,7 @@ def _fields(response_body: dict[str, Any]) -> list[str]:
 # --- register -----------------------------------------------------------------------------------
 
 
-def test_register_creates_the_org_and_its_owner_and_signs_them_in(
-    client: TestClient, database: Database
-) -> None:
+def test_register_creates_the_org_and_its_owner_and_signs_them_in(client: TestClient, database: Database) -> None:
     body = _registration(orgSlug="analytical-engines")
     response = client.post("/api/auth/register", json=body)
 

@@ -53,9 +53,7 @@ def _claims(account: Account) -> dict[str, object]:
         pytest.param("", id="empty header"),
     ],
 )
-def test_a_request_without_a_bearer_token_is_unauthenticated(
-    client: TestClient, authorization: str | None
-) -> None:
+def test_a_request_without_a_bearer_token_is_unauthenticated(client: TestClient, authorization: str | None) -> None:
     key = create_key(client, register(client))
     headers = {} if authorization is None else {"Authorization": authorization.format(key=key)}
     assert_unauthorized(client.get(ME, headers=headers), "unauthenticated")
@@ -121,9 +119,7 @@ def test_a_revoked_key_is_refused_as_revoked(client: TestClient) -> None:
     assert_unauthorized(client.get(ME, headers=bearer(key)), "api_key_revoked")
 
 
-def test_the_key_of_a_member_removed_from_the_org_is_refused_at_once(
-    client: TestClient, database: Database
-) -> None:
+def test_the_key_of_a_member_removed_from_the_org_is_refused_at_once(client: TestClient, database: Database) -> None:
     owner = register(client)
     member = add_member(client, database, owner, "MEMBER")
     key = create_key(client, member)
@@ -186,9 +182,7 @@ def test_a_tampered_jwt_is_an_invalid_token(client: TestClient) -> None:
 
 def test_a_jwt_without_an_expiry_is_an_invalid_token(client: TestClient, app: FastAPI) -> None:
     owner = register(client)
-    token = jwt.encode(
-        {"sub": owner.user_id, "iat": int(time.time())}, app.state.jwt_secret, algorithm="HS256"
-    )
+    token = jwt.encode({"sub": owner.user_id, "iat": int(time.time())}, app.state.jwt_secret, algorithm="HS256")
     assert_unauthorized(client.get(ME, headers=bearer(token)), "invalid_token")
 
 

@@ -95,9 +95,7 @@ def test_each_data_dir_generates_its_own_secret(client: TestClient, settings: Se
 
     with TestClient(create_app(elsewhere), raise_server_exceptions=False) as other:
         assert_unauthorized(other.get("/api/auth/me", headers=owner.headers), "invalid_token")
-        assert (elsewhere.data_dir / "jwt-secret").read_text() != (
-            settings.data_dir / "jwt-secret"
-        ).read_text()
+        assert (elsewhere.data_dir / "jwt-secret").read_text() != (settings.data_dir / "jwt-secret").read_text()
 
 
 @pytest.mark.usefixtures("database")  # the schema, migrated
@@ -122,12 +120,8 @@ def test_servers_sharing_provenant_jwt_secret_accept_each_others_tokens(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PROVENANT_JWT_SECRET", "one-secret-for-every-machine-of-the-deployment")
-    first = Settings(
-        data_dir=settings.data_dir.parent / "machine-1", database_url=settings.resolved_database_url
-    )
-    second = Settings(
-        data_dir=settings.data_dir.parent / "machine-2", database_url=settings.resolved_database_url
-    )
+    first = Settings(data_dir=settings.data_dir.parent / "machine-1", database_url=settings.resolved_database_url)
+    second = Settings(data_dir=settings.data_dir.parent / "machine-2", database_url=settings.resolved_database_url)
 
     with TestClient(create_app(first), raise_server_exceptions=False) as one:
         owner = register(one)
