@@ -13,9 +13,9 @@ router = APIRouter(prefix="/agents", tags=["agents"])
 @router.get("", response_model=list[AgentRead])
 async def list_agents(
     session: SessionDep, caller: CurrentPrincipal, status: Annotated[AgentStatus | None, Query()] = None
-) -> list[Any]:
+) -> Response:
     """The org's agents, most recently updated first."""
-    return service.list_agents(session, caller, status=status)
+    return Response(service.list_agents_json(session, caller, status=status), media_type="application/json")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentRead)

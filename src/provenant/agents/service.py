@@ -5,15 +5,18 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from provenant.agents.schemas import AgentRead
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth.principal import Principal
 from provenant.auth.roles import can_delete
+from provenant.db import connection_of
 from provenant.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from provenant.lean import LeanQuery, json_array, json_object_of
 from provenant.models import Agent
 
 _agent_columns = Agent.__table__.c
@@ -37,23 +40,26 @@ def _snapshot(agent: Agent) -> dict[str, Any]:
     }
 
 
-# The hot read path: statements built once, executed as Core, rows handed out as plain dicts
-# (ORM objects cost several times more to build, and the response schema reads dicts fastest).
-_list_query = (
-    select(_agent_columns)
-    .where(_agent_columns.org_id == bindparam("org_id"))
-    .order_by(_agent_columns.updated_at.desc(), _agent_columns.id.desc())
-)
-_list_by_status_query = _list_query.where(_agent_columns.status == bindparam("status"))
+def _list_query(dialect: str, *, by_status: bool) -> Select[Any]:
+    query = (
+        select(json_object_of(AgentRead, Agent.__table__, dialect))
+        .where(_agent_columns.org_id == bindparam("org_id"))
+        .order_by(_agent_columns.updated_at.desc(), _agent_columns.id.desc())
+    )
+    return query.where(_agent_columns.status == bindparam("status")) if by_status else query
 
 
-def list_agents(session: Session, caller: Principal, *, status: str | None) -> list[dict[str, Any]]:
-    """The org's agents, most recently updated first."""
+# The SDKs' most frequent read: rendered as JSON by the database (see provenant.lean).
+_list_all = LeanQuery(lambda dialect: _list_query(dialect, by_status=False))
+_list_by_status = LeanQuery(lambda dialect: _list_query(dialect, by_status=True))
+
+
+def list_agents_json(session: Session, caller: Principal, *, status: str | None) -> str:
+    """The org's agents as a JSON array of AgentRead, most recently updated first."""
+    connection = connection_of(session)
     if status:
-        rows = session.connection().execute(_list_by_status_query, {"org_id": caller.org_id, "status": status})
-    else:
-        rows = session.connection().execute(_list_query, {"org_id": caller.org_id})
-    return [dict(row._mapping) for row in rows]
+        return json_array(_list_by_status.rows(connection, org_id=caller.org_id, status=status))
+    return json_array(_list_all.rows(connection, org_id=caller.org_id))
 
 
 def get_agent(session: Session, caller: Principal, agent_id: str) -> Agent:

@@ -5,10 +5,9 @@ database, so revocation, expiry, demotion and removal take effect on the next re
 server process. Each path is a single indexed query.
 """
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Select, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from provenant.auth import security
@@ -16,6 +15,7 @@ from provenant.auth.principal import Principal
 from provenant.auth.roles import Role
 from provenant.db import Database, connection_of
 from provenant.errors import Unauthenticated
+from provenant.lean import LeanQuery, utc
 from provenant.models import ApiKey, Org, User
 
 # lastUsedAt is rewritten at most this often per key (the contract allows 60 s of lag).
@@ -46,46 +46,9 @@ _user_query = (
 )
 
 
-class _Lookup:
-    """One statement on every request, run straight on the request connection's DB-API cursor.
-
-    It is compiled once per dialect. SQLAlchemy's execution layer (result objects, type
-    processing, autobegin) costs several times the indexed lookup itself on this path; the only
-    type processing needed is done by ``_utc``.
-    """
-
-    def __init__(self, statement: Select[Any], parameter: str) -> None:
-        self._statement = statement
-        self._parameter = parameter
-        self._compiled: dict[str, tuple[str, bool]] = {}
-
-    def fetch_one(self, connection: Connection, value: str) -> tuple[Any, ...] | None:
-        dialect = connection.dialect
-        compiled = self._compiled.get(dialect.name)
-        if compiled is None:
-            sql = str(self._statement.compile(dialect=dialect))
-            compiled = self._compiled[dialect.name] = (sql, dialect.paramstyle in ("named", "pyformat"))
-        sql, named = compiled
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(sql, {self._parameter: value} if named else (value,))
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-        return tuple(row) if row is not None else None
-
-
-def _utc(value: datetime | str | None) -> datetime | None:
-    """A timestamp as the driver returns it (SQLite: text without zone) → aware UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-_key_lookup = _Lookup(_key_query, "key_hash")
-_user_lookup = _Lookup(_user_query, "user_id")
+# Run on every request: see provenant.lean for why these skip SQLAlchemy's execution layer.
+_key_lookup = LeanQuery(lambda _dialect: _key_query)
+_user_lookup = LeanQuery(lambda _dialect: _user_query)
 
 
 def authenticate_api_key(
@@ -93,11 +56,11 @@ def authenticate_api_key(
 ) -> Principal:
     if not security.is_well_formed_api_key(key):
         raise Unauthenticated("Invalid API key.", code="invalid_api_key")
-    row = _key_lookup.fetch_one(connection_of(session), security.hash_secret(key))
+    row = _key_lookup.one_or_none(connection_of(session), key_hash=security.hash_secret(key))
     if row is None:
         raise Unauthenticated("Invalid API key.", code="invalid_api_key")
     key_id, key_name, key_org_id, expires_at, revoked_at, last_used_at, user_id, user_org_id, role, *rest = row
-    expires_at, last_used_at = _utc(expires_at), _utc(last_used_at)
+    expires_at, last_used_at = utc(expires_at), utc(last_used_at)
     if revoked_at is not None:
         raise Unauthenticated("This API key has been revoked.", code="api_key_revoked")
     if expires_at is not None and expires_at <= now:
@@ -147,7 +110,7 @@ def authenticate_jwt(
         raise Unauthenticated("Your session has expired; sign in again.", code="token_expired") from None
     except security.TokenInvalid:
         raise Unauthenticated("Invalid token.", code="invalid_token") from None
-    row = _user_lookup.fetch_one(connection_of(session), claims.user_id)
+    row = _user_lookup.one_or_none(connection_of(session), user_id=claims.user_id)
     if row is None or row[1] is None or row[2] is None:
         raise Unauthenticated("This account no longer belongs to an organization.", code="invalid_token")
     user_id, org_id, role, name, email, org_name, org_slug = row

@@ -1,0 +1,93 @@
+"""Lean reads for the hottest paths: statements compiled once per dialect and run straight on the
+request connection's DB-API cursor, and lists that the database itself renders as JSON.
+
+On these paths SQLAlchemy's execution layer (result objects, per-value type processing,
+autobegin) and pydantic's per-row validation cost several times the indexed query itself.
+Everything else goes through the ORM session as usual.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import JSON, Connection, Select, Table, Text, cast, func, literal_column
+from sqlalchemy.sql.elements import ColumnElement
+
+from provenant.models import UTCDateTime
+
+
+class LeanQuery:
+    """A SELECT compiled once per dialect; ``build`` receives the dialect name."""
+
+    def __init__(self, build: Callable[[str], Select[Any]]) -> None:
+        self._build = build
+        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+
+    def _for(self, connection: Connection) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            statement = self._build(dialect.name).compile(dialect=dialect)
+            positional = tuple(statement.positiontup or ()) if dialect.positional else None
+            # Values of the statement's own literals (e.g. substr positions), merged into each call.
+            fixed = {name: value for name, value in statement.params.items() if value is not None}
+            compiled = self._compiled[dialect.name] = (str(statement), positional, fixed)
+        return compiled
+
+    def rows(self, connection: Connection, **params: Any) -> list[tuple[Any, ...]]:
+        sql, positional, fixed = self._for(connection)
+        params = {**fixed, **params} if fixed else params
+        arguments = tuple(params[name] for name in positional) if positional is not None else params
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql, arguments)
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def one_or_none(self, connection: Connection, **params: Any) -> tuple[Any, ...] | None:
+        rows = self.rows(connection, **params)
+        return rows[0] if rows else None
+
+
+def utc(value: datetime | str | None) -> datetime | None:
+    """A timestamp as a driver returns it (SQLite: text without zone) → aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _timestamp_text(dialect: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``2026-11-26T05:02:34.123Z``, truncated to milliseconds like the API's Timestamp."""
+    if dialect == "sqlite":
+        # Stored by SQLAlchemy as "YYYY-MM-DD HH:MM:SS.ffffff" (UTC): cut and paste, no float maths.
+        return func.substr(column, 1, 10) + "T" + func.substr(column, 12, 12) + "Z"
+    return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+
+
+def json_object_of(schema: type[BaseModel], table: Table, dialect: str) -> ColumnElement[str]:
+    """One row as the JSON text of ``schema`` (its aliases as keys), rendered by the database."""
+    pairs: list[ColumnElement[Any]] = []
+    for name, field in schema.model_fields.items():
+        key = field.alias or name
+        if not key.isalnum():
+            raise ValueError(f"unexpected JSON key {key!r}")
+        column = table.c[name]
+        if isinstance(column.type, UTCDateTime):
+            value = _timestamp_text(dialect, column)
+        elif isinstance(column.type, JSON) and dialect == "sqlite":
+            value = func.json(column)  # stored as text: embed it as JSON, not as a string
+        else:
+            value = column
+        pairs += [literal_column(f"'{key}'"), value]
+    if dialect == "sqlite":
+        return func.json_object(*pairs)
+    return cast(func.json_build_object(*pairs), Text)
+
+
+def json_array(rows: list[tuple[Any, ...]]) -> str:
+    """Rows of one JSON object each → the JSON array, in their order."""
+    return "[" + ",".join(row[0] for row in rows) + "]"
