@@ -1,9 +1,11 @@
 """Pure functions for secrets: passwords, JWTs, ``pk_live_`` keys and one-time tokens."""
 
+import contextlib
 import hashlib
 import os
 import re
 import secrets
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -107,16 +109,25 @@ def decode_jwt(token: str, secret: str) -> JwtClaims:
 
 
 def load_or_create_jwt_secret(data_dir: Path) -> str:
-    """The secret kept in ``data_dir/jwt-secret`` (0600), created once so restarts keep sessions."""
+    """The secret kept in ``data_dir/jwt-secret`` (0600), created once so restarts keep sessions.
+
+    It is written whole to a private temporary file, then linked into place: processes starting
+    together never read a half-written file, and exactly one secret wins.
+    """
     path = data_dir / "jwt-secret"
     data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        secret = path.read_text().strip()
-        if len(secret) < 32:
-            raise RuntimeError(f"{path} is too short to be a signing secret; delete it to regenerate") from None
-        return secret
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    if not path.exists():
+        fd, temporary = tempfile.mkstemp(dir=data_dir, prefix=".jwt-secret-")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+                handle.flush()
+                os.fsync(handle.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)  # fails if another process got there first: theirs wins
+        finally:
+            os.unlink(temporary)
+    secret = path.read_text().strip()
+    if len(secret) < 32:
+        raise RuntimeError(f"{path} is too short to be a signing secret; delete it to regenerate")
+    return secret
