@@ -1,6 +1,7 @@
 """The JWT the server issues: its claims, its lifetime, and where its signing secret comes from."""
 
 import stat
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -127,3 +128,41 @@ def test_servers_sharing_provenant_jwt_secret_accept_each_others_tokens(
         owner = register(one)
     with TestClient(create_app(second), raise_server_exceptions=False) as two:
         assert two.get("/api/auth/me", headers=owner.headers).json()["id"] == owner.user_id
+
+
+def _start_together(settings: Settings, count: int) -> tuple[list[str], list[Exception]]:
+    """``count`` apps built at the same instant on the same settings: their secrets, and any failure."""
+    barrier = threading.Barrier(count)
+    secrets: list[str] = []
+    failures: list[Exception] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            app = create_app(settings)
+        except Exception as exc:
+            failures.append(exc)
+            return
+        secrets.append(app.state.jwt_secret)
+        app.state.database.dispose()
+
+    threads = [threading.Thread(target=start) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return secrets, failures
+
+
+def test_servers_starting_together_on_a_fresh_data_dir_agree_on_one_secret(settings: Settings) -> None:
+    """Workers, or containers sharing a volume, start at once: none may fail or sign with a secret of its own."""
+    for attempt in range(20):
+        fresh = settings.model_copy(update={"data_dir": settings.data_dir.parent / f"fresh-{attempt}"})
+
+        secrets, failures = _start_together(fresh, 8)
+
+        assert failures == []
+        path = fresh.data_dir / "jwt-secret"
+        assert secrets == [path.read_text().strip()] * 8
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert [entry.name for entry in fresh.data_dir.iterdir() if "jwt" in entry.name] == ["jwt-secret"]
