@@ -6,6 +6,7 @@ line of a request that put a key in its query string.
 
 import logging
 import re
+from typing import Any
 
 _PATTERNS = (
     (re.compile(r"pk_live_[A-Za-z0-9]+"), "pk_live_[REDACTED]"),
@@ -22,12 +23,29 @@ def redact(text: str) -> str:
     return text
 
 
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, (int, float)) or value is None:
+        return value  # keeps %d and friends working
+    text = str(value)
+    cleaned = redact(text)
+    return value if cleaned == text else cleaned
+
+
 class RedactSecrets(logging.Filter):
+    """Redacts the message and each argument in place, so formatters that read ``record.args``
+    themselves (uvicorn's access log does) keep working; tracebacks are rendered and redacted too."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact_value(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _redact_value(arg) for key, arg in record.args.items()}
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True
 
 
