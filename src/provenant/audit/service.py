@@ -7,7 +7,7 @@ never a key, a hash, a password or a token.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -59,6 +59,13 @@ class AuditFilter:
     until: datetime | None = None
 
 
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+def _start_of_millisecond(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def _query(org_id: str, where: AuditFilter) -> Select[Any]:
     query = (
         select(AuditEntry, User.name, User.email)
@@ -73,10 +80,12 @@ def _query(org_id: str, where: AuditFilter) -> Select[Any]:
         query = query.where(AuditEntry.resource_type == where.resource_type)
     if where.resource_id:
         query = query.where(AuditEntry.resource_id == where.resource_id)
+    # Both bounds are inclusive to the millisecond, the resolution createdAt is shown in: an
+    # entry's own createdAt, given as from and to, finds it although it is stored more finely.
     if where.since:
-        query = query.where(AuditEntry.created_at >= where.since)
+        query = query.where(AuditEntry.created_at >= _start_of_millisecond(where.since))
     if where.until:
-        query = query.where(AuditEntry.created_at <= where.until)
+        query = query.where(AuditEntry.created_at < _start_of_millisecond(where.until) + _MILLISECOND)
     return query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
 
 
