@@ -32,7 +32,7 @@ def _audit(client: TestClient, account: Account, action: str) -> list[dict[str, 
     return list(response.json())
 
 
-def test_every_member_lists_the_team_with_roles_and_join_order(client: TestClient) -> None:
+def test_every_member_lists_the_team_with_their_roles(client: TestClient) -> None:
     owner = register(client, name="Olive")
     viewer = invite_and_accept(client, owner, "VIEWER", name="Vic")
     response = client.get("/api/org/members", headers=viewer.headers)

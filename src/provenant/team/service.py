@@ -32,6 +32,14 @@ from provenant.models import ApiKey, Invitation, Org, User
 INVITATION_LIFETIME = timedelta(days=7)
 MIN_PASSWORD_LENGTH = 8
 
+# Why an ADMIN was refused (roles.py decides; these only say it).
+_ADMIN_RULES = {
+    "change_role": "An ADMIN can only move MEMBERs and VIEWERs between those two roles.",
+    "remove": "An ADMIN cannot remove an OWNER or another ADMIN.",
+    "invite": "An ADMIN can invite MEMBERs and VIEWERs only.",
+    "cancel": "An ADMIN cannot cancel an invitation to join as ADMIN.",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class InvitationView:
@@ -134,7 +142,7 @@ def change_role(session: Session, caller: Principal, *, user_id: str, role: Role
     acting_role = _acting_role(session, caller)
     member, current = _member(session, caller.org_id, user_id)
     if not can_change_role(acting_role, current=current, new=role):
-        raise Forbidden("An ADMIN can only move MEMBERs and VIEWERs between those two roles.")
+        raise Forbidden(_ADMIN_RULES["change_role"] if acting_role is Role.ADMIN else None)
     if current is role:
         return member
     if current is Role.OWNER:
@@ -156,7 +164,7 @@ def remove_member(session: Session, caller: Principal, *, user_id: str) -> None:
     acting_role = _acting_role(session, caller)
     member, role = _member(session, caller.org_id, user_id)
     if not can_remove(acting_role, target=role):
-        raise Forbidden("An ADMIN cannot remove an OWNER or another ADMIN.")
+        raise Forbidden(_ADMIN_RULES["remove"] if acting_role is Role.ADMIN else None)
     if role is Role.OWNER:
         _keep_an_owner(session, caller.org_id)
     before = {"name": member.name, "email": member.email, "role": role.value}
@@ -199,8 +207,9 @@ def invite(
     """A new pending invitation, replacing the email's previous one; the link is shown once."""
     caller.require(Action.INVITE)
     _serialize_membership(session, caller.org_id)
-    if not can_grant(_acting_role(session, caller), role):
-        raise Forbidden("An ADMIN can invite MEMBERs and VIEWERs only.")
+    acting_role = _acting_role(session, caller)
+    if not can_grant(acting_role, role):
+        raise Forbidden(_ADMIN_RULES["invite"] if acting_role is Role.ADMIN else None)
     email = email.strip()
     key = email_key(email)
     if session.scalar(select(User.id).where(User.email_key == key, User.org_id == caller.org_id)) is not None:
@@ -261,7 +270,7 @@ def cancel_invitation(session: Session, caller: Principal, *, invitation_id: str
     if invitation.cancelled_at is not None:
         return
     if not can_grant(acting_role, Role(invitation.role)):
-        raise Forbidden("An ADMIN cannot cancel an invitation to join as ADMIN.")
+        raise Forbidden(_ADMIN_RULES["cancel"] if acting_role is Role.ADMIN else None)
     invitation.cancelled_at = datetime.now(UTC)
     audit.record(
         session, caller, AuditAction.TEAM_INVITATION_CANCELLED, resource_type="invitation",
@@ -305,12 +314,16 @@ def accept_invitation(
 ) -> Accepted:
     """A new account for the invited email, or the existing one after it proves its password.
 
-    Nobody joins an org, nor moves an account, without the account's password. Commits before it
-    returns: the caller is a worker-thread route, and the org's lock must not outlive the thread.
+    Nobody joins an org, nor moves an account, without the account's password. Commits itself,
+    before it returns: the caller is a worker-thread route, and the orgs' locks must be released in
+    that thread, not after the event loop's next turn (where a request waiting for them could sit).
     """
     now = datetime.now(UTC)
     invitation = _open_invitation(session, token, now)
     account = find_user_by_email(session, invitation.email)
+    # Nothing is written yet: end this transaction so that argon2's long work holds no lock (on
+    # SQLite, a writing request's transaction holds the database write lock from its first read).
+    session.commit()
     password_hash = None
     if account is None:
         password_hash = _new_account_password(name, password)
