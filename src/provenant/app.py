@@ -23,6 +23,7 @@ from provenant.errors import ProvenantError
 from provenant.sessions.routes import router as sessions_router
 from provenant.team.routes import invitation_links_router
 from provenant.team.routes import router as team_router
+from provenant.unit_of_work import UnitOfWorkMiddleware
 
 logger = logging.getLogger("provenant")
 
@@ -117,5 +118,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(UnitOfWorkMiddleware, database=database)
+    app.add_middleware(BodyLimitMiddleware)  # outermost: refuses before anything else runs
     return app

@@ -63,25 +63,65 @@ class Database:
         # The same pool; transactions begun through it are declared as writing (see _begin).
         self.write_engine = self.engine.execution_options(**{WRITES_OPTION: True})
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
-        self.write_sessionmaker = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @contextmanager
     def transaction(self, *, writes: bool = True) -> Iterator[Session]:
-        """One unit of work on one connection: commits when the block ends normally, rolls back
-        otherwise. The session is bound to that connection, so code on the hot path can reach it
-        (``connection_of``) without the session's transaction machinery."""
-        engine = self.write_engine if writes else self.engine
-        with engine.connect() as connection, Session(bind=connection, expire_on_commit=False) as session:
-            session.info[WRITES_OPTION] = writes
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        """One unit of work outside a request: commits when the block ends normally, rolls back
+        otherwise."""
+        work = UnitOfWork(self, writes=writes)
+        succeeded = False
+        try:
+            yield work.session
+            succeeded = True
+        finally:
+            work.finish(commit=succeeded)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class UnitOfWork:
+    """One request's database work: one connection, checked out on first use, and one ORM session
+    bound to it, made on first use; committed or rolled back once, by ``finish``.
+
+    Hot paths read through ``connection`` alone (see provenant.lean) and never pay for a session.
+    """
+
+    __slots__ = ("_connection", "_database", "_session", "writes")
+
+    def __init__(self, database: "Database", *, writes: bool) -> None:
+        self._database = database
+        self.writes = writes
+        self._connection: Connection | None = None
+        self._session: Session | None = None
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            engine = self._database.write_engine if self.writes else self._database.engine
+            self._connection = engine.connect()
+        return self._connection
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(bind=self.connection, expire_on_commit=False)
+            self._session.info[WRITES_OPTION] = self.writes
+        return self._session
+
+    def finish(self, *, commit: bool) -> None:
+        try:
+            if self._session is not None:
+                if commit:
+                    self._session.commit()
+                else:
+                    self._session.rollback()
+        finally:
+            if self._session is not None:
+                self._session.close()
+            if self._connection is not None:
+                self._connection.close()
+            self._session = self._connection = None
 
 
 def connection_of(session: Session) -> Connection:

@@ -7,13 +7,12 @@ server process. Each path is a single indexed query.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, select, update
 
 from provenant.auth import security
 from provenant.auth.principal import Principal
 from provenant.auth.roles import Role
-from provenant.db import Database, connection_of
+from provenant.db import Database
 from provenant.errors import Unauthenticated
 from provenant.lean import LeanQuery, utc
 from provenant.models import ApiKey, Org, User
@@ -52,11 +51,11 @@ _user_lookup = LeanQuery(lambda _dialect: _user_query)
 
 
 def authenticate_api_key(
-    session: Session, database: Database, key: str, *, now: datetime, ip: str | None, user_agent: str | None
+    connection: Connection, database: Database, key: str, *, now: datetime, ip: str | None, user_agent: str | None
 ) -> Principal:
     if not security.is_well_formed_api_key(key):
         raise Unauthenticated("Invalid API key.", code="invalid_api_key")
-    row = _key_lookup.one_or_none(connection_of(session), key_hash=security.hash_secret(key))
+    row = _key_lookup.one_or_none(connection, key_hash=security.hash_secret(key))
     if row is None:
         raise Unauthenticated("Invalid API key.", code="invalid_api_key")
     key_id, key_name, key_org_id, expires_at, revoked_at, last_used_at, user_id, user_org_id, role, *rest = row
@@ -102,7 +101,7 @@ def _record_key_use(database: Database, key_id: str, now: datetime) -> None:
 
 
 def authenticate_jwt(
-    session: Session, token: str, *, secret: str, ip: str | None, user_agent: str | None
+    connection: Connection, token: str, *, secret: str, ip: str | None, user_agent: str | None
 ) -> Principal:
     try:
         claims = security.decode_jwt(token, secret)
@@ -110,7 +109,7 @@ def authenticate_jwt(
         raise Unauthenticated("Your session has expired; sign in again.", code="token_expired") from None
     except security.TokenInvalid:
         raise Unauthenticated("Invalid token.", code="invalid_token") from None
-    row = _user_lookup.one_or_none(connection_of(session), user_id=claims.user_id)
+    row = _user_lookup.one_or_none(connection, user_id=claims.user_id)
     if row is None or row[1] is None or row[2] is None:
         raise Unauthenticated("This account no longer belongs to an organization.", code="invalid_token")
     user_id, org_id, role, name, email, org_name, org_slug = row
@@ -128,7 +127,7 @@ def authenticate_jwt(
 
 
 def authenticate_bearer(
-    session: Session,
+    connection: Connection,
     database: Database,
     token: str | None,
     *,
@@ -140,5 +139,5 @@ def authenticate_bearer(
     if not token:
         raise Unauthenticated()
     if token.startswith(security.API_KEY_PREFIX):
-        return authenticate_api_key(session, database, token, now=now, ip=ip, user_agent=user_agent)
-    return authenticate_jwt(session, token, secret=secret, ip=ip, user_agent=user_agent)
+        return authenticate_api_key(connection, database, token, now=now, ip=ip, user_agent=user_agent)
+    return authenticate_jwt(connection, token, secret=secret, ip=ip, user_agent=user_agent)

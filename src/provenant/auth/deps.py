@@ -3,7 +3,7 @@
 A route without a Principal parameter is public, and that is the only way to be public.
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from provenant.auth.authenticate import authenticate_bearer
 from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Action
-from provenant.db import Database
+from provenant.db import Database, UnitOfWork
 
 # Declares the scheme in OpenAPI; the token itself is judged by authenticate_bearer.
 _bearer = HTTPBearer(auto_error=False, description="A JWT from /api/auth/login, or a pk_live_ API key.")
@@ -32,17 +32,17 @@ async def _database(request: Request) -> Database:
 DatabaseDep = Annotated[Database, Depends(_database)]
 
 
-_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+def unit_of_work(request: Request) -> UnitOfWork:
+    work: UnitOfWork = request.state.unit_of_work  # set by UnitOfWorkMiddleware
+    return work
 
 
-async def _session(request: Request) -> AsyncIterator[Session]:
-    writes = request.method not in _READ_ONLY_METHODS
-    with get_database(request).transaction(writes=writes) as session:
-        yield session
+async def _session(request: Request) -> Session:
+    return unit_of_work(request).session
 
 
-# scope="function": the commit happens before the response is sent, so a 2xx means committed.
-SessionDep = Annotated[Session, Depends(_session, scope="function")]
+# The request's session; UnitOfWorkMiddleware commits it before a success response starts.
+SessionDep = Annotated[Session, Depends(_session)]
 
 
 async def _anonymous_actor(request: Request) -> Actor:
@@ -57,11 +57,10 @@ async def _anonymous_actor(request: Request) -> Actor:
 
 async def _principal(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     return authenticate_bearer(
-        session,
+        unit_of_work(request).connection,
         get_database(request),
         credentials.credentials if credentials else None,
         secret=request.app.state.jwt_secret,
