@@ -1,21 +1,24 @@
 """create_app(): the routers under /api, the one error handler, the body limit."""
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from provenant import __version__, log_redaction
 from provenant.agents.routes import router as agents_router
 from provenant.api_keys.routes import router as api_keys_router
 from provenant.audit.routes import router as audit_router
+from provenant.auth.deps import is_authenticated
 from provenant.auth.routes import router as auth_router
-from provenant.auth.security import load_or_create_jwt_secret
+from provenant.auth.security import dummy_password_hash, load_or_create_jwt_secret
 from provenant.body_limit import BodyLimitMiddleware
 from provenant.config import Settings, get_settings
 from provenant.db import Database
@@ -78,6 +81,31 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return _error(500, "Something went wrong on our side.", "internal_error")
 
 
+def _declare_bearer_auth(app: FastAPI, routers: Sequence[APIRouter], prefix: str) -> None:
+    """Every route with a principal requires ``Authorization: Bearer``, in the OpenAPI document."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A JWT from /api/auth/login or /api/auth/register, or a pk_live_ API key.",
+                }
+            }
+            for router in routers:
+                for route in router.routes:
+                    if isinstance(route, APIRoute) and is_authenticated(route.dependant):
+                        for method in route.methods:
+                            operation = schema["paths"][prefix + route.path_format][method.lower()]
+                            operation["security"] = [{"bearerAuth": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = Database(settings.resolved_database_url)
@@ -88,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         log_redaction.install()
+        dummy_password_hash()  # made now, so the first login with an unknown email is not the slow one
         yield
         database.dispose()
 
@@ -107,13 +136,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    # Included one level deep: nested routers cost a routing pass per level on every request.
-    for router in (
+    routers = (
         auth_router, invitation_links_router, api_keys_router, team_router, agents_router, sessions_router,
         audit_router,
-    ):
+    )
+    # Included one level deep: nested routers cost a routing pass per level on every request.
+    for router in routers:
         app.include_router(router, prefix="/api")
-
+    _declare_bearer_auth(app, routers, prefix="/api")
     app.add_exception_handler(ProvenantError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

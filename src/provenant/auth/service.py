@@ -47,6 +47,9 @@ def register(
     org_slug: str,
     secret: str,
 ) -> SignedIn:
+    # Hashed before the first statement: argon2 is slow on purpose, and on SQLite this request
+    # holds the database's write lock from its first statement to its commit.
+    password_hash = security.hash_password(password)
     if find_user_by_email(session, email) is not None:
         raise Conflict("An account with this email already exists.", code="email_taken")
     if session.scalars(select(Org.id).where(Org.slug == org_slug)).first() is not None:
@@ -56,7 +59,7 @@ def register(
         name=name,
         email=email.strip(),
         email_key=email_key(email),
-        password_hash=security.hash_password(password),
+        password_hash=password_hash,
         role=Role.OWNER.value,
     )
     try:
@@ -85,10 +88,12 @@ def register(
 def login(session: Session, actor: Actor, *, email: str, password: str, secret: str) -> SignedIn:
     """The same 401 for an unknown email and a wrong password, after the same argon2 work."""
     user = find_user_by_email(session, email)
+    org = session.get(Org, user.org_id) if user and user.org_id else None
+    # End the read before argon2's deliberately slow check: on SQLite it held the write lock.
+    session.commit()
     password_ok = security.verify_password(
         user.password_hash if user else security.dummy_password_hash(), password
     )
-    org = session.get(Org, user.org_id) if user and user.org_id else None
     if user is None or not password_ok or org is None:
         audit.record(
             session,
