@@ -117,7 +117,8 @@ class Agent(Base):
 
     __table_args__ = (
         UniqueConstraint("org_id", "slug", name="uq_agents_org_slug"),
-        Index("ix_agents_org_updated", "org_id", "updated_at"),
+        # Serves the list's whole ORDER BY (updated_at, then id), so no sort step per request.
+        Index("ix_agents_org_updated_id", "org_id", "updated_at", "id"),
     )
 
 
