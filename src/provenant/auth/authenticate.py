@@ -6,6 +6,7 @@ server process. Each path is a single indexed query.
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -58,7 +59,9 @@ def authenticate_api_key(
     row = _key_lookup.one_or_none(connection, key_hash=security.hash_secret(key))
     if row is None:
         raise Unauthenticated("Invalid API key.", code="invalid_api_key")
-    key_id, key_name, key_org_id, expires_at, revoked_at, last_used_at, user_id, user_org_id, role, *rest = row
+    key_id, key_name, key_org_id, expires_at, revoked_at, last_used_at = row[:6]
+    user = row[6:]  # _user_columns: id, org_id, role, ...
+    user_org_id, role = user[1], user[2]
     expires_at, last_used_at = utc(expires_at), utc(last_used_at)
     if revoked_at is not None:
         raise Unauthenticated("This API key has been revoked.", code="api_key_revoked")
@@ -71,17 +74,29 @@ def authenticate_api_key(
         )
     if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
         _record_key_use(database, key_id, now)
-    name, email, org_name, org_slug = rest
+    return _principal_of(user, ip=ip, user_agent=user_agent, api_key_id=key_id, api_key_name=key_name)
+
+
+def _principal_of(
+    user: tuple[Any, ...],
+    *,
+    ip: str | None,
+    user_agent: str | None,
+    api_key_id: str | None = None,
+    api_key_name: str | None = None,
+) -> Principal:
+    """A Principal from the ``_user_columns`` of a lookup row."""
+    user_id, org_id, role, name, email, org_name, org_slug = user
     return Principal(
-        org_id=user_org_id,
+        org_id=org_id,
         user_id=user_id,
         role=Role(role),
         name=name,
         email=email,
         org_name=org_name,
         org_slug=org_slug,
-        api_key_id=key_id,
-        api_key_name=key_name,
+        api_key_id=api_key_id,
+        api_key_name=api_key_name,
         ip_address=ip,
         user_agent=user_agent,
     )
@@ -112,18 +127,7 @@ def authenticate_jwt(
     row = _user_lookup.one_or_none(connection, user_id=claims.user_id)
     if row is None or row[1] is None or row[2] is None:
         raise Unauthenticated("This account no longer belongs to an organization.", code="invalid_token")
-    user_id, org_id, role, name, email, org_name, org_slug = row
-    return Principal(
-        org_id=org_id,
-        user_id=user_id,
-        role=Role(role),
-        name=name,
-        email=email,
-        org_name=org_name,
-        org_slug=org_slug,
-        ip_address=ip,
-        user_agent=user_agent,
-    )
+    return _principal_of(row, ip=ip, user_agent=user_agent)
 
 
 def bearer_token(authorization: str | None) -> str | None:
