@@ -120,7 +120,7 @@ def main() -> None:
 
     ceiling = results[0].requests_per_second
     print(f"\n{args.connections} connections, {args.duration} s each, {args.workers} worker(s), SQLite\n")
-    print(f"| endpoint | req/s | p50 ms | p99 ms | vs health | target |")
+    print("| endpoint | req/s | p50 ms | p99 ms | vs health | target |")
     print("|---|---:|---:|---:|---:|---|")
     failed = False
     for r in results:
