@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from provenant.auth.security import issue_jwt
 from provenant.db import Database
-from tests.conftest import LiveServer
 from tests.factories import add_member, bearer, create_key, register
+from tests.servers import LiveServer
 
 MIB = 1024 * 1024
 

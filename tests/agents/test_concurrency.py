@@ -1,10 +1,6 @@
 """get-or-create under load: SDKs call it at start-up from many processes at once, and one agent results."""
 
-import os
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import LiveServer, free_port
 from tests.factories import audit_entries, key_headers, register
+from tests.servers import LiveServer, serve
 
 CALLERS = 16
 WORKERS = 4
@@ -22,30 +18,8 @@ WORKERS = 4
 @pytest.fixture
 def four_workers(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
     """`provenant serve --workers 4`: the racing requests really run at once, in separate processes."""
-    port = free_port()
-    env = {**os.environ, "PROVENANT_DATA_DIR": str(tmp_path / "workers"), "PROVENANT_DATABASE_URL": database_url}
-    log_path = tmp_path / "workers.log"
-    command = [sys.executable, "-m", "provenant", "serve", "--port", str(port), "--workers", str(WORKERS)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    server = LiveServer(f"http://127.0.0.1:{port}", log_path, tmp_path / "workers", process)
-    try:
-        deadline = time.monotonic() + 30
-        while not healthy(server.url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"provenant serve did not start:\n{server.log()}")
-            time.sleep(0.1)
+    with serve(tmp_path / "workers", database_url, workers=WORKERS) as server:
         yield server
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def race(url: str, headers: dict[str, str], path: str, body: dict[str, Any]) -> list[httpx.Response]:

@@ -7,8 +7,8 @@ import httpx
 from fastapi.testclient import TestClient
 
 from provenant.db import Database
-from tests.conftest import LiveServer
 from tests.factories import add_member, bearer, persisted_bytes, register, unique
+from tests.servers import LiveServer
 
 
 def _secret_forms(key: str) -> list[str]:

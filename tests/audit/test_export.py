@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from provenant.db import Database
 from provenant.models import AuditEntry
-from tests.conftest import LiveServer
 from tests.factories import Account, audit_entries, create_agent, create_key, register
+from tests.servers import LiveServer
 
 
 @pytest.fixture

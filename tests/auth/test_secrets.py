@@ -4,8 +4,8 @@ import httpx
 from fastapi.testclient import TestClient
 
 from provenant.db import Database
-from tests.conftest import LiveServer
 from tests.factories import bearer, persisted_bytes, register, unique
+from tests.servers import LiveServer
 
 PASSWORD = "Tr0ub4dor&3-" + "9f8e7d6c5b4a"
 WRONG_PASSWORD = "Tr0ub4dor&3-" + "typo-typo-typo"

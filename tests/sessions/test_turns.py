@@ -1,8 +1,5 @@
 """Ingesting turns: acceptance order under concurrent writers, 201 means stored, and the body limits."""
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -16,8 +13,8 @@ from sqlalchemy import select
 
 from provenant.db import Database
 from provenant.models import AgentSession, Turn
-from tests.conftest import LiveServer, free_port
 from tests.factories import bearer, create_agent, create_key, register
+from tests.servers import LiveServer, serve
 from tests.sessions.factories import add_turn, start_session
 
 WRITERS = 8
@@ -28,34 +25,8 @@ MIB = 1024 * 1024
 @pytest.fixture
 def two_workers(tmp_path: Path, database_url: str) -> Iterator[str]:
     """`provenant serve --workers 2`: requests of one session really run at once, in two processes."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "PROVENANT_DATA_DIR": str(tmp_path / "workers"),
-        "PROVENANT_DATABASE_URL": database_url,
-    }
-    log_path = tmp_path / "workers.log"
-    with log_path.open("wb") as log:
-        command = [sys.executable, "-m", "provenant", "serve", "--port", str(port), "--workers", "2"]
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while not _healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"provenant serve did not start:\n{log_path.read_text()}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
+    with serve(tmp_path / "workers", database_url, workers=2) as server:
+        yield server.url
 
 
 def _stored_seqs(database: Database, session_id: str) -> tuple[list[int], int]:

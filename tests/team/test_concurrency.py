@@ -17,8 +17,8 @@ from provenant.auth.roles import Role
 from provenant.db import Database
 from provenant.errors import ProvenantError
 from provenant.team import service
-from tests.conftest import LiveServer
 from tests.factories import Account, Client, invite_and_accept, login, register
+from tests.servers import LiveServer
 
 
 def _principal(client: TestClient, account: Account) -> Principal:

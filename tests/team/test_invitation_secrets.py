@@ -4,8 +4,8 @@ import httpx
 from fastapi.testclient import TestClient
 
 from provenant.db import Database
-from tests.conftest import LiveServer
 from tests.factories import Client, accept, invite, link_token, persisted_bytes, register
+from tests.servers import LiveServer
 
 PREVIEW = "/api/auth/invitations/{}"
 
