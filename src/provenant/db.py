@@ -1,4 +1,4 @@
-"""The engine, and the one session per request that commits once or rolls back.
+"""The engine, and the unit of work: one connection and one session per request, committed once.
 
 Route handlers are ``async def`` and talk to the database through a synchronous SQLAlchemy
 session, inline on the event loop. Each request is one short transaction of a few indexed
@@ -106,7 +106,6 @@ class UnitOfWork:
     def session(self) -> Session:
         if self._session is None:
             self._session = Session(bind=self.connection, expire_on_commit=False)
-            self._session.info[WRITES_OPTION] = self.writes
         return self._session
 
     def finish(self, *, commit: bool) -> None:
@@ -122,11 +121,3 @@ class UnitOfWork:
             if self._connection is not None:
                 self._connection.close()
             self._session = self._connection = None
-
-
-def connection_of(session: Session) -> Connection:
-    """The connection a request's session is bound to (see Database.transaction)."""
-    bind = session.get_bind()
-    if not isinstance(bind, Connection):
-        raise TypeError("the session is not bound to a connection; use Database.transaction()")
-    return bind

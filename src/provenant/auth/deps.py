@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from provenant.auth.authenticate import authenticate_bearer, bearer_token
@@ -40,6 +41,14 @@ async def _session(request: Request) -> Session:
 
 # The request's session; UnitOfWorkMiddleware commits it before a success response starts.
 SessionDep = Annotated[Session, Depends(_session)]
+
+
+async def _connection(request: Request) -> Connection:
+    return unit_of_work(request).connection
+
+
+# The request's connection alone, for lean reads (provenant.lean) that need no ORM session.
+ConnectionDep = Annotated[Connection, Depends(_connection)]
 
 
 async def _anonymous_actor(request: Request) -> Actor:
