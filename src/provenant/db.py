@@ -1,4 +1,5 @@
-"""The engine, and the unit of work: one connection and one session per request, committed once.
+"""The engine; the unit of work (one connection and one session per request, committed once);
+and the reader, a connection of its own for the hot single-statement reads.
 
 Route handlers are ``async def`` and talk to the database through a synchronous SQLAlchemy
 session, inline on the event loop. Each request is one short transaction of a few indexed
@@ -7,14 +8,16 @@ cheaper than the thread hop FastAPI would add for every sync dependency; scale-o
 processes. Work that can run long (the audit export) streams in bounded pages.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 
 WRITES_OPTION = "provenant_writes"
 
@@ -63,6 +66,7 @@ class Database:
         # The same pool; transactions begun through it are declared as writing (see _begin).
         self.write_engine = self.engine.execution_options(**{WRITES_OPTION: True})
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.reader = Reader(self.engine)
 
     @contextmanager
     def transaction(self, *, writes: bool = True) -> Iterator[Session]:
@@ -77,14 +81,70 @@ class Database:
             work.finish(commit=succeeded)
 
     def dispose(self) -> None:
+        self.reader.close()
         self.engine.dispose()
+
+
+class Reader:
+    """A connection of the process's own, in autocommit, for the single-statement reads every
+    request makes (the key or user behind a bearer token) and the agent list (see provenant.lean).
+
+    Checking a connection out of the pool and back in for them cost about as much as the indexed
+    query itself. Autocommit keeps no snapshot between reads: each one sees everything committed
+    before it started, so a revocation answered by any process is seen by the next request here.
+    A read runs whole under a lock (never interleaved, from any thread), and one that finds the
+    connection dropped (a database restart) reconnects and runs once more.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.dialect: Dialect = engine.dialect
+        self._lock = threading.Lock()
+        self._connection: PoolProxiedConnection | None = None
+
+    def _connect(self) -> PoolProxiedConnection:
+        connection = self._engine.raw_connection()
+        connection.detach()  # ours for good: with autocommit set, it must never serve a transaction
+        self.dialect.set_isolation_level(connection.dbapi_connection, "AUTOCOMMIT")
+        self._connection = connection
+        return connection
+
+    def fetchall(self, sql: str, arguments: Sequence[Any] | dict[str, Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._fetchall(sql, arguments)
+            except self.dialect.loaded_dbapi.Error as error:
+                if self._connection is None or not self.dialect.is_disconnect(
+                    error, self._connection.dbapi_connection, None
+                ):
+                    raise
+                self._close()
+            return self._fetchall(sql, arguments)
+
+    def _fetchall(self, sql: str, arguments: Sequence[Any] | dict[str, Any]) -> list[tuple[Any, ...]]:
+        cursor = (self._connection or self._connect()).cursor()
+        try:
+            cursor.execute(sql, arguments)
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with suppress(self.dialect.loaded_dbapi.Error):  # already gone: nothing to release
+                connection.close()
 
 
 class UnitOfWork:
     """One request's database work: one connection, checked out on first use, and one ORM session
     bound to it, made on first use; committed or rolled back once, by ``finish``.
 
-    Hot paths read through ``connection`` alone (see provenant.lean) and never pay for a session.
+    A request that only reads through the Reader never checks a connection out at all.
     """
 
     __slots__ = ("_connection", "_database", "_session", "writes")

@@ -1,5 +1,5 @@
 """Lean reads for the hottest paths: statements compiled once per dialect and run straight on the
-request connection's DB-API cursor, and lists that the database itself renders as JSON.
+DB-API cursor of the Reader (provenant.db), and lists that the database itself renders as JSON.
 
 On these paths SQLAlchemy's execution layer (result objects, per-value type processing,
 autobegin) and pydantic's per-row validation cost several times the indexed query itself.
@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, Connection, Select, Table, Text, cast, func, literal_column
+from sqlalchemy import JSON, Select, Table, Text, cast, func, literal_column
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
+from provenant.db import Reader
 from provenant.models import UTCDateTime
 
 
@@ -24,8 +26,7 @@ class LeanQuery:
         self._build = build
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
 
-    def _for(self, connection: Connection) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
-        dialect = connection.dialect
+    def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             statement = self._build(dialect.name).compile(dialect=dialect)
@@ -35,19 +36,14 @@ class LeanQuery:
             compiled = self._compiled[dialect.name] = (str(statement), positional, fixed)
         return compiled
 
-    def rows(self, connection: Connection, **params: Any) -> list[tuple[Any, ...]]:
-        sql, positional, fixed = self._for(connection)
+    def rows(self, reader: Reader, **params: Any) -> list[tuple[Any, ...]]:
+        sql, positional, fixed = self._for(reader.dialect)
         params = {**fixed, **params} if fixed else params
         arguments = tuple(params[name] for name in positional) if positional is not None else params
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(sql, arguments)
-            return [tuple(row) for row in cursor.fetchall()]
-        finally:
-            cursor.close()
+        return reader.fetchall(sql, arguments)
 
-    def one_or_none(self, connection: Connection, **params: Any) -> tuple[Any, ...] | None:
-        rows = self.rows(connection, **params)
+    def one_or_none(self, reader: Reader, **params: Any) -> tuple[Any, ...] | None:
+        rows = self.rows(reader, **params)
         return rows[0] if rows else None
 
 

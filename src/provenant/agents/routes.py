@@ -4,18 +4,18 @@ from fastapi import APIRouter, Query, Response, status
 
 from provenant.agents import service
 from provenant.agents.schemas import AgentCreate, AgentGetOrCreate, AgentRead, AgentStatus, AgentUpdate
-from provenant.auth.deps import ConnectionDep, CurrentPrincipal, RequireWrite, SessionDep
+from provenant.auth.deps import CurrentPrincipal, DatabaseDep, RequireWrite, SessionDep
 from provenant.schemas import Success
 
-router = APIRouter(prefix="/agents", tags=["agents"])
+router = APIRouter(prefix="/api/agents", tags=["agents"])
 
 
 @router.get("", response_model=list[AgentRead])
 async def list_agents(
-    connection: ConnectionDep, caller: CurrentPrincipal, status: Annotated[AgentStatus | None, Query()] = None
+    database: DatabaseDep, caller: CurrentPrincipal, status: Annotated[AgentStatus | None, Query()] = None
 ) -> Response:
     """The org's agents, most recently updated first."""
-    return Response(service.list_agents_json(connection, caller, status=status), media_type="application/json")
+    return Response(service.list_agents_json(database.reader, caller, status=status), media_type="application/json")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentRead)

@@ -5,7 +5,7 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth.principal import Principal
 from provenant.auth.roles import can_delete
+from provenant.db import Reader
 from provenant.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from provenant.lean import LeanQuery, json_array, json_object_of
 from provenant.models import Agent
@@ -53,11 +54,11 @@ _list_all = LeanQuery(lambda dialect: _list_query(dialect, by_status=False))
 _list_by_status = LeanQuery(lambda dialect: _list_query(dialect, by_status=True))
 
 
-def list_agents_json(connection: Connection, caller: Principal, *, status: str | None) -> str:
+def list_agents_json(reader: Reader, caller: Principal, *, status: str | None) -> str:
     """The org's agents as a JSON array of AgentRead, most recently updated first."""
     if status:
-        return json_array(_list_by_status.rows(connection, org_id=caller.org_id, status=status))
-    return json_array(_list_all.rows(connection, org_id=caller.org_id))
+        return json_array(_list_by_status.rows(reader, org_id=caller.org_id, status=status))
+    return json_array(_list_all.rows(reader, org_id=caller.org_id))
 
 
 def get_agent(session: Session, caller: Principal, agent_id: str) -> Agent:

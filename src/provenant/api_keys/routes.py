@@ -7,7 +7,7 @@ from provenant.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from provenant.auth.deps import CurrentPrincipal, SessionDep
 from provenant.schemas import Success
 
-router = APIRouter(prefix="/org/keys", tags=["api keys"])
+router = APIRouter(prefix="/api/org/keys", tags=["api keys"])
 
 
 @router.get("", response_model=list[ApiKeyRead])

@@ -10,7 +10,7 @@ from provenant.audit.schemas import AuditEntryRead
 from provenant.auth.deps import DatabaseDep, RequireAuditReader, SessionDep
 from provenant.schemas import as_utc
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/api/audit", tags=["audit"])
 
 
 async def _filter(

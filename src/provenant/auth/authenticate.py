@@ -8,7 +8,7 @@ server process. Each path is a single indexed query.
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 
 from provenant.auth import security
 from provenant.auth.principal import Principal
@@ -52,11 +52,11 @@ _user_lookup = LeanQuery(lambda _dialect: _user_query)
 
 
 def authenticate_api_key(
-    connection: Connection, database: Database, key: str, *, now: datetime, ip: str | None, user_agent: str | None
+    database: Database, key: str, *, now: datetime, ip: str | None, user_agent: str | None
 ) -> Principal:
     if not security.is_well_formed_api_key(key):
         raise Unauthenticated("Invalid API key.", code="invalid_api_key")
-    row = _key_lookup.one_or_none(connection, key_hash=security.hash_secret(key))
+    row = _key_lookup.one_or_none(database.reader, key_hash=security.hash_secret(key))
     if row is None:
         raise Unauthenticated("Invalid API key.", code="invalid_api_key")
     key_id, key_name, key_org_id, expires_at, revoked_at, last_used_at = row[:6]
@@ -104,7 +104,7 @@ def _principal_of(
 
 def _record_key_use(database: Database, key_id: str, now: datetime) -> None:
     # A short transaction of its own, so that a use counts even when the request it authenticates
-    # is then refused or fails. The request itself holds no lock yet: _Lookup read outside it.
+    # is then refused or fails. The request itself holds no lock: the lookup ran on the Reader.
     # The WHERE clause keeps concurrent processes from moving the timestamp backwards.
     with database.write_engine.begin() as connection:
         connection.execute(
@@ -116,7 +116,7 @@ def _record_key_use(database: Database, key_id: str, now: datetime) -> None:
 
 
 def authenticate_jwt(
-    connection: Connection, token: str, *, secret: str, ip: str | None, user_agent: str | None
+    database: Database, token: str, *, secret: str, ip: str | None, user_agent: str | None
 ) -> Principal:
     try:
         claims = security.decode_jwt(token, secret)
@@ -124,7 +124,7 @@ def authenticate_jwt(
         raise Unauthenticated("Your session has expired; sign in again.", code="token_expired") from None
     except security.TokenInvalid:
         raise Unauthenticated("Invalid token.", code="invalid_token") from None
-    row = _user_lookup.one_or_none(connection, user_id=claims.user_id)
+    row = _user_lookup.one_or_none(database.reader, user_id=claims.user_id)
     if row is None or row[1] is None or row[2] is None:
         raise Unauthenticated("This account no longer belongs to an organization.", code="invalid_token")
     return _principal_of(row, ip=ip, user_agent=user_agent)
@@ -141,7 +141,6 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 def authenticate_bearer(
-    connection: Connection,
     database: Database,
     token: str | None,
     *,
@@ -153,5 +152,5 @@ def authenticate_bearer(
     if not token:
         raise Unauthenticated()
     if token.startswith(security.API_KEY_PREFIX):
-        return authenticate_api_key(connection, database, token, now=now, ip=ip, user_agent=user_agent)
-    return authenticate_jwt(connection, token, secret=secret, ip=ip, user_agent=user_agent)
+        return authenticate_api_key(database, token, now=now, ip=ip, user_agent=user_agent)
+    return authenticate_jwt(database, token, secret=secret, ip=ip, user_agent=user_agent)

@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from provenant.auth.authenticate import authenticate_bearer, bearer_token
@@ -43,14 +42,6 @@ async def _session(request: Request) -> Session:
 SessionDep = Annotated[Session, Depends(_session)]
 
 
-async def _connection(request: Request) -> Connection:
-    return unit_of_work(request).connection
-
-
-# The request's connection alone, for lean reads (provenant.lean) that need no ORM session.
-ConnectionDep = Annotated[Connection, Depends(_connection)]
-
-
 async def _anonymous_actor(request: Request) -> Actor:
     """The caller of a public route (register, login), as the audit log records it."""
     return Actor(
@@ -65,7 +56,6 @@ async def _principal(request: Request) -> Principal:
     # Reads the header itself: a nested security dependency (HTTPBearer) costs FastAPI about a
     # third of an authenticated request. app.py declares the bearer scheme in OpenAPI instead.
     return authenticate_bearer(
-        unit_of_work(request).connection,
         get_database(request),
         bearer_token(request.headers.get("authorization")),
         secret=request.app.state.jwt_secret,

@@ -11,7 +11,7 @@ from provenant.auth.deps import AnonymousActor, CurrentPrincipal, SessionDep
 from provenant.auth.principal import Principal
 from provenant.auth.schemas import AuthResult, LoginRequest, Me, RegisterRequest
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
 def _result(signed_in: service.SignedIn) -> AuthResult:

@@ -17,7 +17,7 @@ from provenant.sessions.schemas import (
     TurnRead,
 )
 
-router = APIRouter(prefix="/sessions", tags=["sessions"])
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SessionRead)

@@ -23,8 +23,8 @@ from provenant.team.schemas import (
     RoleChange,
 )
 
-router = APIRouter(prefix="/org", tags=["team"])
-invitation_links_router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/api/org", tags=["team"])
+invitation_links_router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
 async def _link_origin(request: Request) -> str:
