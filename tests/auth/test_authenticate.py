@@ -96,6 +96,27 @@ def test_a_malformed_key_is_an_invalid_api_key(client: TestClient, mangle: Calla
     assert key[8:] not in response.text
 
 
+def test_a_malformed_key_is_refused_before_any_database_read(
+    app: FastAPI, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = create_key(client, register(client))
+    reader = app.state.database.reader
+    statements: list[str] = []
+    real_fetchall = reader.fetchall
+
+    def spy(sql: str, arguments: object) -> object:
+        statements.append(sql)
+        return real_fetchall(sql, arguments)
+
+    monkeypatch.setattr(reader, "fetchall", spy)
+
+    assert client.get(ME, headers=bearer(key)).status_code == 200
+    assert len(statements) == 1  # the spy sees the lookup of a well-formed key
+
+    assert_unauthorized(client.get(ME, headers=bearer(key[:-1] + "g")), "invalid_api_key")
+    assert len(statements) == 1
+
+
 def test_an_unknown_well_formed_key_is_an_invalid_api_key(client: TestClient) -> None:
     register(client)
     assert_unauthorized(client.get(ME, headers=bearer("pk_live_" + secrets.token_hex(16))), "invalid_api_key")
