@@ -58,8 +58,11 @@ def me_of(caller: Principal) -> Me:
 
 
 @router.get("/me", response_model=Me, response_model_exclude_none=True)
-async def me(caller: CurrentPrincipal) -> Me:
-    return me_of(caller)
+async def me(caller: CurrentPrincipal) -> Response:
+    # Serialised here, once: returning the model would have FastAPI validate it again first, and
+    # this is the route every SDK calls to check its key.
+    body = me_of(caller).model_dump_json(by_alias=True, exclude_none=True)
+    return Response(body, media_type="application/json")
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
