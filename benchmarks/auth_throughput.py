@@ -1,8 +1,10 @@
 """How much authentication costs: wrk against `provenant serve` on loopback, ratios to /api/health.
 
 Run by hand (needs Debian's `wrk`):  .venv/bin/python benchmarks/auth_throughput.py [--duration 10]
+                                     [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
-Starts a server on a fresh SQLite data directory, registers an org, creates an API key and 50 agents,
+Starts a server on a fresh SQLite data directory (or a fresh schema of that PostgreSQL database, dropped
+afterwards), registers an org, creates an API key and 50 agents,
 then measures, in one run with 32 connections each:
   GET /api/health            no auth: the ceiling of this server
   GET /api/auth/me           with an API key, and with a JWT: the cost of authentication itself
@@ -13,16 +15,20 @@ Targets: /api/auth/me with a key >= 50% of /api/health; /api/agents with a key >
 import argparse
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine, make_url
 
 TARGETS = {"me (API key)": 0.50, "agents x50 (API key)": 0.25}
 
@@ -64,20 +70,46 @@ def run_wrk(label: str, url: str, token: str | None, *, duration: int, connectio
     )
 
 
+@contextmanager
+def fresh_schema(postgres_url: str) -> Iterator[str]:
+    """A database URL whose connections use a new, empty schema of ``postgres_url``; dropped on exit."""
+    schema = f"bench_{secrets.token_hex(6)}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--postgres", metavar="URL", help="measure on PostgreSQL instead of SQLite")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
+    if args.postgres:
+        with fresh_schema(args.postgres) as database_url:
+            run(args, database_url, "PostgreSQL")
+    else:
+        run(args, None, "SQLite")
 
+
+def run(args: argparse.Namespace, database_url: str | None, store: str) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="provenant-bench-"))
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PROVENANT_DATA_DIR": str(data_dir), "PROVENANT_LOG_LEVEL": "warning"}
     env.pop("PROVENANT_DATABASE_URL", None)
+    if database_url:
+        env["PROVENANT_DATABASE_URL"] = database_url
     server = subprocess.Popen(
         [sys.executable, "-m", "provenant", "serve", "--port", str(port), "--workers", str(args.workers)],
         env=env,
@@ -119,7 +151,7 @@ def main() -> None:
         shutil.rmtree(data_dir, ignore_errors=True)
 
     ceiling = results[0].requests_per_second
-    print(f"\n{args.connections} connections, {args.duration} s each, {args.workers} worker(s), SQLite\n")
+    print(f"\n{args.connections} connections, {args.duration} s each, {args.workers} worker(s), {store}\n")
     print("| endpoint | req/s | p50 ms | p99 ms | vs health | target |")
     print("|---|---:|---:|---:|---:|---|")
     failed = False
