@@ -96,7 +96,7 @@ def _declare_bearer_auth(app: FastAPI) -> None:
             }
             for route in app.routes:
                 if isinstance(route, APIRoute) and is_authenticated(route.dependant):
-                    for method in route.methods:
+                    for method in route.methods or ():
                         operation = schema["paths"][route.path_format][method.lower()]
                         operation["security"] = [{"bearerAuth": []}]
             app.openapi_schema = schema

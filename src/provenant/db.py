@@ -105,7 +105,9 @@ class Reader:
     def _connect(self) -> PoolProxiedConnection:
         connection = self._engine.raw_connection()
         connection.detach()  # ours for good: with autocommit set, it must never serve a transaction
-        self.dialect.set_isolation_level(connection.dbapi_connection, "AUTOCOMMIT")
+        dbapi_connection = connection.dbapi_connection
+        assert dbapi_connection is not None  # just checked out
+        self.dialect.set_isolation_level(dbapi_connection, "AUTOCOMMIT")
         self._connection = connection
         return connection
 
