@@ -3,12 +3,19 @@ for a 4xx, a 5xx or an exception. So a 201 means committed, and no failed reques
 half-written. Pure ASGI: it costs a send wrapper, where a yield dependency costs several times more.
 """
 
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from provenant.db import Database, UnitOfWork
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 STATE_KEY = "unit_of_work"
+
+
+def unit_of_work(request: HTTPConnection) -> UnitOfWork:
+    """The unit of work of the request being handled."""
+    work: UnitOfWork = request.scope["state"][STATE_KEY]
+    return work
 
 
 class UnitOfWorkMiddleware:

@@ -11,6 +11,16 @@ from tests.factories import assert_unauthorized, bearer, create_key, register
 EXPIRES_AT = datetime(2031, 7, 1, 0, 0, 0, tzinfo=UTC)
 
 
+def assert_expires_at(
+    client: TestClient, traveller: time_machine.Traveller, key: dict[str, str], expiry: datetime, *, before: timedelta
+) -> None:
+    """The key works at ``expiry - before`` and is refused as expired at ``expiry`` itself."""
+    traveller.move_to(expiry - before)
+    assert client.get("/api/auth/me", headers=key).status_code == 200
+    traveller.move_to(expiry)
+    assert_unauthorized(client.get("/api/auth/me", headers=key), "api_key_expired")
+
+
 @pytest.mark.parametrize("before", [timedelta(microseconds=1), timedelta(milliseconds=1), timedelta(seconds=1)])
 def test_a_key_works_just_before_its_expiry_and_is_expired_at_it(client: TestClient, before: timedelta) -> None:
     with time_machine.travel(EXPIRES_AT - timedelta(days=30), tick=False) as traveller:
@@ -32,10 +42,7 @@ def test_an_expiry_with_sub_second_precision_is_honoured(client: TestClient) -> 
     with time_machine.travel(EXPIRES_AT - timedelta(hours=1), tick=False) as traveller:
         owner = register(client)
         key = bearer(create_key(client, owner, expires_at=expires_at))
-        traveller.move_to(expires_at - timedelta(microseconds=1))
-        assert client.get("/api/auth/me", headers=key).status_code == 200
-        traveller.move_to(expires_at)
-        assert_unauthorized(client.get("/api/auth/me", headers=key), "api_key_expired")
+        assert_expires_at(client, traveller, key, expires_at, before=timedelta(microseconds=1))
 
 
 def test_an_expiry_given_in_another_time_zone_means_the_same_instant(client: TestClient) -> None:
@@ -48,10 +55,7 @@ def test_an_expiry_given_in_another_time_zone_means_the_same_instant(client: Tes
         )
         assert response.json()["expiresAt"] == "2031-07-01T00:00:00.000Z"
         key = bearer(response.json()["key"])
-        traveller.move_to(EXPIRES_AT - timedelta(seconds=1))
-        assert client.get("/api/auth/me", headers=key).status_code == 200
-        traveller.move_to(EXPIRES_AT)
-        assert_unauthorized(client.get("/api/auth/me", headers=key), "api_key_expired")
+        assert_expires_at(client, traveller, key, EXPIRES_AT, before=timedelta(seconds=1))
 
 
 def test_an_expired_key_stays_listed_as_inactive(client: TestClient) -> None:

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from provenant.auth.authenticate import authenticate_bearer, bearer_token
 from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Action
-from provenant.db import Database, UnitOfWork
+from provenant.db import Database
+from provenant.unit_of_work import unit_of_work
 
 
 def get_database(request: Request) -> Database:
@@ -27,11 +28,6 @@ async def _database(request: Request) -> Database:
 
 
 DatabaseDep = Annotated[Database, Depends(_database)]
-
-
-def unit_of_work(request: Request) -> UnitOfWork:
-    work: UnitOfWork = request.state.unit_of_work  # set by UnitOfWorkMiddleware
-    return work
 
 
 async def _session(request: Request) -> Session:
