@@ -21,6 +21,7 @@ from provenant.auth.routes import router as auth_router
 from provenant.auth.security import dummy_password_hash, load_or_create_jwt_secret
 from provenant.body_limit import BodyLimitMiddleware
 from provenant.config import Settings, get_settings
+from provenant.dashboard import install_dashboard
 from provenant.db import Database
 from provenant.errors import ProvenantError
 from provenant.sessions.routes import router as sessions_router
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The routes themselves, not app.include_router(): FastAPI matches an included router's
         # routes twice per request (once to find the router, once inside it), about 12 µs.
         app.router.routes.extend(router.routes)
+    install_dashboard(app)  # after every /api route: unknown /api paths still answer the JSON 404
     _declare_bearer_auth(app)
     app.add_exception_handler(ProvenantError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
