@@ -7,6 +7,8 @@
 //       Sends "Authorization: Bearer <jwt>" from localStorage unless auth is false (Sign in, Register,
 //       the invitation pages). Any 401 to an authenticated call ends the session: the token is removed
 //       and the app returns to Sign in saying the session ended.
+//   apiAll(path, {query}) → every item of a list, following Link: <…>; rel="next" from page to page.
+//   nextLink(response)          the URL of the next page from a response's Link header, or null.
 //   apiFetch(path, opts) → the raw Response (for downloads such as the NDJSON audit export), same auth.
 //   getToken() / setToken(jwt) / clearToken()   the JWT in localStorage, as the product's document says.
 //   onSessionEnded(handler)     app.js registers what happens after a 401 (handler(message)).
@@ -86,4 +88,27 @@ export async function api(path, options = {}) {
   if (response.status === 204) return null;
   const text = await response.text();
   return text ? JSON.parse(text) : null;
+}
+
+export function nextLink(response) {
+  const header = response.headers.get("Link") || "";
+  for (const part of header.split(",")) {
+    const found = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part);
+    if (found) return found[1];
+  }
+  return null;
+}
+
+export async function apiAll(path, { query, maxPages = 50 } = {}) {
+  const items = [];
+  let next = url(path, query);
+  for (let page = 0; next && page < maxPages; page += 1) {
+    const target = new URL(next, window.location.origin);
+    if (target.origin !== window.location.origin) break;
+    const response = await apiFetch(target.pathname + target.search);
+    if (!response.ok) throw await errorFrom(response);
+    items.push(...(await response.json()));
+    next = nextLink(response);
+  }
+  return items;
 }

@@ -12,6 +12,7 @@
 //                               labels maps API field names to the form's labels ({orgSlug: "Slug"}).
 //   confirmDialog({title, message, confirmLabel, cancelLabel, danger}) → Promise<boolean>: a modal <dialog>
 //                               (focus kept inside, Escape cancels, focus returns where it was).
+//   errorSlot(labels?)          {node, show(err), clear()}: where a form's error appears, beside the form.
 //   banner(kind, ...children)   kind "success" (the green banner), "info", "warning" or "error".
 //   copyButton(text, label?)    a Copy button that puts text on the clipboard and says "Copied".
 //   table(columns, rows, {caption, rowProps}) columns: [{label, cell(row) → node|string, class?}].
@@ -116,6 +117,15 @@ export function errorText(err, labels = {}) {
 
 export function errorMessage(err, labels = {}) {
   return h("p", { class: "form-error", role: "alert" }, errorText(err, labels));
+}
+
+export function errorSlot(labels = {}) {
+  const node = h("div", { class: "error-slot" });
+  return {
+    node,
+    show: (err) => node.replaceChildren(errorMessage(err, labels)),
+    clear: () => node.replaceChildren(),
+  };
 }
 
 export function banner(kind, ...children) {

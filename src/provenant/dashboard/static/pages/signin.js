@@ -1,0 +1,50 @@
+// Sign in: Email, Password, Sign in. The JWT it gets is kept in localStorage (the product's document).
+
+import { api } from "../api.js";
+import { banner, button, errorSlot, field, h } from "../dom.js";
+
+export async function render(container, ctx) {
+  const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
+  const password = h("input", {
+    type: "password",
+    name: "password",
+    autocomplete: "current-password",
+    required: true,
+  });
+  const submit = button("Sign in", { type: "submit", kind: "primary" });
+  const error = errorSlot({ email: "Email", password: "Password" });
+
+  async function signIn(event) {
+    event.preventDefault();
+    error.clear();
+    submit.disabled = true;
+    try {
+      const result = await api("/auth/login", {
+        method: "POST",
+        body: { email: email.value.trim(), password: password.value },
+        auth: false,
+      });
+      await ctx.signIn(result.token);
+    } catch (err) {
+      error.show(err);
+      password.value = "";
+      password.focus();
+      submit.disabled = false;
+    }
+  }
+
+  container.append(
+    h("div", {}, h("h1", {}, "Sign in"), h("p", { class: "lede" }, "to your Provenant organization")),
+    ctx.flash ? banner("info", h("p", {}, ctx.flash)) : null,
+    h(
+      "form",
+      { class: "form", novalidate: false, on: { submit: signIn } },
+      field("Email", email),
+      field("Password", password),
+      error.node,
+      h("div", { class: "form-actions" }, submit),
+    ),
+    h("p", { class: "auth-footer" }, "New to Provenant? ", h("a", { href: "/register" }, "Register your organization")),
+  );
+  email.focus();
+}

@@ -1,0 +1,310 @@
+// Team: the members (Role select and Remove only where the viewer may), Invite Member with the link in a
+// green banner, and the pending invitations with Cancel (OWNER and ADMIN).
+
+import { api, apiAll } from "../api.js";
+import {
+  banner,
+  button,
+  confirmDialog,
+  copyButton,
+  emptyState,
+  errorSlot,
+  field,
+  h,
+  loading,
+  pageHeader,
+  select,
+  table,
+  uniqueId,
+} from "../dom.js";
+import { exactTime, relativeTime, shortDate } from "../format.js";
+import { canInvite, canRemove, invitableRoles, roleChoices, roleLabel } from "../roles.js";
+
+function dateCell(iso) {
+  return h("time", { datetime: iso, title: exactTime(iso) }, shortDate(iso));
+}
+
+function roleBadge(role) {
+  return h("span", { class: "role-badge", dataset: { role } }, roleLabel(role));
+}
+
+export async function render(container, ctx) {
+  const { me } = ctx;
+  const inviter = canInvite(me);
+  const state = { members: [], invitations: [] };
+
+  const inviteButton = inviter ? button("Invite Member", { kind: "primary", on: { click: openInvite } }) : null;
+  const bannerSlot = h("div", { class: "slot" });
+  const formSlot = h("div", { class: "slot" });
+  const membersError = errorSlot({ role: "Role" });
+  const membersSlot = h("div", { class: "slot" }, loading("Loading members…"));
+  const invitationsError = errorSlot();
+  const invitationsSlot = h("div", { class: "slot" });
+
+  container.append(
+    pageHeader("Team", inviteButton),
+    bannerSlot,
+    formSlot,
+    h(
+      "section",
+      { class: "section", "aria-labelledby": "members-title" },
+      h("div", { class: "section-header" }, h("h2", { id: "members-title" }, "Members")),
+      membersError.node,
+      membersSlot,
+    ),
+    inviter
+      ? h(
+          "section",
+          { class: "section", "aria-labelledby": "invitations-title" },
+          h("div", { class: "section-header" }, h("h2", { id: "invitations-title" }, "Pending invitations")),
+          invitationsError.node,
+          invitationsSlot,
+        )
+      : null,
+  );
+
+  // ---- members ----------------------------------------------------------------------------------
+
+  function roleCell(member) {
+    const choices = roleChoices(me, member);
+    if (!choices.length) return roleBadge(member.role);
+    return select(
+      choices.map((role) => ({ value: role, label: roleLabel(role) })),
+      {
+        class: "compact",
+        value: member.role,
+        "aria-label": `Role of ${member.name}`,
+        on: { change: (event) => changeRole(member, event.target) },
+      },
+    );
+  }
+
+  function renderMembers() {
+    const columns = [
+      {
+        label: "Name",
+        cell: (member) => [
+          h("span", { class: "name" }, member.name),
+          member.id === me.id ? h("span", { class: "faint" }, " (you)") : null,
+        ],
+      },
+      { label: "Email", cell: (member) => member.email },
+      { label: "Role", cell: roleCell },
+      { label: "Joined", class: "nowrap", cell: (member) => dateCell(member.createdAt) },
+      {
+        label: h("span", { class: "visually-hidden" }, "Actions"),
+        class: "actions",
+        cell: (member) =>
+          canRemove(me, member)
+            ? button("Remove", {
+                class: "button-small button-danger-text",
+                "aria-label": `Remove ${member.name}`,
+                on: { click: () => remove(member) },
+              })
+            : null,
+      },
+    ];
+    membersSlot.replaceChildren(
+      table(columns, state.members, { caption: "Members", rowProps: (member) => ({ dataset: { userId: member.id } }) }),
+    );
+  }
+
+  async function loadMembers() {
+    try {
+      state.members = await apiAll("/org/members");
+      membersError.clear();
+      renderMembers();
+    } catch (err) {
+      if (!ctx.isCurrent()) return;
+      membersSlot.replaceChildren();
+      membersError.show(err);
+    }
+  }
+
+  async function changeRole(member, control) {
+    const role = control.value;
+    if (role === "OWNER" || member.role === "OWNER") {
+      const sure = await confirmDialog({
+        title: `Make ${member.name} ${/^[AEIOU]/.test(role) ? "an" : "a"} ${roleLabel(role)}?`,
+        message:
+          role === "OWNER"
+            ? "An Owner can do everything in the organization, including changing your role or removing you."
+            : `${member.name} will no longer be an Owner.`,
+        confirmLabel: "Change role",
+      });
+      if (!sure) {
+        control.value = member.role;
+        return;
+      }
+    }
+    control.disabled = true;
+    try {
+      await api(`/org/members/${encodeURIComponent(member.id)}/role`, { method: "PATCH", body: { role } });
+      membersError.clear();
+      await loadMembers();
+    } catch (err) {
+      control.value = member.role;
+      control.disabled = false;
+      membersError.show(err);
+    }
+  }
+
+  async function remove(member) {
+    const sure = await confirmDialog({
+      title: `Remove ${member.name}?`,
+      message: [
+        h("p", {}, `${member.name} (${member.email}) loses access at once: signed-in sessions end and their API keys stop working.`),
+        h("p", {}, "Their keys stay listed on API Keys so that you can see and revoke them."),
+      ],
+      confirmLabel: "Remove member",
+      danger: true,
+    });
+    if (!sure) return;
+    try {
+      await api(`/org/members/${encodeURIComponent(member.id)}`, { method: "DELETE" });
+      membersError.clear();
+      await loadMembers();
+    } catch (err) {
+      membersError.show(err);
+    }
+  }
+
+  // ---- invitations ------------------------------------------------------------------------------
+
+  function renderInvitations() {
+    if (!state.invitations.length) {
+      invitationsSlot.replaceChildren(emptyState("No pending invitations."));
+      return;
+    }
+    const columns = [
+      { label: "Email", cell: (invitation) => h("span", { class: "name" }, invitation.email) },
+      { label: "Role", cell: (invitation) => roleBadge(invitation.role) },
+      {
+        label: "Invited by",
+        cell: (invitation) => (invitation.invitedBy ? invitation.invitedBy.name : ""),
+      },
+      {
+        label: "Expires",
+        class: "nowrap",
+        cell: (invitation) =>
+          h("time", { datetime: invitation.expiresAt, title: exactTime(invitation.expiresAt) }, relativeTime(invitation.expiresAt)),
+      },
+      {
+        label: h("span", { class: "visually-hidden" }, "Actions"),
+        class: "actions",
+        cell: (invitation) =>
+          button("Cancel", {
+            class: "button-small button-danger-text",
+            "aria-label": `Cancel the invitation of ${invitation.email}`,
+            on: { click: () => cancelInvitation(invitation) },
+          }),
+      },
+    ];
+    invitationsSlot.replaceChildren(table(columns, state.invitations, { caption: "Pending invitations" }));
+  }
+
+  async function loadInvitations() {
+    if (!inviter) return;
+    try {
+      state.invitations = await apiAll("/org/invitations");
+      invitationsError.clear();
+      renderInvitations();
+    } catch (err) {
+      if (!ctx.isCurrent()) return;
+      invitationsSlot.replaceChildren();
+      invitationsError.show(err);
+    }
+  }
+
+  async function cancelInvitation(invitation) {
+    const sure = await confirmDialog({
+      title: `Cancel the invitation of ${invitation.email}?`,
+      message: "The link stops working at once. You can invite them again later.",
+      confirmLabel: "Cancel invitation",
+      cancelLabel: "Keep it",
+      danger: true,
+    });
+    if (!sure) return;
+    try {
+      await api(`/org/invitations/${encodeURIComponent(invitation.id)}`, { method: "DELETE" });
+      await loadInvitations();
+    } catch (err) {
+      invitationsError.show(err);
+    }
+  }
+
+  function openInvite() {
+    if (formSlot.firstChild) {
+      formSlot.querySelector("input")?.focus();
+      return;
+    }
+    const titleId = uniqueId("invite-title");
+    const email = h("input", { type: "email", name: "email", required: true, autocomplete: "off", placeholder: "name@example.com" });
+    const roles = invitableRoles(me);
+    const role = select(
+      roles.map((value) => ({ value, label: roleLabel(value) })),
+      { name: "role", value: "MEMBER" },
+    );
+    const submit = button("Invite", { type: "submit", kind: "primary" });
+    const error = errorSlot({ email: "Email", role: "Role" });
+
+    function close() {
+      formSlot.replaceChildren();
+      inviteButton?.focus();
+    }
+
+    async function invite(event) {
+      event.preventDefault();
+      error.clear();
+      submit.disabled = true;
+      try {
+        const created = await api("/org/invitations", {
+          method: "POST",
+          body: { email: email.value.trim(), role: role.value },
+        });
+        formSlot.replaceChildren();
+        showLink(created);
+        await loadInvitations();
+      } catch (err) {
+        error.show(err);
+        submit.disabled = false;
+      }
+    }
+
+    formSlot.replaceChildren(
+      h(
+        "form",
+        { class: "card form-card", "aria-labelledby": titleId, on: { submit: invite } },
+        h("h2", { id: titleId }, "Invite Member"),
+        h(
+          "div",
+          { class: "form-row" },
+          field("Email", email),
+          field("Role", role, { hint: "Members create and edit; Viewers only read." }),
+        ),
+        error.node,
+        h("div", { class: "form-actions" }, submit, button("Cancel", { kind: "ghost", on: { click: close } })),
+      ),
+    );
+    email.focus();
+  }
+
+  function showLink(invitation) {
+    const close = button("Done", { on: { click: () => {
+      bannerSlot.replaceChildren();
+      inviteButton?.focus();
+    } } });
+    bannerSlot.replaceChildren(
+      banner(
+        "success",
+        h("h2", { tabindex: "-1" }, `Invitation for ${invitation.email} (${roleLabel(invitation.role)})`),
+        h("p", {}, "Send them this link. It works once, until ", h("time", { datetime: invitation.expiresAt, title: exactTime(invitation.expiresAt) }, shortDate(invitation.expiresAt)), ", and is shown only now."),
+        h("div", { class: "banner-row" }, h("code", { class: "secret" }, invitation.inviteLink), copyButton(invitation.inviteLink)),
+        h("div", { class: "banner-row" }, close),
+      ),
+    );
+    bannerSlot.querySelector("h2").focus();
+  }
+
+  await Promise.all([loadMembers(), loadInvitations()]);
+}
