@@ -1,0 +1,106 @@
+"""The dashboard in Debian's Chromium, driven by Playwright, against a real `provenant serve`.
+
+Every server here runs on a SQLite file: the dashboard only speaks the HTTP API, whose behaviour on
+PostgreSQL the rest of the suite covers, so a second database would test nothing more here.
+One browser serves the whole session; each module starts its own server, and each test its own
+browser context (fresh localStorage), so tests share no signed-in state.
+"""
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from provenant.db import Database
+from tests.servers import LiveServer, serve
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def playwright_instance(request: pytest.FixtureRequest) -> Iterator[Playwright]:
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (scripts/test does it)")
+    version = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"dashboard tests: {version}")
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    directory = tmp_path_factory.mktemp("dashboard")
+    with serve(directory, f"sqlite:///{directory / 'provenant.db'}") as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def server_database(server: LiveServer) -> Iterator[Database]:
+    """The server's own database, for the few facts a test must set underneath (a key's age)."""
+    db = Database(f"sqlite:///{server.data_dir.parent / 'provenant.db'}")
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def http(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        yield client
+
+
+class PageErrors(list[str]):
+    """Uncaught script errors and any alert()/confirm() a page opened: a test ends with none."""
+
+
+@pytest.fixture
+def context(browser: Browser, server: LiveServer) -> Iterator[BrowserContext]:
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(5000)
+    yield context
+    context.close()
+
+
+def watch(page: Page) -> PageErrors:
+    errors = PageErrors()
+    page.on("pageerror", lambda error: errors.append(f"script error: {error}"))
+    page.on("dialog", lambda dialog: _record_dialog(errors, dialog))
+    return errors
+
+
+def _record_dialog(errors: PageErrors, dialog) -> None:  # type: ignore[no-untyped-def]
+    if dialog.type == "beforeunload":
+        return  # the page asks before leaving; the test that cares listens itself
+    errors.append(f"{dialog.type} dialog: {dialog.message}")
+    dialog.dismiss()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    page = context.new_page()
+    errors = watch(page)
+    yield page
+    assert not errors, errors
+
+
+@pytest.fixture
+def second_page(browser: Browser, server: LiveServer) -> Iterator[Page]:
+    """Another person's browser: a context of its own, so nothing of the first person's storage."""
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    errors = watch(page)
+    yield page
+    context.close()
+    assert not errors, errors

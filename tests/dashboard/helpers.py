@@ -1,0 +1,56 @@
+"""What a person does in the dashboard, in a few words each: register, sign in, read storage."""
+
+from playwright.sync_api import Page, expect
+
+from tests.factories import PASSWORD, Account, unique
+
+TOKEN_KEY = "provenant.token"
+
+
+def register_in_page(page: Page, *, name: str = "Ada Lovelace", org: str = "Analytical Engines") -> str:
+    """Fills Register as a person would (the slug is the derived one, made unique); returns the email."""
+    email = f"{unique('ada')}@example.com"
+    page.goto("/register")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Organization").fill(org)
+    page.get_by_label("Slug").fill(unique("engines"))
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("heading", name="API Keys", level=1)).to_be_visible()
+    return email
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def open_as(page: Page, account: Account, path: str) -> None:
+    """Opens ``path`` signed in as ``account`` (its token put where Sign in puts it)."""
+    page.goto("/signin")
+    page.evaluate("([key, token]) => localStorage.setItem(key, token)", [TOKEN_KEY, account.token])
+    page.goto(path)
+
+
+def stored_token(page: Page) -> str | None:
+    return page.evaluate("key => localStorage.getItem(key)", TOKEN_KEY)  # type: ignore[no-any-return]
+
+
+def storage_text(page: Page) -> str:
+    """Every key and value of localStorage and sessionStorage, as one string to search."""
+    return page.evaluate(  # type: ignore[no-any-return]
+        """() => [localStorage, sessionStorage]
+            .flatMap(store => Object.keys(store).map(key => key + '=' + store.getItem(key)))
+            .join('\\n')"""
+    )
+
+
+XSS = "<img src=x onerror=window.__pwned=1>"
+
+
+def assert_nothing_ran(page: Page) -> None:
+    """The XSS probe set window.__pwned if any API value had been parsed as HTML."""
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator("main img").count() == 0
