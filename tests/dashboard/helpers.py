@@ -1,5 +1,7 @@
 """What a person does in the dashboard, in a few words each: register, sign in, read storage."""
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from tests.factories import PASSWORD, Account, unique
@@ -54,3 +56,9 @@ def assert_nothing_ran(page: Page) -> None:
     """The XSS probe set window.__pwned if any API value had been parsed as HTML."""
     assert page.evaluate("() => window.__pwned") is None
     assert page.locator("main img").count() == 0
+
+
+def assert_no_stray_words(page: Page) -> None:
+    """No "null" or "undefined" printed where an optional part of a page was left out."""
+    text = page.locator("body").inner_text()
+    assert not re.search(r"\b(null|undefined|NaN|\[object Object\])\b", text), text

@@ -10,7 +10,15 @@ from sqlalchemy import update
 
 from provenant.db import Database
 from provenant.models import Invitation
-from tests.dashboard.helpers import XSS, assert_nothing_ran, open_as, register_in_page, sign_in, stored_token
+from tests.dashboard.helpers import (
+    XSS,
+    assert_no_stray_words,
+    assert_nothing_ran,
+    open_as,
+    register_in_page,
+    sign_in,
+    stored_token,
+)
 from tests.factories import PASSWORD, accept, invite, link_token, login, register, unique
 from tests.servers import LiveServer
 
@@ -68,6 +76,8 @@ def test_sign_out_clears_the_token_and_sign_in_returns(page: Page, http: httpx.C
 
     page.goto("/team")  # a deep link while signed out waits behind Sign in
     expect(page).to_have_url(re.compile(r"/signin\?next=%2Fteam$"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert_no_stray_words(page)
     sign_in(page, email, "wrong password")
     expect(page.locator("form .form-error")).to_contain_text("Invalid email or password")
     assert stored_token(page) is None

@@ -6,7 +6,7 @@ import re
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.dashboard.helpers import XSS, assert_nothing_ran, open_as, stored_token
+from tests.dashboard.helpers import XSS, assert_no_stray_words, assert_nothing_ran, open_as, stored_token
 from tests.factories import PASSWORD, create_key, invite, invite_and_accept, link_token, register, unique
 
 
@@ -52,6 +52,7 @@ def test_invite_a_viewer_who_then_has_no_write_control(page: Page, second_page: 
     expect(viewer.locator("main select")).to_have_count(0)
     expect(viewer.get_by_role("button", name=re.compile("^Remove"))).to_have_count(0)
     expect(viewer.get_by_role("region", name="Pending invitations")).to_have_count(0)
+    assert_no_stray_words(viewer)
 
     # Keys: a VIEWER may make a (read-only) key of their own, and sees and revokes no one else's.
     nav.get_by_role("link", name="API Keys").click()

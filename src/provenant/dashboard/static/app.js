@@ -17,7 +17,7 @@
 // Routes whose module is missing yet (the file not written) show a plain "coming soon" state.
 
 import { api, clearToken, getToken, onSessionEnded, setToken } from "./api.js";
-import { button, clear, confirmDialog, emptyState, errorMessage, h, loading, pageHeader } from "./dom.js";
+import { button, clear, confirmDialog, emptyState, errorMessage, h, loading, mount, pageHeader } from "./dom.js";
 import { canReadAudit, roleLabel } from "./roles.js";
 
 const PUBLIC_ROUTES = [
@@ -105,7 +105,7 @@ async function loadPage(name) {
 }
 
 function comingSoon(container, title) {
-  container.append(pageHeader(title), emptyState(`${title} is coming soon.`));
+  mount(container, pageHeader(title), emptyState(`${title} is coming soon.`));
 }
 
 async function showPage(container, route, params, ctxExtra) {
@@ -133,7 +133,7 @@ async function showPage(container, route, params, ctxExtra) {
   } catch (err) {
     if (id !== renderCount || sessionEnding) return;
     console.error(err);
-    container.append(errorMessage(err));
+    mount(container, errorMessage(err));
   }
 }
 
@@ -256,10 +256,10 @@ async function renderPrivate(route, params, { focus }) {
   if (id !== renderCount) return;
   const container = updateShell(route ? route.nav : null);
   if (!route) {
-    container.append(pageHeader("Page not found"), emptyState("There is no page at this address.", h("a", { href: HOME }, "Go to Agents")));
+    mount(container, pageHeader("Page not found"), emptyState("There is no page at this address.", h("a", { href: HOME }, "Go to Agents")));
     document.title = "Not found · Provenant";
   } else if (route.allowed && !route.allowed(me)) {
-    container.append(pageHeader(route.title), emptyState(`Your role (${roleLabel(me.role)}) cannot open the ${route.title}.`));
+    mount(container, pageHeader(route.title), emptyState(`Your role (${roleLabel(me.role)}) cannot open the ${route.title}.`));
   } else {
     await showPage(container, route, params, {});
   }

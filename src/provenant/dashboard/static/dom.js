@@ -6,6 +6,8 @@
 //                               props: class, for, title, any attribute (true → present, false/null →
 //                               absent), value/checked/disabled/selected as properties, dataset: {...},
 //                               on: {click: fn, ...}.
+//   mount(parent, ...children)  appends children the way h() does (null and false skipped; the DOM's own
+//                               append() would write "null"). Returns parent.
 //   emptyState(text, ...extra)  the calm "nothing here yet" box.
 //   loading(text?)              a status line while a request runs.
 //   errorMessage(err, labels?)  an API error (or a network failure) as sentences for a person, role=alert;
@@ -63,6 +65,11 @@ export function h(tag, props = {}, ...children) {
   }
   append(element, children);
   return element;
+}
+
+export function mount(parent, ...children) {
+  append(parent, children);
+  return parent;
 }
 
 export function clear(element) {

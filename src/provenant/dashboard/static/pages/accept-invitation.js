@@ -2,7 +2,7 @@
 // asks for a name and a new password (new account) or the account's password (existing account).
 
 import { api, clearToken } from "../api.js";
-import { banner, button, errorMessage, errorSlot, field, h, loading } from "../dom.js";
+import { banner, button, errorMessage, errorSlot, field, h, loading, mount } from "../dom.js";
 import { roleLabel } from "../roles.js";
 
 const UNUSABLE = {
@@ -13,7 +13,7 @@ const UNUSABLE = {
 };
 
 function unusable(container, text) {
-  container.append(
+  mount(container,
     h("h1", {}, "Accept invitation"),
     banner("warning", h("p", {}, text)),
     h("p", { class: "auth-footer" }, h("a", { href: "/signin" }, "Go to Sign in")),
@@ -27,7 +27,7 @@ export async function render(container, ctx) {
     return;
   }
   const waiting = loading("Opening the invitation…");
-  container.append(waiting);
+  mount(container, waiting);
   let preview;
   try {
     preview = await api(`/auth/invitations/${encodeURIComponent(token)}`, { auth: false });
@@ -36,7 +36,7 @@ export async function render(container, ctx) {
     if (err.status === 404 || err.status === 410) {
       unusable(container, UNUSABLE[err.code] || UNUSABLE.not_found);
     } else {
-      container.append(h("h1", {}, "Accept invitation"), errorMessage(err));
+      mount(container, h("h1", {}, "Accept invitation"), errorMessage(err));
     }
     return;
   }
@@ -76,7 +76,7 @@ export async function render(container, ctx) {
     }
   }
 
-  container.append(
+  mount(container,
     h(
       "div",
       {},

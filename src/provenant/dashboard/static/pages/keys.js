@@ -15,6 +15,7 @@ import {
   field,
   h,
   loading,
+  mount,
   pageHeader,
   select,
   table,
@@ -76,7 +77,7 @@ export async function render(container, ctx) {
   const toolbar = h("div", { class: "toolbar" });
   const listSlot = h("div", { class: "slot" }, loading("Loading keys…"));
 
-  container.append(
+  mount(container,
     pageHeader("API Keys", newKey),
     h(
       "p",
@@ -222,10 +223,12 @@ export async function render(container, ctx) {
       },
       { label: "Key", class: "nowrap", cell: (key) => h("code", {}, `pk_live_${key.keyPrefix}…`) },
       {
-        label: "Created by",
-        cell: (key) => [h("div", {}, key.user.name), h("div", { class: "sub" }, key.user.email)],
+        label: "Created",
+        cell: (key) => [
+          h("div", { class: "nowrap" }, dateCell(key.createdAt, "")),
+          h("div", { class: "sub", title: key.user.email }, `by ${key.user.name}`),
+        ],
       },
-      { label: "Created", class: "nowrap", cell: (key) => dateCell(key.createdAt, "") },
       { label: "Expires", class: "nowrap", cell: (key) => dateCell(key.expiresAt, "Never") },
       { label: "Last used", class: "nowrap", cell: (key) => timeCell(key.lastUsedAt, "Never") },
       { label: "Status", cell: statusBadge },

@@ -2,7 +2,7 @@
 // from the organization's name until the user edits it).
 
 import { api } from "../api.js";
-import { button, errorSlot, field, h } from "../dom.js";
+import { button, errorSlot, field, h, mount } from "../dom.js";
 
 const LABELS = { name: "Name", email: "Email", password: "Password", orgName: "Organization", orgSlug: "Slug" };
 
@@ -73,7 +73,7 @@ export async function render(container, ctx) {
     }
   }
 
-  container.append(
+  mount(container,
     h(
       "div",
       {},

@@ -1,7 +1,7 @@
 // Sign in: Email, Password, Sign in. The JWT it gets is kept in localStorage (the product's document).
 
 import { api } from "../api.js";
-import { banner, button, errorSlot, field, h } from "../dom.js";
+import { banner, button, errorSlot, field, h, mount } from "../dom.js";
 
 export async function render(container, ctx) {
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
@@ -33,7 +33,7 @@ export async function render(container, ctx) {
     }
   }
 
-  container.append(
+  mount(container,
     h("div", {}, h("h1", {}, "Sign in"), h("p", { class: "lede" }, "to your Provenant organization")),
     ctx.flash ? banner("info", h("p", {}, ctx.flash)) : null,
     h(

@@ -12,6 +12,7 @@ import {
   field,
   h,
   loading,
+  mount,
   pageHeader,
   select,
   table,
@@ -41,7 +42,7 @@ export async function render(container, ctx) {
   const invitationsError = errorSlot();
   const invitationsSlot = h("div", { class: "slot" });
 
-  container.append(
+  mount(container,
     pageHeader("Team", inviteButton),
     bannerSlot,
     formSlot,

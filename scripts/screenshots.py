@@ -1,0 +1,196 @@
+"""Screenshots of every dashboard page into docs/screenshots/, for the README. Run by hand after pages change:
+
+    .venv/bin/python scripts/screenshots.py
+
+Starts its own `provenant serve` on a fresh SQLite file, seeds a realistic organization through the API
+(members, invitations, keys, agents, sessions with turns; the audit log fills itself), then saves each page
+at 1280 px wide, and API Keys once more at 1024 px. Uses Debian's Chromium, like the tests.
+"""
+
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, sync_playwright
+from sqlalchemy import update
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.factories import PASSWORD, Account, accept, invite, link_token, login  # noqa: E402
+from tests.servers import serve  # noqa: E402
+
+from provenant.db import Database  # noqa: E402
+from provenant.models import ApiKey  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def member(http: httpx.Client, owner: Account, role: str, name: str, email: str) -> Account:
+    invitation = invite(http, owner, email=email, role=role)
+    response = accept(http, link_token(invitation["inviteLink"]), name=name)
+    response.raise_for_status()
+    return login(http, email)
+
+
+def key(http: httpx.Client, account: Account, name: str, *, days: int | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": name}
+    if days:
+        body["expiresAt"] = (datetime.now(UTC) + timedelta(days=days)).isoformat().replace("+00:00", "Z")
+    response = http.post("/api/org/keys", json=body, headers=account.headers)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def conversation(http: httpx.Client, headers: dict[str, str], agent_id: str, turns: list[dict[str, Any]]) -> str:
+    session = http.post("/api/sessions", json={"agentId": agent_id, "tags": ["prod"]}, headers=headers)
+    session.raise_for_status()
+    session_id = str(session.json()["id"])
+    for turn in turns:
+        http.post(f"/api/sessions/{session_id}/turns", json=turn, headers=headers).raise_for_status()
+    http.post(f"/api/sessions/{session_id}/end", json={"status": "COMPLETED"}, headers=headers).raise_for_status()
+    return session_id
+
+
+def seed(http: httpx.Client, database: Database) -> dict[str, Any]:
+    registered = http.post(
+        "/api/auth/register",
+        json={
+            "name": "Ada Lovelace",
+            "email": "ada@analytical.example",
+            "password": PASSWORD,
+            "orgName": "Analytical Engines",
+            "orgSlug": "analytical-engines",
+        },
+    )
+    registered.raise_for_status()
+    owner = login(http, "ada@analytical.example")
+    admin = member(http, owner, "ADMIN", "Grace Hopper", "grace@analytical.example")
+    engineer = member(http, owner, "MEMBER", "Alan Turing", "alan@analytical.example")
+    member(http, owner, "VIEWER", "Katherine Johnson", "katherine@analytical.example")
+    invite(http, owner, email="charles@analytical.example", role="MEMBER")
+    invite(http, admin, email="mary@analytical.example", role="VIEWER")
+
+    old = key(http, owner, "nightly-batch")
+    unused = key(http, engineer, "staging-ingestion")
+    key(http, admin, "github-actions-ci", days=90)
+    revoked = key(http, engineer, "laptop-dev")
+    prod = key(http, owner, "prod-ingestion")
+    with database.transaction() as session:
+        session.execute(
+            update(ApiKey).where(ApiKey.id == old["id"]).values(created_at=datetime.now(UTC) - timedelta(days=124))
+        )
+        session.execute(
+            update(ApiKey).where(ApiKey.id == unused["id"]).values(created_at=datetime.now(UTC) - timedelta(days=3))
+        )
+    http.delete(f"/api/org/keys/{revoked['id']}", headers=owner.headers).raise_for_status()
+
+    headers = {"Authorization": f"Bearer {prod['key']}"}
+    http.get("/api/auth/me", headers={"Authorization": f"Bearer {old['key']}"}).raise_for_status()
+    agents = {}
+    for name, description, model in (
+        ("Support Triage", "Routes incoming tickets and drafts first replies.", "claude"),
+        ("Invoice Reader", "Extracts line items from supplier invoices.", "gpt-4o"),
+        ("Release Notes", "Summarises merged pull requests for the changelog.", "claude"),
+    ):
+        created = http.post(
+            "/api/agents/get-or-create",
+            json={"name": name, "description": description, "tags": ["prod"], "modelFamily": model},
+            headers=headers,
+        )
+        created.raise_for_status()
+        agents[name] = created.json()["id"]
+    session_id = conversation(
+        http,
+        headers,
+        agents["Support Triage"],
+        [
+            {"role": "SYSTEM", "content": "You triage support tickets for Analytical Engines."},
+            {"role": "USER", "content": "My engine stops at card 42 with a carry error.", "inputTokens": 18},
+            {
+                "role": "ASSISTANT",
+                "content": "Let me look up the ticket history for this customer.",
+                "toolCalls": [{"name": "lookup_tickets", "arguments": {"customer": "babbage", "limit": 3}}],
+                "latencyMs": 812,
+                "outputTokens": 24,
+            },
+            {"role": "TOOL", "content": {"tickets": [{"id": 1832, "status": "closed", "topic": "carry lever"}]}},
+            {
+                "role": "ASSISTANT",
+                "content": "This looks like the carry lever issue from ticket 1832. I've drafted a reply.",
+                "latencyMs": 1290,
+                "outputTokens": 41,
+            },
+        ],
+    )
+    for _ in range(2):
+        conversation(
+            http,
+            headers,
+            agents["Invoice Reader"],
+            [
+                {"role": "USER", "content": "Invoice INV-2291 attached.", "inputTokens": 9},
+                {"role": "ASSISTANT", "content": "3 line items, total 1,204.50 EUR.", "latencyMs": 640},
+            ],
+        )
+    return {"owner": owner, "agent_id": agents["Support Triage"], "session_id": session_id}
+
+
+def shoot(page: Page, path: str, name: str, *, ready: str = "main h1") -> None:
+    page.goto(path)
+    page.wait_for_selector(ready)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(OUT / f"{name}.png"))
+    print(f"docs/screenshots/{name}.png")
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as directory, serve(Path(directory), f"sqlite:///{directory}/p.db") as server:
+        database = Database(f"sqlite:///{directory}/p.db")
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            seeded = seed(http, database)
+            invitation = invite(http, seeded["owner"], email="new.hire@analytical.example", role="MEMBER")
+        database.dispose()
+        owner: Account = seeded["owner"]
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM)
+            context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            shoot(page, "/signin", "signin", ready="h1")
+            shoot(page, "/register", "register", ready="h1")
+            shoot(page, invitation["inviteLink"], "accept-invitation", ready="form")
+            page.goto("/signin")
+            page.get_by_label("Email").fill(owner.email)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url("**/agents")
+            shoot(page, "/agents", "agents")
+            shoot(page, f"/agents/{seeded['agent_id']}", "agent")
+            shoot(page, "/sessions", "sessions")
+            shoot(page, f"/sessions/{seeded['session_id']}", "session")
+            shoot(page, "/audit", "audit")
+            shoot(page, "/team", "team")
+            shoot(page, "/keys", "keys")
+            page.get_by_role("button", name="New Key").first.click()
+            page.get_by_label("Name").fill("github-actions-deploy")
+            page.screenshot(path=str(OUT / "keys-new.png"))
+            print("docs/screenshots/keys-new.png")
+            page.get_by_role("button", name="Create").click()
+            page.wait_for_selector(".banner-success")
+            page.screenshot(path=str(OUT / "keys-created.png"))
+            print("docs/screenshots/keys-created.png")
+            narrow = browser.new_context(base_url=server.url, viewport={"width": 1024, "height": 768})
+            narrow_page = narrow.new_page()
+            narrow_page.goto("/signin")
+            narrow_page.evaluate("token => localStorage.setItem('provenant.token', token)", owner.token)
+            shoot(narrow_page, "/keys", "keys-1024")
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()
