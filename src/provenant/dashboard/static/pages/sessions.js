@@ -1,0 +1,636 @@
+// Sessions: the list (newest first; filters by agent, status and text kept in the address) and a
+// session's page, the conversation: its turns in order, by role, with tool calls and JSON shown readably.
+//
+// Also exports what the Agents page shows of sessions (sessionsTable, sdkSnippet, fetchPage, ...):
+// they belong to sessions, so they live here.
+
+import { ApiError, api, apiAll, apiFetch, nextLink } from "../api.js";
+import {
+  button,
+  copyButton,
+  emptyState,
+  errorMessage,
+  errorSlot,
+  h,
+  loading,
+  mount,
+  pageHeader,
+  select,
+  table,
+  uniqueId,
+} from "../dom.js";
+import { exactTime, relativeTime } from "../format.js";
+
+const STATUSES = ["ACTIVE", "COMPLETED", "FAILED"];
+const ROLES = ["USER", "ASSISTANT", "SYSTEM", "TOOL"];
+const PAGE_SIZE = 50;
+// A block longer than this starts collapsed, with a toggle.
+const COLLAPSE_LINES = 14;
+const COLLAPSE_CHARS = 1500;
+
+const numbers = new Intl.NumberFormat();
+
+// ---- small shared pieces ------------------------------------------------------------------------
+
+export function label(value) {
+  return value ? value[0] + value.slice(1).toLowerCase() : "";
+}
+
+export function statusBadge(status) {
+  return h("span", { class: ["badge", `badge-${String(status).toLowerCase()}`] }, label(status));
+}
+
+export function timeText(iso, empty = "—") {
+  if (!iso) return h("span", { class: "faint" }, empty);
+  return h("time", { datetime: iso, title: exactTime(iso) }, relativeTime(iso));
+}
+
+export function count(value) {
+  return value === null || value === undefined ? null : numbers.format(value);
+}
+
+export function duration(ms) {
+  if (ms === null || ms === undefined || Number.isNaN(ms)) return null;
+  if (ms < 1000) return `${numbers.format(Math.round(ms))} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  if (minutes < 60) return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours} h ${minutes % 60} min`;
+}
+
+export function sessionName(session) {
+  return session.externalId || `Session ${session.id.slice(0, 8)}`;
+}
+
+async function failure(response) {
+  let payload = null;
+  try {
+    payload = await response.json();
+  } catch {
+    // Not JSON: described by its status.
+  }
+  const message =
+    payload && typeof payload.error === "string" ? payload.error : `The server answered ${response.status}.`;
+  return new ApiError(response.status, payload && payload.code, message, payload && payload.details);
+}
+
+/** One page of a list: {items, next} where next is the Link: rel="next" URL (null on the last page). */
+export async function fetchPage(pathOrUrl, query) {
+  let path = pathOrUrl;
+  if (/^https?:/.test(pathOrUrl)) {
+    const target = new URL(pathOrUrl);
+    if (target.origin !== window.location.origin) return { items: [], next: null };
+    path = target.pathname + target.search;
+    query = undefined;
+  }
+  const response = await apiFetch(path, { query });
+  if (!response.ok) throw await failure(response);
+  return { items: await response.json(), next: nextLink(response) };
+}
+
+/** Replaces the address's query without reloading the page, so that a reload keeps the filters. */
+export function keepInAddress(params) {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value) search.set(name, value);
+  const text = search.toString();
+  history.replaceState(null, "", location.pathname + (text ? `?${text}` : ""));
+}
+
+export function sdkSnippet(agentName = "Support bot") {
+  const quoted = JSON.stringify(agentName);
+  return [
+    "from provenant_sdk import ProvenantClient",
+    "import os",
+    "",
+    "client = ProvenantClient(",
+    '    base_url=os.environ["PROVENANT_URL"],',
+    '    api_key=os.environ["PROVENANT_API_KEY"],',
+    ")",
+    `agent_id = client.get_or_create_agent(${quoted})`,
+    "with client.session(agent_id) as session:",
+    '    client.add_turn(session["id"], "USER", "Where is my order?")',
+    '    client.add_turn(session["id"], "ASSISTANT", "It ships today.", latency_ms=840)',
+  ].join("\n");
+}
+
+/** The empty state that shows how to send a first session with the Python SDK. */
+export function sdkEmptyState(text, agentName) {
+  const snippet = sdkSnippet(agentName);
+  return h(
+    "div",
+    { class: "empty-state sdk-empty" },
+    h("p", { class: "sdk-empty-title" }, text),
+    h(
+      "p",
+      {},
+      "Create a key in ",
+      h("a", { href: "/keys" }, "API Keys"),
+      ", set ",
+      h("code", {}, "PROVENANT_URL"),
+      " to ",
+      h("code", {}, window.location.origin),
+      " and ",
+      h("code", {}, "PROVENANT_API_KEY"),
+      " to the key, then run:",
+    ),
+    h("pre", { class: "code-block", tabindex: "0", "aria-label": "Python SDK example" }, h("code", {}, snippet)),
+    h("div", { class: "sdk-empty-actions" }, copyButton(snippet, "Copy snippet")),
+    h("p", { class: "hint" }, "The session appears here as soon as its first turn is stored."),
+  );
+}
+
+/** The sessions table; agents maps agent ids to agents (for names and links). */
+export function sessionsTable(sessions, agents, { showAgent = true } = {}) {
+  const columns = [
+    {
+      label: "Session",
+      cell: (session) => [
+        h("a", { class: "name", href: `/sessions/${encodeURIComponent(session.id)}` }, sessionName(session)),
+        session.userId ? h("div", { class: "sub" }, `user ${session.userId}`) : null,
+      ],
+    },
+    showAgent
+      ? {
+          label: "Agent",
+          cell: (session) => {
+            const agent = agents.get(session.agentId);
+            return agent
+              ? h("a", { href: `/agents/${encodeURIComponent(agent.id)}` }, agent.name)
+              : h("span", { class: "faint" }, "Unknown agent");
+          },
+        }
+      : null,
+    { label: "Status", cell: (session) => statusBadge(session.status) },
+    { label: "Tokens", class: "numeric", cell: (session) => count(session.totalTokens) ?? h("span", { class: "faint" }, "—") },
+    {
+      label: "Latency",
+      class: "numeric nowrap",
+      cell: (session) => duration(session.totalLatencyMs) ?? h("span", { class: "faint" }, "—"),
+    },
+    { label: "Started", class: "nowrap", cell: (session) => timeText(session.startedAt) },
+    {
+      label: "Ended",
+      class: "nowrap",
+      cell: (session) => (session.endedAt ? timeText(session.endedAt) : h("span", { class: "faint" }, "Running")),
+    },
+  ].filter(Boolean);
+  return table(columns, sessions, {
+    caption: "Sessions",
+    rowProps: (session) => ({ dataset: { sessionId: session.id } }),
+  });
+}
+
+// ---- readable content ---------------------------------------------------------------------------
+
+/** A block of text, collapsed with a toggle when long. */
+export function collapsible(text, { json = false, className = "" } = {}) {
+  const lines = text.split("\n").length;
+  const pre = h("pre", { class: ["content-block", json && "is-json", className], id: uniqueId("block") }, text);
+  if (lines <= COLLAPSE_LINES && text.length <= COLLAPSE_CHARS) return pre;
+  pre.classList.add("is-collapsed");
+  pre.tabIndex = 0;
+  const more = lines > COLLAPSE_LINES ? `Show all ${numbers.format(lines)} lines` : "Show all";
+  const toggle = button(more, {
+    class: "button-small button-ghost toggle",
+    "aria-expanded": "false",
+    "aria-controls": pre.id,
+    on: {
+      click: () => {
+        const open = pre.classList.toggle("is-collapsed") === false;
+        toggle.setAttribute("aria-expanded", String(open));
+        toggle.textContent = open ? "Show less" : more;
+      },
+    },
+  });
+  return h("div", { class: "collapsible" }, pre, toggle);
+}
+
+function parsedJson(text) {
+  const trimmed = text.trim();
+  if (!/^[[{]/.test(trimmed)) return undefined;
+  try {
+    return JSON.parse(trimmed);
+  } catch {
+    return undefined;
+  }
+}
+
+export function jsonBlock(value) {
+  return collapsible(JSON.stringify(value, null, 2), { json: true });
+}
+
+function isTextPart(part) {
+  return part && typeof part === "object" && part.type === "text" && typeof part.text === "string";
+}
+
+/** A turn's content: text as text, JSON text and objects pretty-printed, chat "parts" as their text. */
+function contentView(content) {
+  if (typeof content === "string") {
+    const json = parsedJson(content);
+    return json === undefined ? collapsible(content, { className: "is-text" }) : jsonBlock(json);
+  }
+  if (Array.isArray(content) && content.length && content.every(isTextPart)) {
+    return collapsible(content.map((part) => part.text).join("\n\n"), { className: "is-text" });
+  }
+  return jsonBlock(content);
+}
+
+function toolCallView(call) {
+  if (!call || typeof call !== "object" || Array.isArray(call)) return jsonBlock(call);
+  const fn = call.function && typeof call.function === "object" ? call.function : {};
+  const name = fn.name ?? call.name ?? call.tool ?? null;
+  let args = fn.arguments ?? call.arguments ?? call.input ?? call.args ?? call.parameters;
+  if (typeof args === "string") {
+    const json = parsedJson(args);
+    if (json !== undefined) args = json;
+  }
+  if (typeof name !== "string") return jsonBlock(call);
+  return h(
+    "li",
+    { class: "tool-call" },
+    h(
+      "div",
+      { class: "tool-call-head" },
+      h("span", { class: "tool-name" }, name),
+      typeof call.id === "string" ? h("span", { class: "faint mono" }, call.id) : null,
+    ),
+    args === undefined ? null : typeof args === "string" ? collapsible(args) : jsonBlock(args),
+  );
+}
+
+function toolCallsView(toolCalls) {
+  const calls = Array.isArray(toolCalls) ? toolCalls : [toolCalls];
+  return h(
+    "div",
+    { class: "tool-calls" },
+    h("p", { class: "turn-section-title" }, calls.length === 1 ? "Tool call" : `${calls.length} tool calls`),
+    h("ul", { class: "tool-call-list" }, calls.map((call) => {
+      const view = toolCallView(call);
+      return view.tagName === "LI" ? view : h("li", { class: "tool-call" }, view);
+    })),
+  );
+}
+
+function scalarText(value) {
+  if (value === null) return "null";
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
+}
+
+/** An object as a key: value list (nested values as compact JSON). */
+export function keyValues(object, className = "kv") {
+  return h(
+    "dl",
+    { class: className },
+    Object.entries(object).map(([key, value]) => [
+      h("dt", {}, key),
+      h("dd", {}, typeof value === "object" && value !== null ? h("code", {}, scalarText(value)) : scalarText(value)),
+    ]),
+  );
+}
+
+// ---- the list -----------------------------------------------------------------------------------
+
+async function renderList(container, ctx) {
+  const filters = {
+    agentId: ctx.query.get("agentId") || "",
+    status: STATUSES.includes(ctx.query.get("status")) ? ctx.query.get("status") : "",
+    q: ctx.query.get("q") || "",
+  };
+  let agents = new Map();
+  let loadCount = 0;
+
+  const agentSelect = select([{ value: "", label: "All agents" }], {
+    class: "compact",
+    id: uniqueId("agent-filter"),
+    on: { change: () => apply({ agentId: agentSelect.value }) },
+  });
+  const statusSelect = select(
+    [{ value: "", label: "Any status" }, ...STATUSES.map((value) => ({ value, label: label(value) }))],
+    { class: "compact", id: uniqueId("status-filter"), value: filters.status, on: { change: () => apply({ status: statusSelect.value }) } },
+  );
+  const search = h("input", {
+    type: "search",
+    id: uniqueId("q"),
+    name: "q",
+    value: filters.q,
+    maxlength: 200,
+    placeholder: "Text in any turn",
+    class: "search",
+  });
+  let typing = null;
+  search.addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => apply({ q: search.value.trim() }), 350);
+  });
+  const clearButton = button("Clear filters", { kind: "ghost", class: "button-small", on: { click: clearFilters } });
+  const toolbar = h(
+    "form",
+    {
+      class: "toolbar filters",
+      role: "search",
+      "aria-label": "Filter sessions",
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          clearTimeout(typing);
+          apply({ q: search.value.trim() });
+        },
+      },
+    },
+    h("label", { for: agentSelect.id }, "Agent"),
+    agentSelect,
+    h("label", { for: statusSelect.id }, "Status"),
+    statusSelect,
+    h("label", { for: search.id }, "Search"),
+    search,
+    button("Search", { type: "submit", class: "button-small" }),
+    clearButton,
+  );
+  const listError = errorSlot({ q: "Search", agentId: "Agent", status: "Status" });
+  const listSlot = h("div", { class: "slot" }, loading("Loading sessions…"));
+  const moreSlot = h("div", { class: "slot load-more" });
+
+  mount(
+    container,
+    pageHeader("Sessions"),
+    h("p", { class: "lede muted" }, "Every conversation your agents send through the SDK, newest first."),
+    h("section", { class: "section", "aria-label": "Sessions" }, toolbar, listError.node, listSlot, moreSlot),
+  );
+
+  function filtered() {
+    return Boolean(filters.agentId || filters.status || filters.q);
+  }
+
+  function clearFilters() {
+    search.value = "";
+    agentSelect.value = "";
+    statusSelect.value = "";
+    apply({ agentId: "", status: "", q: "" });
+  }
+
+  function apply(changes) {
+    const before = JSON.stringify(filters);
+    Object.assign(filters, changes);
+    if (JSON.stringify(filters) === before) return;
+    keepInAddress(filters);
+    load();
+  }
+
+  function renderAgents() {
+    const choices = [...agents.values()].sort((a, b) => a.name.localeCompare(b.name));
+    agentSelect.replaceChildren(
+      h("option", { value: "" }, "All agents"),
+      choices.map((agent) =>
+        h("option", { value: agent.id }, agent.status === "ARCHIVED" ? `${agent.name} (archived)` : agent.name),
+      ),
+    );
+    if (filters.agentId && !agents.has(filters.agentId)) {
+      agentSelect.append(h("option", { value: filters.agentId }, "Unknown agent"));
+    }
+    agentSelect.value = filters.agentId;
+  }
+
+  function show(sessions, next) {
+    clearButton.hidden = !filtered();
+    if (!sessions.length) {
+      listSlot.replaceChildren(
+        filtered()
+          ? emptyState("No sessions match these filters.", button("Clear filters", { on: { click: clearFilters } }))
+          : sdkEmptyState("No sessions yet — send one with the SDK"),
+      );
+      moreSlot.replaceChildren();
+      return;
+    }
+    listSlot.replaceChildren(sessionsTable(sessions, agents));
+    showMore(sessions, next);
+  }
+
+  function showMore(sessions, next) {
+    if (!next) {
+      moreSlot.replaceChildren();
+      return;
+    }
+    const more = button("Load more", {
+      on: {
+        click: async () => {
+          more.disabled = true;
+          const id = loadCount;
+          try {
+            const page = await fetchPage(next);
+            if (id !== loadCount || !ctx.isCurrent()) return;
+            show([...sessions, ...page.items], page.next);
+          } catch (err) {
+            more.disabled = false;
+            listError.show(err);
+          }
+        },
+      },
+    });
+    moreSlot.replaceChildren(more);
+  }
+
+  async function load() {
+    loadCount += 1;
+    const id = loadCount;
+    listError.clear();
+    listSlot.setAttribute("aria-busy", "true");
+    try {
+      const page = await fetchPage("/sessions", { ...filters, limit: PAGE_SIZE });
+      if (id !== loadCount || !ctx.isCurrent()) return;
+      show(page.items, page.next);
+    } catch (err) {
+      if (id !== loadCount || !ctx.isCurrent()) return;
+      listSlot.replaceChildren();
+      moreSlot.replaceChildren();
+      listError.show(err);
+    } finally {
+      if (id === loadCount) listSlot.removeAttribute("aria-busy");
+    }
+  }
+
+  clearButton.hidden = !filtered();
+  try {
+    agents = new Map((await apiAll("/agents")).map((agent) => [agent.id, agent]));
+  } catch (err) {
+    if (!ctx.isCurrent()) return;
+    listError.show(err);
+  }
+  renderAgents();
+  await load();
+}
+
+// ---- one session: the conversation --------------------------------------------------------------
+
+function turnStats(turn) {
+  const parts = [];
+  if (turn.inputTokens !== null && turn.inputTokens !== undefined) parts.push(`${count(turn.inputTokens)} in`);
+  if (turn.outputTokens !== null && turn.outputTokens !== undefined) parts.push(`${count(turn.outputTokens)} out`);
+  const stats = [];
+  if (parts.length) stats.push(h("span", { class: "stat", title: "Tokens" }, `${parts.join(" · ")} tokens`));
+  if (turn.latencyMs !== null && turn.latencyMs !== undefined) {
+    stats.push(h("span", { class: "stat", title: "Latency" }, duration(turn.latencyMs)));
+  }
+  return stats;
+}
+
+function turnView(turn, index) {
+  const role = ROLES.includes(turn.role) ? turn.role : "OTHER";
+  const hasToolCalls = turn.toolCalls !== null && turn.toolCalls !== undefined &&
+    !(Array.isArray(turn.toolCalls) && !turn.toolCalls.length);
+  const metadata = turn.metadata && Object.keys(turn.metadata).length ? turn.metadata : null;
+  return h(
+    "li",
+    { class: ["turn", `turn-${role.toLowerCase()}`], dataset: { role: turn.role, turnId: turn.id } },
+    h(
+      "div",
+      { class: "turn-head" },
+      h("span", { class: "turn-role" }, label(turn.role)),
+      h("span", { class: "turn-index faint" }, `#${index + 1}`),
+      h("span", { class: "turn-stats" }, turnStats(turn)),
+      h("span", { class: "turn-time" }, timeText(turn.createdAt, "")),
+    ),
+    h("div", { class: "turn-content" }, contentView(turn.content)),
+    hasToolCalls ? toolCallsView(turn.toolCalls) : null,
+    metadata
+      ? h("div", { class: "turn-meta" }, h("p", { class: "turn-section-title" }, "Metadata"), keyValues(metadata))
+      : null,
+  );
+}
+
+function sum(turns, field) {
+  const values = turns.map((turn) => turn[field]).filter((value) => typeof value === "number");
+  return values.length ? values.reduce((a, b) => a + b, 0) : null;
+}
+
+function summary(session, agent, turns) {
+  const input = sum(turns, "inputTokens");
+  const output = sum(turns, "outputTokens");
+  const tokens = session.totalTokens ?? (input === null && output === null ? null : (input || 0) + (output || 0));
+  const latency = session.totalLatencyMs ?? sum(turns, "latencyMs");
+  const ended = session.endedAt ? new Date(session.endedAt).getTime() - new Date(session.startedAt).getTime() : null;
+  const tokenDetail = input !== null || output !== null ? ` (${count(input || 0)} in · ${count(output || 0)} out)` : "";
+  const rows = [
+    ["Status", statusBadge(session.status)],
+    [
+      "Agent",
+      agent
+        ? h("a", { href: `/agents/${encodeURIComponent(agent.id)}` }, agent.name)
+        : h("span", { class: "faint" }, "Unknown agent"),
+    ],
+    ["Turns", count(turns.length)],
+    ["Tokens", tokens === null ? h("span", { class: "faint" }, "—") : `${count(tokens)}${tokenDetail}`],
+    ["Latency", duration(latency) ?? h("span", { class: "faint" }, "—")],
+    ["Started", h("time", { datetime: session.startedAt, title: relativeTime(session.startedAt) }, exactTime(session.startedAt))],
+    [
+      "Ended",
+      session.endedAt
+        ? [
+            h("time", { datetime: session.endedAt, title: relativeTime(session.endedAt) }, exactTime(session.endedAt)),
+            ended !== null ? h("span", { class: "faint" }, ` · after ${duration(ended)}`) : null,
+          ]
+        : h("span", { class: "faint" }, "Still running"),
+    ],
+    session.externalId ? ["External ID", h("code", {}, session.externalId)] : null,
+    session.userId ? ["User ID", h("code", {}, session.userId)] : null,
+    session.environmentId ? ["Environment", h("code", {}, session.environmentId)] : null,
+    session.agentVersionId ? ["Agent version", h("code", {}, session.agentVersionId)] : null,
+    session.tags && session.tags.length ? ["Tags", tagList(session.tags)] : null,
+  ].filter(Boolean);
+  return h(
+    "dl",
+    { class: "summary" },
+    rows.map(([term, value]) => h("div", { class: "summary-item" }, h("dt", {}, term), h("dd", {}, value))),
+  );
+}
+
+export function tagList(tags) {
+  return h("ul", { class: "tags", "aria-label": "Tags" }, tags.map((tag) => h("li", { class: "tag" }, tag)));
+}
+
+function notFound(container, title, text, href, linkText) {
+  mount(container, pageHeader(title), emptyState(text, h("a", { href }, linkText)));
+}
+
+async function renderSession(container, ctx) {
+  const id = ctx.params.id;
+  const slot = h("div", { class: "slot" }, loading("Loading the session…"));
+  mount(container, h("a", { class: "back-link", href: "/sessions" }, "← Sessions"), slot);
+
+  let session;
+  try {
+    session = await api(`/sessions/${encodeURIComponent(id)}`);
+  } catch (err) {
+    if (!ctx.isCurrent()) return;
+    if (err.status === 404) {
+      container.replaceChildren();
+      notFound(
+        container,
+        "Session not found",
+        "There is no session at this address: it may have been deleted, or belong to another organization.",
+        "/sessions",
+        "Go to Sessions",
+      );
+      return;
+    }
+    slot.replaceChildren(errorMessage(err));
+    return;
+  }
+  let agent = null;
+  try {
+    agent = await api(`/agents/${encodeURIComponent(session.agentId)}`);
+  } catch {
+    // The conversation reads without the agent's name.
+  }
+  if (!ctx.isCurrent()) return;
+  document.title = `${sessionName(session)} · Sessions · Provenant`;
+
+  const turns = session.turns || [];
+  const refresh =
+    session.status === "ACTIVE"
+      ? button("Refresh", { on: { click: () => ctx.navigate(location.pathname, { replace: true }) } })
+      : null;
+  const header = pageHeader(sessionName(session), refresh);
+  header.querySelector("h1").prepend(h("span", { class: "visually-hidden" }, "Session: "));
+  const metadata = session.metadata && Object.keys(session.metadata).length ? session.metadata : null;
+
+  slot.replaceWith(mount(
+    document.createDocumentFragment(),
+    header,
+    h("p", { class: "lede muted mono session-id" }, session.id),
+    h("section", { class: "card", "aria-label": "Summary" }, summary(session, agent, turns)),
+    metadata
+      ? h(
+          "section",
+          { class: "section", "aria-labelledby": "session-metadata" },
+          h("h2", { id: "session-metadata" }, "Metadata"),
+          h("div", { class: "card" }, keyValues(metadata)),
+        )
+      : null,
+    h(
+      "section",
+      { class: "section", "aria-labelledby": "conversation-title" },
+      h(
+        "div",
+        { class: "section-header" },
+        h("h2", { id: "conversation-title" }, "Conversation"),
+        h("span", { class: "muted" }, turns.length === 1 ? "1 turn" : `${count(turns.length)} turns`),
+      ),
+      turns.length
+        ? h("ol", { class: "conversation" }, turns.map(turnView))
+        : emptyState(
+            session.status === "ACTIVE"
+              ? "No turns yet. They appear here as the SDK sends them (Refresh to see new ones)."
+              : "This session ended without any turns.",
+          ),
+    ),
+  ));
+}
+
+export async function render(container, ctx) {
+  if (ctx.params.id) return renderSession(container, ctx);
+  return renderList(container, ctx);
+}
