@@ -25,9 +25,9 @@ def playwright_instance(request: pytest.FixtureRequest) -> Iterator[Playwright]:
     if shutil.which(CHROMIUM) is None:
         pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (scripts/test does it)")
     version = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, check=True).stdout.strip()
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"dashboard tests: {version}")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\ndashboard tests run in {version}")
     with sync_playwright() as playwright:
         yield playwright
 

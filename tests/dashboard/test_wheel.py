@@ -7,7 +7,6 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
-STATIC = ROOT / "src" / "provenant" / "dashboard" / "static"
 
 
 def test_the_wheel_holds_every_dashboard_file(tmp_path: Path) -> None:
@@ -24,9 +23,10 @@ def test_the_wheel_holds_every_dashboard_file(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("provenant-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         shipped = set(archive.namelist())
+    static = project / "src" / "provenant" / "dashboard" / "static"  # the files this wheel was built from
     expected = {
-        f"provenant/dashboard/static/{path.relative_to(STATIC).as_posix()}"
-        for path in STATIC.rglob("*")
+        f"provenant/dashboard/static/{path.relative_to(static).as_posix()}"
+        for path in static.rglob("*")
         if path.is_file()
     }
     assert "provenant/dashboard/static/index.html" in expected
