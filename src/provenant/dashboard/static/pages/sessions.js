@@ -64,7 +64,8 @@ export function sessionName(session) {
   return session.externalId || `Session ${session.id.slice(0, 8)}`;
 }
 
-async function failure(response) {
+/** The ApiError for a raw Response that is not ok (what api() throws). */
+export async function responseError(response) {
   let payload = null;
   try {
     payload = await response.json();
@@ -86,7 +87,7 @@ export async function fetchPage(pathOrUrl, query) {
     query = undefined;
   }
   const response = await apiFetch(path, { query });
-  if (!response.ok) throw await failure(response);
+  if (!response.ok) throw await responseError(response);
   return { items: await response.json(), next: nextLink(response) };
 }
 
