@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from provenant import __version__, log_redaction
@@ -22,8 +23,11 @@ from provenant.auth.security import dummy_password_hash, load_or_create_jwt_secr
 from provenant.body_limit import BodyLimitMiddleware
 from provenant.config import Settings, get_settings
 from provenant.dashboard import install_dashboard
-from provenant.db import Database
-from provenant.errors import ProvenantError
+from provenant.db import Database, PoolOptions, is_busy
+from provenant.errors import Busy, ProvenantError, error_response, render
+from provenant.nul_guard import NulGuardMiddleware
+from provenant.request_id import HEADER as REQUEST_ID_HEADER
+from provenant.request_id import RequestIdMiddleware, request_id
 from provenant.sessions.routes import router as sessions_router
 from provenant.team.routes import invitation_links_router
 from provenant.team.routes import router as team_router
@@ -41,15 +45,9 @@ _STATUS_CODES = {
 }
 
 
-def _error(status: int, message: str, code: str, **extra: Any) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"error": message, "code": code, **extra}, status_code=status, headers=headers)
-
-
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProvenantError)
-    body = exc.body()
-    return _error(exc.status_code, body.pop("error"), body.pop("code"), **body)
+    return render(exc)
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -57,7 +55,7 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
     if exc.status_code == 404:
         message = "Not found."
-    return _error(exc.status_code, message, _STATUS_CODES.get(exc.status_code, "error"))
+    return error_response(exc.status_code, message, _STATUS_CODES.get(exc.status_code, "error"))
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
@@ -71,15 +69,33 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(error.get("type") == "json_invalid" for error in errors):
-        return _error(400, "The request body is not valid JSON.", "invalid_json")
+        return error_response(400, "The request body is not valid JSON.", "invalid_json")
     details = [{"field": _field_name(tuple(e["loc"])), "message": e["msg"]} for e in errors]
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:3])
-    return _error(422, f"Invalid request — {summary}", "validation_error", details=details)
+    return error_response(422, f"Invalid request — {summary}", "validation_error", details=details)
+
+
+def _caused_by_busy_database(exc: BaseException | None) -> bool:
+    # A commit that fails once the response has begun reaches us wrapped by Starlette.
+    while exc is not None:
+        if is_busy(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return _error(500, "Something went wrong on our side.", "internal_error")
+    if _caused_by_busy_database(exc):
+        return render(Busy())
+    reference = request_id(request)
+    logger.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, reference)
+    return error_response(
+        500,
+        f"Something went wrong on our side. If you report it, quote request {reference}.",
+        "internal_error",
+        headers={REQUEST_ID_HEADER: reference} if reference else None,
+        requestId=reference,
+    )
 
 
 def _declare_bearer_auth(app: FastAPI) -> None:
@@ -108,7 +124,15 @@ def _declare_bearer_auth(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    database = Database(settings.resolved_database_url)
+    database = Database(
+        settings.resolved_database_url,
+        PoolOptions(
+            size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            timeout=settings.db_pool_timeout,
+            lock_timeout=settings.db_lock_timeout,
+        ),
+    )
     jwt_secret = (
         settings.jwt_secret.get_secret_value() if settings.jwt_secret else load_or_create_jwt_secret(settings.data_dir)
     )
@@ -153,7 +177,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ProvenantError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    # Handled here, not only by the catch-all: a busy database is an answer (503), not a crash to re-raise.
+    app.add_exception_handler(SQLAlchemyError, _unexpected_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(UnitOfWorkMiddleware, database=database)
-    app.add_middleware(BodyLimitMiddleware)  # outermost: refuses before anything else runs
+    app.add_middleware(NulGuardMiddleware)  # before any database sees a text
+    app.add_middleware(BodyLimitMiddleware)  # refuses before anything else reads the body
+    app.add_middleware(RequestIdMiddleware)  # outermost: every answer names its request
     return app

@@ -17,6 +17,20 @@ class Settings(BaseSettings):
     )
     public_url: str | None = Field(default=None, description="Origin used in links the server hands out.")
     log_level: str = Field(default="info")
+    db_pool_size: int = Field(default=10, ge=1, description="Connections each server process keeps open.")
+    db_max_overflow: int = Field(default=10, ge=0, description="Connections opened beyond the pool under load.")
+    db_pool_timeout: float = Field(
+        default=0.0,
+        ge=0,
+        description="Seconds a request waits for a free connection before answering 503 busy. Requests run on "
+        "the event loop, where waiting would stall every other request, so the default is not to wait.",
+    )
+    db_lock_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds a statement waits for a lock held by another process (SQLite's write lock, a "
+        "PostgreSQL row lock) before the request answers 503 busy.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -6,34 +6,87 @@ session, inline on the event loop. Each request is one short transaction of a fe
 statements (tens of microseconds on SQLite, one loopback round trip on PostgreSQL), which is
 cheaper than the thread hop FastAPI would add for every sync dependency; scale-out is by worker
 processes. Work that can run long (the audit export) streams in bounded pages.
+
+The rule that keeps the event loop free: a transaction begins and commits within one turn of the
+loop. No ``await`` separates a request's first statement from its commit (slow work such as
+password hashing runs in a thread *before* the first statement), so inside a process no request
+ever waits for a connection or a lock that another request on the same loop holds. What is left is
+waiting for other processes, bounded by ``lock_timeout``; and a pool with no free connection, which
+answers 503 ``busy`` at once rather than making the loop wait (see ``is_busy``).
 """
 
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 
 WRITES_OPTION = "provenant_writes"
+_POSTGRES_LOCK_NOT_AVAILABLE = "55P03"
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def build_engine(url: str) -> Engine:
+@dataclass(frozen=True, slots=True)
+class PoolOptions:
+    """How many connections a process keeps and how long a request may wait (see Settings)."""
+
+    size: int = 10
+    max_overflow: int = 10
+    timeout: float = 0.0
+    lock_timeout: float = 1.0
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether a request failed only because the database was busy: no free connection in the pool,
+    or a lock another process held past ``lock_timeout``. Worth a retry, never a 500."""
+    if isinstance(error, PoolTimeout):
+        return True
+    if isinstance(error, OperationalError):
+        message = str(error.orig).lower()
+        if "database is locked" in message or "database is busy" in message:
+            return True
+    if isinstance(error, DBAPIError):
+        return getattr(error.orig, "sqlstate", None) == _POSTGRES_LOCK_NOT_AVAILABLE
+    return False
+
+
+def build_engine(url: str, pool: PoolOptions | None = None) -> Engine:
+    pool = pool or PoolOptions()
+    options: dict[str, Any] = {
+        "pool_size": pool.size,
+        "max_overflow": pool.max_overflow,
+        "pool_timeout": pool.timeout,
+        # A failing statement's error (and so the log of a 500) must not carry its values: they
+        # can be a key's hash, an email, a conversation.
+        "hide_parameters": True,
+    }
+    lock_timeout_ms = max(1, round(pool.lock_timeout * 1000))
     if not is_sqlite(url):
-        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, **options)
+
+        @event.listens_for(engine, "connect")
+        def _configure_postgres(dbapi_connection: Any, _record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET lock_timeout = {lock_timeout_ms}")
+            dbapi_connection.commit()  # a SET in a transaction rolled back on check-in would be undone
+
+        return engine
 
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_size=8, max_overflow=8, connect_args={"check_same_thread": False})
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
 
     @event.listens_for(engine, "connect")
     def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -44,7 +97,7 @@ def build_engine(url: str) -> Engine:
         # FULL: a revoke that was answered survives a power cut.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={lock_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -60,9 +113,9 @@ def build_engine(url: str) -> Engine:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool: PoolOptions | None = None) -> None:
         self.url = url
-        self.engine = build_engine(url)
+        self.engine = build_engine(url, pool)
         # The same pool; transactions begun through it are declared as writing (see _begin).
         self.write_engine = self.engine.execution_options(**{WRITES_OPTION: True})
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
@@ -70,8 +123,10 @@ class Database:
 
     @contextmanager
     def transaction(self, *, writes: bool = True) -> Iterator[Session]:
-        """One unit of work outside a request: commits when the block ends normally, rolls back
-        otherwise."""
+        """One unit of work of its own, outside the request's: commits when the block ends normally,
+        rolls back otherwise. For the reads a request makes before it awaits slow work (so that no
+        connection is held across the wait), and for the few writes that must outlive a failed
+        request (a failed sign-in's audit entry)."""
         work = UnitOfWork(self, writes=writes)
         succeeded = False
         try:
@@ -143,43 +198,36 @@ class Reader:
 
 
 class UnitOfWork:
-    """One request's database work: one connection, checked out on first use, and one ORM session
-    bound to it, made on first use; committed or rolled back once, by ``finish``.
+    """One request's database work: one ORM session, made on first use, which checks a connection
+    out (and on SQLite, for a writing request, takes the write lock) only at its first statement;
+    committed or rolled back once, by ``finish``.
 
-    A request that only reads through the Reader never checks a connection out at all.
+    A request that only reads through the Reader never checks a connection out at all, and one that
+    awaits slow work before its first statement holds nothing while it waits.
     """
 
-    __slots__ = ("_connection", "_database", "_session", "writes")
+    __slots__ = ("_database", "_session", "writes")
 
     def __init__(self, database: "Database", *, writes: bool) -> None:
         self._database = database
         self.writes = writes
-        self._connection: Connection | None = None
         self._session: Session | None = None
-
-    @property
-    def connection(self) -> Connection:
-        if self._connection is None:
-            engine = self._database.write_engine if self.writes else self._database.engine
-            self._connection = engine.connect()
-        return self._connection
 
     @property
     def session(self) -> Session:
         if self._session is None:
-            self._session = Session(bind=self.connection, expire_on_commit=False)
+            engine = self._database.write_engine if self.writes else self._database.engine
+            self._session = Session(bind=engine, expire_on_commit=False)
         return self._session
 
     def finish(self, *, commit: bool) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
         try:
-            if self._session is not None:
-                if commit:
-                    self._session.commit()
-                else:
-                    self._session.rollback()
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
         finally:
-            if self._session is not None:
-                self._session.close()
-            if self._connection is not None:
-                self._connection.close()
-            self._session = self._connection = None
+            session.close()

@@ -1,6 +1,8 @@
-"""Domain errors. One handler in app.py renders them as the contract's ``{"error", "code"}``."""
+"""Domain errors, and the one way any error is rendered: the contract's ``{"error", "code"}``."""
 
 from typing import Any
+
+from starlette.responses import JSONResponse
 
 
 class ProvenantError(Exception):
@@ -15,6 +17,24 @@ class ProvenantError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"error": self.message, "code": self.code}
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+def error_response(
+    status: int, message: str, code: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    """Every error the server answers, in the contract's shape; every 401 says how to authenticate."""
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse({"error": message, "code": code, **extra}, status_code=status, headers=headers)
+
+
+def render(error: ProvenantError) -> JSONResponse:
+    body = error.body()
+    return error_response(error.status_code, body.pop("error"), body.pop("code"), headers=error.headers(), **body)
 
 
 class Unauthenticated(ProvenantError):
@@ -68,3 +88,15 @@ class ValidationFailed(ProvenantError):
 
     def body(self) -> dict[str, Any]:
         return {**super().body(), "details": self.details}
+
+
+class Busy(ProvenantError):
+    """503: the database had no free connection, or another process held a lock too long."""
+
+    status_code = 503
+    code = "busy"
+    message = "The server is busy; retry in a moment."
+    retry_after_seconds = 1
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}

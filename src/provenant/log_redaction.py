@@ -11,7 +11,11 @@ from typing import Any
 _PATTERNS = (
     (re.compile(r"pk_live_[A-Za-z0-9]+"), "pk_live_[REDACTED]"),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[REDACTED]"),
-    (re.compile(r"(?i)([?&](?:token|api_key|apikey|key|access_token)=)[^&\s\"]+"), r"\1[REDACTED]"),
+    # Query parameters whose name says they hold a secret (a password sent to the wrong place too).
+    (
+        re.compile(r"(?i)([?&][^=&\s\"]*(?:token|key|password|passwd|secret)[^=&\s\"]*=)[^&\s\"]*"),
+        r"\1[REDACTED]",
+    ),
     # The invitation preview carries its token in the path (GET /api/auth/invitations/{token}).
     (re.compile(r"(/auth/invitations/)[^/?#\s\"]+"), r"\1[REDACTED]"),
 )

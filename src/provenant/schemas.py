@@ -1,9 +1,10 @@
 """What every wire schema shares: camelCase on the wire, snake_case in Python, UTC ``Z`` timestamps."""
 
+import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, StringConstraints
 from pydantic.alias_generators import to_camel
 
 
@@ -11,14 +12,31 @@ def _format_timestamp(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def as_utc(value: datetime | None) -> datetime | None:
-    """A timestamp given without a zone is taken as UTC, the API's only zone."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 Timestamp = Annotated[datetime, PlainSerializer(_format_timestamp, return_type=str)]
+
+_ISO_8601_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_8601_text(value: Any) -> Any:
+    # pydantic would also read 0.5 or "0.5" as seconds since 1970: a number is not a date here.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_8601_DATE.match(value):
+        raise ValueError("must be an ISO 8601 date-time such as 2026-11-26T05:02:34Z")
+    return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # a time without a zone is taken as UTC, the API's only zone
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must lie between the years 1 and 9999 in UTC") from None
+
+
+# An instant given by a client, in UTC.
+UtcDateTime = Annotated[datetime, BeforeValidator(_iso_8601_text), AfterValidator(_in_utc)]
 
 # `name`-like fields: surrounding whitespace is not part of a name.
 def trimmed(max_length: int) -> type[str]:

@@ -1,18 +1,9 @@
-from datetime import datetime
-
-from pydantic import field_validator
-
-from provenant.schemas import ApiModel, Timestamp, as_utc, trimmed
+from provenant.schemas import ApiModel, Timestamp, UtcDateTime, trimmed
 
 
 class ApiKeyCreate(ApiModel):
     name: trimmed(100)  # type: ignore[valid-type]
-    expires_at: datetime | None = None
-
-    @field_validator("expires_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return as_utc(value)
+    expires_at: UtcDateTime | None = None
 
 
 class KeyOwner(ApiModel):

@@ -1,5 +1,4 @@
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -8,7 +7,7 @@ from fastapi.responses import StreamingResponse
 from provenant.audit import service
 from provenant.audit.schemas import AuditEntryRead
 from provenant.auth.deps import DatabaseDep, RequireAuditReader, SessionDep
-from provenant.schemas import as_utc
+from provenant.schemas import UtcDateTime
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
@@ -18,10 +17,10 @@ async def _filter(
     user_id: Annotated[str | None, Query(alias="userId")] = None,
     resource_type: Annotated[str | None, Query(alias="resourceType")] = None,
     resource_id: Annotated[str | None, Query(alias="resourceId")] = None,
-    since: Annotated[datetime | None, Query(alias="from", description="ISO 8601, inclusive")] = None,
-    until: Annotated[datetime | None, Query(alias="to", description="ISO 8601, inclusive")] = None,
+    since: Annotated[UtcDateTime | None, Query(alias="from", description="ISO 8601, inclusive")] = None,
+    until: Annotated[UtcDateTime | None, Query(alias="to", description="ISO 8601, inclusive")] = None,
 ) -> service.AuditFilter:
-    return service.AuditFilter(action, user_id, resource_type, resource_id, as_utc(since), as_utc(until))
+    return service.AuditFilter(action, user_id, resource_type, resource_id, since, until)
 
 
 AuditFilterDep = Annotated[service.AuditFilter, Depends(_filter)]

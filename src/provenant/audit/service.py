@@ -59,7 +59,7 @@ class AuditFilter:
     until: datetime | None = None
 
 
-_MILLISECOND = timedelta(milliseconds=1)
+_REST_OF_MILLISECOND = timedelta(microseconds=999)
 
 
 def _start_of_millisecond(moment: datetime) -> datetime:
@@ -85,7 +85,8 @@ def _query(org_id: str, where: AuditFilter) -> Select[Any]:
     if where.since:
         query = query.where(AuditEntry.created_at >= _start_of_millisecond(where.since))
     if where.until:
-        query = query.where(AuditEntry.created_at < _start_of_millisecond(where.until) + _MILLISECOND)
+        # <= its last microsecond rather than < the next millisecond, which would overflow at 9999-12-31.
+        query = query.where(AuditEntry.created_at <= _start_of_millisecond(where.until) + _REST_OF_MILLISECOND)
     return query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
 
 

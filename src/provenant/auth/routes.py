@@ -1,13 +1,13 @@
 """Register, log in, who am I, log out.
 
-register and login are plain ``def``: argon2 takes tens of milliseconds of CPU by design, so they
-run in the worker threads and never stall the event loop for everyone else.
+argon2 takes tens of milliseconds of CPU by design: register and login hash or check the password
+in a worker thread (provenant.auth.passwords) before their transaction begins.
 """
 
 from fastapi import APIRouter, Request, Response, status
 
-from provenant.auth import service
-from provenant.auth.deps import AnonymousActor, CurrentPrincipal, SessionDep
+from provenant.auth import passwords, service
+from provenant.auth.deps import AnonymousActor, CurrentPrincipal, DatabaseDep, SessionDep
 from provenant.auth.principal import Principal
 from provenant.auth.schemas import AuthResult, LoginRequest, Me, RegisterRequest
 
@@ -19,7 +19,9 @@ def _result(signed_in: service.SignedIn) -> AuthResult:
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=AuthResult)
-def register(body: RegisterRequest, session: SessionDep, actor: AnonymousActor, request: Request) -> AuthResult:
+async def register(
+    body: RegisterRequest, session: SessionDep, actor: AnonymousActor, request: Request
+) -> AuthResult:
     """Create an organization and its first OWNER, and sign them in."""
     return _result(
         service.register(
@@ -27,7 +29,7 @@ def register(body: RegisterRequest, session: SessionDep, actor: AnonymousActor, 
             actor,
             name=body.name,
             email=body.email,
-            password=body.password,
+            password_hash=await passwords.hash_password(body.password),
             org_name=body.org_name,
             org_slug=body.org_slug,
             secret=request.app.state.jwt_secret,
@@ -36,10 +38,12 @@ def register(body: RegisterRequest, session: SessionDep, actor: AnonymousActor, 
 
 
 @router.post("/login", response_model=AuthResult)
-def login(body: LoginRequest, session: SessionDep, actor: AnonymousActor, request: Request) -> AuthResult:
+async def login(
+    body: LoginRequest, database: DatabaseDep, session: SessionDep, actor: AnonymousActor, request: Request
+) -> AuthResult:
     return _result(
-        service.login(
-            session, actor, email=body.email, password=body.password, secret=request.app.state.jwt_secret
+        await service.login(
+            database, session, actor, email=body.email, password=body.password, secret=request.app.state.jwt_secret
         )
     )
 

@@ -3,15 +3,16 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
-from provenant.auth import security
+from provenant.auth import passwords, security
 from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Role
+from provenant.db import Database
 from provenant.errors import Conflict, Unauthenticated
 from provenant.models import Org, User
 
@@ -42,14 +43,13 @@ def register(
     *,
     name: str,
     email: str,
-    password: str,
+    password_hash: str,
     org_name: str,
     org_slug: str,
     secret: str,
 ) -> SignedIn:
-    # Hashed before the first statement: argon2 is slow on purpose, and on SQLite this request
-    # holds the database's write lock from its first statement to its commit.
-    password_hash = security.hash_password(password)
+    """The password arrives hashed: argon2 is slow on purpose and must not run inside a transaction
+    (on SQLite this one holds the database's write lock from its first statement to its commit)."""
     if find_user_by_email(session, email) is not None:
         raise Conflict("An account with this email already exists.", code="email_taken")
     if session.scalars(select(Org.id).where(Org.slug == org_slug)).first() is not None:
@@ -85,31 +85,35 @@ def register(
     return sign_in(user, org, secret=secret)
 
 
-def login(session: Session, actor: Actor, *, email: str, password: str, secret: str) -> SignedIn:
-    """The same 401 for an unknown email and a wrong password, after the same argon2 work."""
-    user = find_user_by_email(session, email)
-    org = session.get(Org, user.org_id) if user and user.org_id else None
-    # End the read before argon2's deliberately slow check: on SQLite it held the write lock.
-    session.commit()
-    password_ok = security.verify_password(
-        user.password_hash if user else security.dummy_password_hash(), password
-    )
-    if user is None or not password_ok or org is None:
-        audit.record(
-            session,
-            actor,
-            AuditAction.AUTH_LOGIN_FAILED,
-            resource_type="user",
-            resource_id=user.id if user else None,
-            after={"email": email.strip()[:320]},
-            org_id=org.id if org else None,
-            user_id=user.id if user else None,
-        )
-        # The failed attempt is itself the event: keep its entry although the request fails.
-        session.commit()
+async def login(
+    database: Database, session: Session, actor: Actor, *, email: str, password: str, secret: str
+) -> SignedIn:
+    """The same 401 for an unknown email and a wrong password, after the same argon2 work.
+
+    The account is read in a short transaction of its own and the password checked after it, in a
+    thread, so nothing is held while argon2 runs; the sign-in is then written in ``session``.
+    """
+    with database.transaction(writes=False) as reading:
+        user = find_user_by_email(reading, email)
+        org = reading.get(Org, user.org_id) if user and user.org_id else None
+    password_ok = await passwords.verify_password(user.password_hash if user else None, password)
+    if user is None or org is None or not password_ok:
+        # The failed attempt is itself the event: its entry is kept although the request fails.
+        with database.transaction() as writing:
+            audit.record(
+                writing,
+                actor,
+                AuditAction.AUTH_LOGIN_FAILED,
+                resource_type="user",
+                resource_id=user.id if user else None,
+                after={"email": email.strip()[:320]},
+                org_id=org.id if org else None,
+                user_id=user.id if user else None,
+            )
         raise Unauthenticated("Invalid email or password.", code="invalid_credentials")
-    if security.password_needs_rehash(user.password_hash):
-        user.password_hash = security.hash_password(password)
+    rehashed = await passwords.rehash_if_outdated(user.password_hash, password)
+    if rehashed is not None:
+        session.execute(update(User).where(User.id == user.id).values(password_hash=rehashed))
     audit.record(
         session,
         actor,

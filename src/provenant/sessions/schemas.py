@@ -1,11 +1,10 @@
 import math
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AliasChoices, Field, field_validator
+from pydantic import AfterValidator, AliasChoices, Field
 
 from provenant.agents.schemas import Tags
-from provenant.schemas import ApiModel, Timestamp, as_utc
+from provenant.schemas import ApiModel, Timestamp, UtcDateTime
 
 SessionStatus = Literal["ACTIVE", "COMPLETED", "FAILED"]
 EndStatus = Literal["COMPLETED", "FAILED"]
@@ -68,12 +67,7 @@ class SessionUpdate(ApiModel):
     """What older clients send to end a session: a final status, an end time, or both."""
 
     status: SessionStatus | None = None
-    ended_at: datetime | None = None
-
-    @field_validator("ended_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return as_utc(value)
+    ended_at: UtcDateTime | None = None
 
 
 class TurnCreate(ApiModel):

@@ -1,14 +1,14 @@
 """The Team section of the contract, and the two public invitation routes of its Auth section.
 
-``accept_invitation`` is a plain ``def``: it runs argon2 (to hash a new password or verify an
-existing one), so it works in a worker thread and never stalls the event loop.
+``accept_invitation`` hashes a new password or checks an existing one in a worker thread, before
+its transaction begins (see provenant.auth.passwords).
 """
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from provenant.auth.deps import AnonymousActor, CurrentPrincipal, RequireInviter, SessionDep
+from provenant.auth.deps import AnonymousActor, CurrentPrincipal, DatabaseDep, RequireInviter, SessionDep
 from provenant.auth.roles import Role
 from provenant.auth.schemas import AuthResult
 from provenant.schemas import Success
@@ -93,7 +93,8 @@ async def preview_invitation(session: SessionDep, token: str) -> Any:
     response_model=AuthResult,
     responses={200: {"model": AuthResult, "description": "An existing account joined with its password"}},
 )
-def accept_invitation(
+async def accept_invitation(
+    database: DatabaseDep,
     session: SessionDep,
     actor: AnonymousActor,
     body: InvitationAcceptance,
@@ -103,8 +104,8 @@ def accept_invitation(
     """201 with a new account, or 200 when the invited email already has one and ``password`` is its
     password (the account then moves to this org; 409 ``last_owner`` if its old org would lose its last
     OWNER). A wrong password answers 401 ``invalid_credentials`` and changes nothing."""
-    accepted = service.accept_invitation(
-        session, actor, token=body.token, name=body.name, password=body.password,
+    accepted = await service.accept_invitation(
+        database, session, actor, token=body.token, name=body.name, password=body.password,
         secret=request.app.state.jwt_secret,
     )
     response.status_code = status.HTTP_201_CREATED if accepted.new_account else status.HTTP_200_OK

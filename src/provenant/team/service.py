@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
-from provenant.auth import security
+from provenant.auth import passwords, security
 from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Action, Role, can_change_role, can_grant, can_remove
 from provenant.auth.service import SignedIn, email_key, find_user_by_email, sign_in
+from provenant.db import Database
 from provenant.errors import Conflict, Forbidden, Gone, NotFound, Unauthenticated, ValidationFailed
 from provenant.models import ApiKey, Invitation, Org, User
 
@@ -309,26 +310,27 @@ def preview_invitation(session: Session, *, token: str) -> InvitationPreview:
     )
 
 
-def accept_invitation(
-    session: Session, actor: Actor, *, token: str, name: str | None, password: str, secret: str
+async def accept_invitation(
+    database: Database, session: Session, actor: Actor, *, token: str, name: str | None, password: str, secret: str
 ) -> Accepted:
     """A new account for the invited email, or the existing one after it proves its password.
 
-    Nobody joins an org, nor moves an account, without the account's password. Commits itself,
-    before it returns: the caller is a worker-thread route, and the orgs' locks must be released in
-    that thread, not after the event loop's next turn (where a request waiting for them could sit).
+    Nobody joins an org, nor moves an account, without the account's password. The invitation and
+    the account are read in a short transaction of their own and the password hashed or checked
+    after it, in a thread, so nothing is held while argon2 runs; the change is then made in
+    ``session``, under the orgs' membership locks, after checking that nothing moved meanwhile.
     """
     now = datetime.now(UTC)
-    invitation = _open_invitation(session, token, now)
-    account = find_user_by_email(session, invitation.email)
-    # Nothing is written yet: end this transaction so that argon2's long work holds no lock (on
-    # SQLite, a writing request's transaction holds the database write lock from its first read).
-    session.commit()
+    with database.transaction(writes=False) as reading:
+        invitation = _open_invitation(reading, token, now)
+        account = find_user_by_email(reading, invitation.email)
     password_hash = None
     if account is None:
-        password_hash = _new_account_password(name, password)
-    elif not security.verify_password(account.password_hash, password):
-        _record_failed_attempt(session, actor, account)
+        _require_new_account_fields(name, password)
+        password_hash = await passwords.hash_password(password)
+    elif not await passwords.verify_password(account.password_hash, password):
+        with database.transaction() as writing:  # kept although the request fails
+            _record_failed_attempt(writing, actor, account)
         raise Unauthenticated(
             "This email already has an account, and that is not its password. Nothing was changed.",
             code="invalid_credentials",
@@ -356,25 +358,22 @@ def accept_invitation(
         },
         org_id=org.id, user_id=account.id,
     )
-    session.commit()
     return Accepted(signed_in=sign_in(account, org, secret=secret), new_account=account_id is None)
 
 
-def _new_account_password(name: str | None, password: str) -> str:
+def _require_new_account_fields(name: str | None, password: str) -> None:
     if name is None:
         raise ValidationFailed("name", "is required to create an account")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
-    return security.hash_password(password)
 
 
 def _record_failed_attempt(session: Session, actor: Actor, account: User) -> None:
-    """Seen by the account's own org, like a failed login; kept although the request fails."""
+    """Seen by the account's own org, like a failed login."""
     audit.record(
         session, actor, AuditAction.AUTH_LOGIN_FAILED, resource_type="user", resource_id=account.id,
         after={"email": account.email, "via": "accept-invitation"}, org_id=account.org_id, user_id=account.id,
     )
-    session.commit()
 
 
 def _create_account(session: Session, invitation: Invitation, *, name: str, password_hash: str) -> User:
