@@ -3,7 +3,7 @@
 // downloads the NDJSON of exactly the filtered entries (GET /api/audit/export with the same query).
 
 import { apiAll, apiFetch } from "../api.js";
-import { button, emptyState, errorSlot, h, loading, mount, pageHeader, select, table, uniqueId } from "../dom.js";
+import { button, clear, emptyState, errorSlot, h, loading, mount, pageHeader, select, table, uniqueId } from "../dom.js";
 import { exactTime, relativeTime } from "../format.js";
 import { fetchPage, keepInAddress, responseError } from "./sessions.js";
 
@@ -88,7 +88,7 @@ export function changesView(before, after) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
     for (const key of keys) {
       if (JSON.stringify(before[key]) === JSON.stringify(after[key])) continue;
-      rows.push([key, [valueNode(before[key], "was"), h("span", { class: "arrow", "aria-label": "changed to" }, "→"), valueNode(after[key], "now")]]);
+      rows.push([key, [valueNode(before[key], "was"), h("span", { class: "arrow" }, " → "), valueNode(after[key], "now")]]);
     }
     if (!rows.length) return faint("No field changed");
   } else {
@@ -103,7 +103,7 @@ export function changesView(before, after) {
   return h(
     "dl",
     { class: "diff", "aria-label": before && after ? "Changes" : after ? "Created with" : "Before" },
-    rows.map(([key, value]) => h("div", { class: "diff-row" }, h("dt", {}, key), h("dd", {}, value))),
+    rows.map(([key, value]) => h("div", { class: "diff-row" }, h("dt", {}, `${key}:`), " ", h("dd", {}, value))),
   );
 }
 
@@ -367,7 +367,8 @@ export async function render(container, ctx) {
   try {
     const members = await apiAll("/org/members");
     if (!ctx.isCurrent()) return;
-    memberSelect.replaceChildren(
+    mount(
+      clear(memberSelect),
       h("option", { value: "" }, "All members"),
       members.map((member) => h("option", { value: member.id }, `${member.name} (${member.email})`)),
     );

@@ -7,6 +7,7 @@
 import { ApiError, api, apiAll, apiFetch, nextLink } from "../api.js";
 import {
   button,
+  clear,
   copyButton,
   emptyState,
   errorMessage,
@@ -383,7 +384,8 @@ async function renderList(container, ctx) {
 
   function renderAgents() {
     const choices = [...agents.values()].sort((a, b) => a.name.localeCompare(b.name));
-    agentSelect.replaceChildren(
+    mount(
+      clear(agentSelect),
       h("option", { value: "" }, "All agents"),
       choices.map((agent) =>
         h("option", { value: agent.id }, agent.status === "ARCHIVED" ? `${agent.name} (archived)` : agent.name),
