@@ -26,8 +26,15 @@ def agent_row(page: Page, name: str):  # type: ignore[no-untyped-def]
     return rows(page).filter(has=page.locator("a.name", has_text=re.compile(f"^{re.escape(name)}$")))
 
 
-def session_with_turns(http: httpx.Client, account: Account, agent_id: str, turns: list[dict[str, Any]], *,
-                       external_id: str | None = None, end: str | None = "COMPLETED") -> str:
+def session_with_turns(
+    http: httpx.Client,
+    account: Account,
+    agent_id: str,
+    turns: list[dict[str, Any]],
+    *,
+    external_id: str | None = None,
+    end: str | None = "COMPLETED",
+) -> str:
     body: dict[str, Any] = {"agentId": agent_id}
     if external_id:
         body["externalId"] = external_id
@@ -71,8 +78,13 @@ def test_a_session_sent_with_the_python_sdk_reads_as_its_conversation(
                 session["id"],
                 "ASSISTANT",
                 "Let me look it up.",
-                tool_calls=[{"id": "call_1", "type": "function",
-                             "function": {"name": "find_order", "arguments": json.dumps({"order": 42})}}],
+                tool_calls=[
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "find_order", "arguments": json.dumps({"order": 42})},
+                    }
+                ],
                 latency_ms=840,
                 output_tokens=5,
             )
@@ -90,10 +102,18 @@ def test_a_session_sent_with_the_python_sdk_reads_as_its_conversation(
     turns = page.locator("ol.conversation > li")
     expect(turns).to_have_count(5)
     assert turns.evaluate_all("items => items.map(item => item.dataset.role)") == [
-        "SYSTEM", "USER", "ASSISTANT", "TOOL", "ASSISTANT"
+        "SYSTEM",
+        "USER",
+        "ASSISTANT",
+        "TOOL",
+        "ASSISTANT",
     ]
     assert [text.strip() for text in turns.locator(".turn-role").all_text_contents()] == [
-        "System", "User", "Assistant", "Tool", "Assistant"
+        "System",
+        "User",
+        "Assistant",
+        "Tool",
+        "Assistant",
     ]
     # Four roles, four looks.
     accents = turns.evaluate_all("items => items.map(item => getComputedStyle(item).borderLeftColor)")
@@ -144,12 +164,25 @@ def test_session_filters_by_agent_status_and_text_and_keep_them_on_reload(page: 
     owner = register(http)
     billing = create_agent(http, owner.headers, name="Billing")
     shipping = create_agent(http, owner.headers, name="Shipping")
-    session_with_turns(http, owner, billing["id"], [{"role": "USER", "content": "I want a refund"}],
-                       external_id="refund-1")
-    session_with_turns(http, owner, billing["id"], [{"role": "USER", "content": "Invoice copy please"}],
-                       external_id="invoice-1", end="FAILED")
-    session_with_turns(http, owner, shipping["id"], [{"role": "USER", "content": "Where is my REFUND parcel?"}],
-                       external_id="parcel-1", end=None)
+    session_with_turns(
+        http, owner, billing["id"], [{"role": "USER", "content": "I want a refund"}], external_id="refund-1"
+    )
+    session_with_turns(
+        http,
+        owner,
+        billing["id"],
+        [{"role": "USER", "content": "Invoice copy please"}],
+        external_id="invoice-1",
+        end="FAILED",
+    )
+    session_with_turns(
+        http,
+        owner,
+        shipping["id"],
+        [{"role": "USER", "content": "Where is my REFUND parcel?"}],
+        external_id="parcel-1",
+        end=None,
+    )
     open_as(page, owner, "/sessions")
     names = page.locator("main tbody a.name")
     expect(names).to_have_text(["parcel-1", "invoice-1", "refund-1"])  # newest first
@@ -341,8 +374,9 @@ def test_audit_filters_narrow_the_list_and_export_downloads_exactly_those_entrie
 def test_audit_shows_before_and_after_as_a_readable_diff(page: Page, http: httpx.Client) -> None:
     owner = register(http)
     agent = create_agent(http, owner.headers, name="support")
-    changed = http.patch(f"/api/agents/{agent['id']}", json={"description": "Now with a description"},
-                         headers=owner.headers)
+    changed = http.patch(
+        f"/api/agents/{agent['id']}", json={"description": "Now with a description"}, headers=owner.headers
+    )
     assert changed.status_code == 200, changed.text
     open_as(page, owner, "/audit?action=agent.update")
     entry = page.locator("main tbody tr")
