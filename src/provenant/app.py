@@ -7,14 +7,17 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from provenant import __version__, log_redaction
 from provenant.agents.routes import router as agents_router
+from provenant.api_docs import docs_routes
 from provenant.api_keys.routes import router as api_keys_router
 from provenant.audit.routes import router as audit_router
 from provenant.auth.deps import is_authenticated
@@ -25,6 +28,7 @@ from provenant.config import Settings, get_settings
 from provenant.dashboard import install_dashboard
 from provenant.db import Database, PoolOptions, is_busy
 from provenant.errors import Busy, ProvenantError, error_response, render
+from provenant.headers import API_HEADERS, NO_STORE, ApiHeadersMiddleware, cors_options, is_api
 from provenant.nul_guard import NulGuardMiddleware
 from provenant.request_id import HEADER as REQUEST_ID_HEADER
 from provenant.request_id import RequestIdMiddleware, request_id
@@ -32,6 +36,7 @@ from provenant.sessions.routes import router as sessions_router
 from provenant.team.routes import invitation_links_router
 from provenant.team.routes import router as team_router
 from provenant.unit_of_work import UnitOfWorkMiddleware
+from provenant.web_settings import WebSettings, get_web_settings
 
 logger = logging.getLogger("provenant")
 
@@ -50,12 +55,25 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     return render(exc)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers on this path: the route that raised the 405 knows only its own."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         message = "Not found."
-    return error_response(exc.status_code, message, _STATUS_CODES.get(exc.status_code, "error"))
+    elif exc.status_code == 405:
+        message = f"{request.method} is not allowed here."
+        headers["Allow"] = _allowed_methods(request)
+    return error_response(exc.status_code, message, _STATUS_CODES.get(exc.status_code, "error"), headers=headers)
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
@@ -89,11 +107,15 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         return render(Busy())
     reference = request_id(request)
     logger.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, reference)
+    # Answered outside every middleware (Starlette's ServerErrorMiddleware): the headers they add are set here.
+    headers = {REQUEST_ID_HEADER: reference} if reference else {}
+    if is_api(request.url.path):
+        headers |= {**API_HEADERS, "Cache-Control": NO_STORE}
     return error_response(
         500,
         f"Something went wrong on our side. If you report it, quote request {reference}.",
         "internal_error",
-        headers={REQUEST_ID_HEADER: reference} if reference else None,
+        headers=headers,
         requestId=reference,
     )
 
@@ -122,8 +144,9 @@ def _declare_bearer_auth(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, web: WebSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    web = web or get_web_settings()
     database = Database(
         settings.resolved_database_url,
         PoolOptions(
@@ -148,7 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Provenant API",
         version=__version__,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # api_docs.py serves Swagger UI from the installed package, under a CSP
         redoc_url=None,
         lifespan=lifespan,
         # FastAPI's own OpenTelemetry would hand request bodies (passwords) and exception messages to
@@ -172,6 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The routes themselves, not app.include_router(): FastAPI matches an included router's
         # routes twice per request (once to find the router, once inside it), about 12 µs.
         app.router.routes.extend(router.routes)
+    app.router.routes.extend(docs_routes())
     install_dashboard(app)  # after every /api route: unknown /api paths still answer the JSON 404
     _declare_bearer_auth(app)
     app.add_exception_handler(ProvenantError, _domain_error)
@@ -183,5 +207,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(UnitOfWorkMiddleware, database=database)
     app.add_middleware(NulGuardMiddleware)  # before any database sees a text
     app.add_middleware(BodyLimitMiddleware)  # refuses before anything else reads the body
+    if web.cors_origins:
+        app.add_middleware(CORSMiddleware, **cors_options(web.cors_origins))  # answers preflights itself
+    app.add_middleware(ApiHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)  # outermost: every answer names its request
     return app

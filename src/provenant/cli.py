@@ -35,6 +35,7 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
+        server_header=False,  # no banner naming the server software and its version
     )
 
 

@@ -1,0 +1,63 @@
+"""Headers every ``/api`` response carries, and which browser origins may read them (CORS).
+
+- ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: no-referrer`` on every API response.
+- ``Cache-Control: no-store`` on every API response that does not set its own: nearly all of them carry a key, a
+  token or personal data, and a rule with exceptions is one a new route gets wrong. Only the docs' static files
+  set their own (``no-cache``: revalidated, never stale). ``/api/health`` gets ``no-store`` too; a probe loses
+  nothing by it.
+- The dashboard's paths are left alone: ``dashboard/routes.py`` sets their headers, CSP included.
+
+CORS: the API authenticates by the ``Authorization`` header, never by a cookie, so no credentials are ever allowed
+cross-origin (``Access-Control-Allow-Credentials`` is never sent); ``PROVENANT_CORS_ORIGINS`` lists the origins
+whose pages may send that header and read the answers, and ``*`` means any origin, still without credentials.
+"""
+
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+API_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+NO_STORE = "no-store"
+
+_RAW_HEADERS = [(name.lower().encode(), value.encode()) for name, value in API_HEADERS.items()]
+_CACHE_CONTROL = b"cache-control"
+
+
+def is_api(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+class ApiHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_api(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                headers.extend(_RAW_HEADERS)
+                if not any(name.lower() == _CACHE_CONTROL for name, _ in headers):
+                    headers.append((_CACHE_CONTROL, NO_STORE.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def cors_options(origins: list[str]) -> dict[str, Any]:
+    """Starlette's ``CORSMiddleware`` options for ``origins``: bearer tokens only, never credentials."""
+    return {
+        "allow_origins": origins,
+        "allow_credentials": False,
+        "allow_methods": ["GET", "POST", "PATCH", "DELETE"],
+        "allow_headers": ["Authorization", "Content-Type"],
+        "expose_headers": ["Link", "Retry-After", "WWW-Authenticate", "X-Request-Id"],
+        "max_age": 600,
+    }
