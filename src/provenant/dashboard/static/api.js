@@ -8,8 +8,12 @@
 //       the invitation pages). Any 401 to an authenticated call ends the session: the token is removed
 //       and the app returns to Sign in saying the session ended.
 //   apiAll(path, {query}) → every item of a list, following Link: <…>; rel="next" from page to page.
+//   fetchPage(pathOrUrl, query) → {items, next}: one page of a list and the URL of the next one (null on
+//       the last page), for lists shown page by page with Load more. pathOrUrl may be a next URL;
+//       one on another origin is never fetched (an empty last page).
 //   nextLink(response)          the URL of the next page from a response's Link header, or null.
 //   apiFetch(path, opts) → the raw Response (for downloads such as the NDJSON audit export), same auth.
+//   responseError(response) → the ApiError that api() throws for a Response that is not ok (await it).
 //   getToken() / setToken(jwt) / clearToken()   the JWT in localStorage, as the product's document says.
 //   onSessionEnded(handler)     app.js registers what happens after a 401 (handler(message)).
 
@@ -69,7 +73,7 @@ export async function apiFetch(path, { method = "GET", body, query, auth = true,
   return response;
 }
 
-async function errorFrom(response) {
+export async function responseError(response) {
   let payload = null;
   try {
     payload = await response.json();
@@ -84,7 +88,7 @@ async function errorFrom(response) {
 
 export async function api(path, options = {}) {
   const response = await apiFetch(path, options);
-  if (!response.ok) throw await errorFrom(response);
+  if (!response.ok) throw await responseError(response);
   if (response.status === 204) return null;
   const text = await response.text();
   return text ? JSON.parse(text) : null;
@@ -99,16 +103,26 @@ export function nextLink(response) {
   return null;
 }
 
+export async function fetchPage(pathOrUrl, query) {
+  let path = pathOrUrl;
+  if (/^https?:/.test(pathOrUrl)) {
+    const target = new URL(pathOrUrl);
+    if (target.origin !== window.location.origin) return { items: [], next: null };
+    path = target.pathname + target.search;
+    query = undefined;
+  }
+  const response = await apiFetch(path, { query });
+  if (!response.ok) throw await responseError(response);
+  return { items: await response.json(), next: nextLink(response) };
+}
+
 export async function apiAll(path, { query, maxPages = 50 } = {}) {
   const items = [];
-  let next = url(path, query);
+  let next = url(path, query).href;
   for (let page = 0; next && page < maxPages; page += 1) {
-    const target = new URL(next, window.location.origin);
-    if (target.origin !== window.location.origin) break;
-    const response = await apiFetch(target.pathname + target.search);
-    if (!response.ok) throw await errorFrom(response);
-    items.push(...(await response.json()));
-    next = nextLink(response);
+    const found = await fetchPage(new URL(next, window.location.origin).href);
+    items.push(...found.items);
+    next = found.next;
   }
   return items;
 }

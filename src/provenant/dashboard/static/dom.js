@@ -8,10 +8,14 @@
 //                               on: {click: fn, ...}.
 //   mount(parent, ...children)  appends children the way h() does (null and false skipped; the DOM's own
 //                               append() would write "null"). Returns parent.
+//   clear(element)              removes its children; returns element.
+//   uniqueId(prefix?)           "prefix-7": an id for label/aria references.
+//   faint(text)                 a <span class="faint">: a placeholder such as "—" or "Never".
 //   emptyState(text, ...extra)  the calm "nothing here yet" box.
 //   loading(text?)              a status line while a request runs.
 //   errorMessage(err, labels?)  an API error (or a network failure) as sentences for a person, role=alert;
 //                               labels maps API field names to the form's labels ({orgSlug: "Slug"}).
+//   errorText(err, labels?)     the same sentences as a string.
 //   confirmDialog({title, message, confirmLabel, cancelLabel, danger}) → Promise<boolean>: a modal <dialog>
 //                               (focus kept inside, Escape cancels, focus returns where it was).
 //   errorSlot(labels?)          {node, show(err), clear()}: where a form's error appears, beside the form.
@@ -20,8 +24,15 @@
 //   table(columns, rows, {caption, rowProps}) columns: [{label, cell(row) → node|string, class?}].
 //   field(label, control, {hint, id})  a label above its control (and a hint below it).
 //   select(options, props)      options: [{value, label}] or strings.
+//   slugInput(source, props)    a slug <input> that follows slugify(source.value) until the user edits it.
 //   button(label, props)        a <button type="button">; props.kind: "primary" | "danger" | "ghost".
 //   pageHeader(title, ...actions)  the page's <h1> and the buttons beside it.
+//   keepInAddress(params)       puts a page's filters in the address's query (no reload, no new history
+//                               entry; empty values left out), so that a reload or a shared link keeps them.
+//
+// How API values look (statuses, tags, times, JSON) is in components.js.
+
+import { slugify } from "./format.js";
 
 let nextId = 0;
 
@@ -88,6 +99,10 @@ export function pageHeader(title, ...actions) {
     h("h1", { tabindex: "-1" }, title),
     actions.length ? h("div", { class: "page-actions" }, actions) : null,
   );
+}
+
+export function faint(text) {
+  return h("span", { class: "faint" }, text);
 }
 
 export function emptyState(text, ...extra) {
@@ -252,4 +267,31 @@ export function select(options, { value, ...props } = {}) {
   );
   if (value !== undefined) element.value = value;
   return element;
+}
+
+export function slugInput(source, props = {}) {
+  const input = h("input", {
+    type: "text",
+    required: true,
+    maxlength: 64,
+    pattern: "[a-z0-9]([a-z0-9\\-]{0,62}[a-z0-9])?",
+    spellcheck: "false",
+    autocapitalize: "off",
+    ...props,
+  });
+  let edited = false;
+  source.addEventListener("input", () => {
+    if (!edited) input.value = slugify(source.value);
+  });
+  input.addEventListener("input", () => {
+    edited = input.value !== "";
+  });
+  return input;
+}
+
+export function keepInAddress(params) {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value) search.set(name, value);
+  const text = search.toString();
+  history.replaceState(null, "", location.pathname + (text ? `?${text}` : ""));
 }

@@ -2,6 +2,7 @@
 // shown a control the API would refuse them. `me` is GET /api/auth/me's body ({id, role, ...}).
 //
 //   ROLES                          ["OWNER", "ADMIN", "MEMBER", "VIEWER"], highest first
+//   roleLabel(role)                "MEMBER" → "Member"
 //   isAdministrator(me)            OWNER or ADMIN
 //   canWrite(me)                   create and edit (agents, sessions): everyone but VIEWER
 //   canDeleteItem(me, item)        OWNER/ADMIN anything; MEMBER what they created (item.createdById,
@@ -17,12 +18,14 @@
 //   roleChoices(me, member)        the roles the select may offer for member (theirs included), [] if none
 //   canRemove(me, member)          OWNER anyone but themselves; ADMIN MEMBERs and VIEWERs
 
+import { enumLabel } from "./format.js";
+
 export const ROLES = ["OWNER", "ADMIN", "MEMBER", "VIEWER"];
 
 const LOWER = ["MEMBER", "VIEWER"];
 
 export function roleLabel(role) {
-  return role ? role[0] + role.slice(1).toLowerCase() : "";
+  return enumLabel(role);
 }
 
 export function isAdministrator(me) {

@@ -1,25 +1,27 @@
 // Agents: the list (Active or Archived), New Agent and Archive where the role allows, and an agent's page
 // with its details and its recent sessions.
 
-import { api, apiAll } from "../api.js";
+import { api, apiAll, fetchPage } from "../api.js";
+import { exactTimeText, statusBadge, tagList, timeText } from "../components.js";
 import {
   button,
   confirmDialog,
   emptyState,
   errorMessage,
   errorSlot,
+  faint,
   field,
   h,
+  keepInAddress,
   loading,
   mount,
   pageHeader,
+  slugInput,
   table,
   uniqueId,
 } from "../dom.js";
-import { exactTime, relativeTime } from "../format.js";
 import { canDeleteItem, canWrite } from "../roles.js";
-import { slugify } from "./register.js";
-import { fetchPage, keepInAddress, sdkEmptyState, sessionsTable, statusBadge, tagList, timeText } from "./sessions.js";
+import { sdkEmptyState, sessionsTable } from "./sessions.js";
 
 const LABELS = { name: "Name", slug: "Slug", description: "Description", tags: "Tags", modelFamily: "Model family" };
 const RECENT_SESSIONS = 10;
@@ -30,10 +32,6 @@ function parseTags(text) {
     .split(",")
     .map((tag) => tag.trim())
     .filter((tag) => tag && !seen.has(tag) && seen.add(tag));
-}
-
-function faint(text) {
-  return h("span", { class: "faint" }, text);
 }
 
 async function loadMembers() {
@@ -206,16 +204,7 @@ async function renderList(container, ctx) {
     formOpen = true;
     const titleId = uniqueId("new-agent");
     const name = h("input", { type: "text", name: "name", required: true, maxlength: 200, autocomplete: "off" });
-    const slug = h("input", {
-      type: "text",
-      name: "slug",
-      required: true,
-      maxlength: 64,
-      pattern: "[a-z0-9]([a-z0-9\\-]{0,62}[a-z0-9])?",
-      spellcheck: "false",
-      autocapitalize: "off",
-      autocomplete: "off",
-    });
+    const slug = slugInput(name, { name: "slug", autocomplete: "off" });
     const description = h("textarea", { name: "description", rows: 3, maxlength: 5000 });
     const tags = h("input", { type: "text", name: "tags", autocomplete: "off", placeholder: "e.g. support, prod" });
     const modelFamily = h("input", {
@@ -224,13 +213,6 @@ async function renderList(container, ctx) {
       maxlength: 100,
       autocomplete: "off",
       placeholder: "e.g. gpt-4o, claude",
-    });
-    let slugEdited = false;
-    name.addEventListener("input", () => {
-      if (!slugEdited) slug.value = slugify(name.value);
-    });
-    slug.addEventListener("input", () => {
-      slugEdited = slug.value !== "";
     });
     const submit = button("Create agent", { type: "submit", kind: "primary" });
     const error = errorSlot(LABELS);
@@ -346,7 +328,7 @@ async function renderAgent(container, ctx) {
     ["Model family", agent.modelFamily || faint("—")],
     ["Tags", agent.tags.length ? tagList(agent.tags) : faint("None")],
     ["Created by", creatorName(members, agent, me)],
-    ["Created", h("time", { datetime: agent.createdAt, title: relativeTime(agent.createdAt) }, exactTime(agent.createdAt))],
+    ["Created", exactTimeText(agent.createdAt)],
     ["Updated", timeText(agent.updatedAt)],
     ["Description", agent.description ? h("p", { class: "description" }, agent.description) : faint("No description."), true],
   ];

@@ -2,10 +2,23 @@
 // and date range, kept in the address; entries newest first with before/after as a compact diff; Export
 // downloads the NDJSON of exactly the filtered entries (GET /api/audit/export with the same query).
 
-import { apiAll, apiFetch } from "../api.js";
-import { button, clear, emptyState, errorSlot, h, loading, mount, pageHeader, select, table, uniqueId } from "../dom.js";
-import { exactTime, relativeTime } from "../format.js";
-import { fetchPage, keepInAddress, responseError } from "./sessions.js";
+import { apiAll, apiFetch, fetchPage, responseError } from "../api.js";
+import { loadMoreButton, timeText } from "../components.js";
+import {
+  button,
+  clear,
+  emptyState,
+  errorSlot,
+  faint,
+  h,
+  keepInAddress,
+  loading,
+  mount,
+  pageHeader,
+  select,
+  table,
+  uniqueId,
+} from "../dom.js";
 
 const PAGE_SIZE = 100;
 const LONG_VALUE = 160;
@@ -52,10 +65,6 @@ const RESOURCE_TYPES = {
 
 const FILTERS = ["action", "userId", "resourceType", "from", "to"];
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-function faint(text) {
-  return h("span", { class: "faint" }, text);
-}
 
 /** The API's query for the filters: whole local days, from the first to the last millisecond. */
 export function auditQuery(filters) {
@@ -268,7 +277,7 @@ export async function render(container, ctx) {
         label: "When",
         class: "audit-when",
         cell: (entry) => [
-          h("time", { datetime: entry.createdAt, title: exactTime(entry.createdAt) }, relativeTime(entry.createdAt)),
+          timeText(entry.createdAt),
           h("div", { class: "sub" }, when.format(new Date(entry.createdAt))),
         ],
       },
@@ -287,27 +296,18 @@ export async function render(container, ctx) {
     const view = table(columns, entries, { caption: "Audit entries", rowProps: (entry) => ({ dataset: { entryId: entry.id } }) });
     view.querySelector("table").classList.add("audit-table");
     listSlot.replaceChildren(view);
-    if (!next) {
-      moreSlot.replaceChildren();
-      return;
-    }
-    const more = button("Load more", {
-      on: {
-        click: async () => {
-          more.disabled = true;
-          const id = loadCount;
-          try {
-            const page = await fetchPage(next);
-            if (id !== loadCount || !ctx.isCurrent()) return;
-            show([...entries, ...page.items], page.next);
-          } catch (err) {
-            more.disabled = false;
-            listError.show(err);
-          }
-        },
-      },
-    });
-    moreSlot.replaceChildren(more);
+    const id = loadCount;
+    mount(
+      clear(moreSlot),
+      next
+        ? loadMoreButton(next, {
+            onPage: (page) => {
+              if (id === loadCount && ctx.isCurrent()) show([...entries, ...page.items], page.next);
+            },
+            onError: listError.show,
+          })
+        : null,
+    );
   }
 
   async function load() {

@@ -5,6 +5,7 @@
 // closing the banner while it is shown asks first.
 
 import { api, apiAll } from "../api.js";
+import { dateText, statusBadge, timeText } from "../components.js";
 import {
   banner,
   button,
@@ -21,7 +22,7 @@ import {
   table,
   uniqueId,
 } from "../dom.js";
-import { daysBetween, exactTime, isPast, relativeTime, shortDate } from "../format.js";
+import { daysBetween, isPast, relativeTime } from "../format.js";
 import { canCreateKey, canRevokeKey, canSeeAllKeys } from "../roles.js";
 
 const DAY = 86_400_000;
@@ -47,16 +48,6 @@ export function keyStatus(key) {
   if (key.revokedAt) return "Revoked";
   if (key.expiresAt && isPast(key.expiresAt)) return "Expired";
   return "Active";
-}
-
-function timeCell(iso, empty) {
-  if (!iso) return h("span", { class: "faint" }, empty);
-  return h("time", { datetime: iso, title: exactTime(iso) }, relativeTime(iso));
-}
-
-function dateCell(iso, empty) {
-  if (!iso) return h("span", { class: "faint" }, empty);
-  return h("time", { datetime: iso, title: exactTime(iso) }, shortDate(iso));
 }
 
 function localInputValue(date) {
@@ -189,11 +180,6 @@ export async function render(container, ctx) {
     );
   }
 
-  function statusBadge(key) {
-    const status = keyStatus(key);
-    return h("span", { class: ["badge", `badge-${status.toLowerCase()}`] }, status);
-  }
-
   function renderList() {
     const keys = visibleKeys();
     if (!state.keys.length) {
@@ -225,13 +211,13 @@ export async function render(container, ctx) {
       {
         label: "Created",
         cell: (key) => [
-          h("div", { class: "nowrap" }, dateCell(key.createdAt, "")),
+          h("div", { class: "nowrap" }, dateText(key.createdAt, "")),
           h("div", { class: "sub", title: key.user.email }, `by ${key.user.name}`),
         ],
       },
-      { label: "Expires", class: "nowrap", cell: (key) => dateCell(key.expiresAt, "Never") },
-      { label: "Last used", class: "nowrap", cell: (key) => timeCell(key.lastUsedAt, "Never") },
-      { label: "Status", cell: statusBadge },
+      { label: "Expires", class: "nowrap", cell: (key) => dateText(key.expiresAt, "Never") },
+      { label: "Last used", class: "nowrap", cell: (key) => timeText(key.lastUsedAt, "Never") },
+      { label: "Status", cell: (key) => statusBadge(keyStatus(key)) },
       {
         label: h("span", { class: "visually-hidden" }, "Actions"),
         class: "actions",

@@ -2,20 +2,9 @@
 // from the organization's name until the user edits it).
 
 import { api } from "../api.js";
-import { button, errorSlot, field, h, mount } from "../dom.js";
+import { button, errorSlot, field, h, mount, slugInput } from "../dom.js";
 
 const LABELS = { name: "Name", email: "Email", password: "Password", orgName: "Organization", orgSlug: "Slug" };
-
-export function slugify(text) {
-  return text
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+/, "")
-    .slice(0, 64)
-    .replace(/-+$/, "");
-}
 
 export async function render(container, ctx) {
   const name = h("input", { type: "text", name: "name", autocomplete: "name", required: true, maxlength: 200 });
@@ -29,22 +18,7 @@ export async function render(container, ctx) {
     maxlength: 1024,
   });
   const orgName = h("input", { type: "text", name: "orgName", autocomplete: "organization", required: true, maxlength: 200 });
-  const orgSlug = h("input", {
-    type: "text",
-    name: "orgSlug",
-    required: true,
-    maxlength: 64,
-    pattern: "[a-z0-9]([a-z0-9\\-]{0,62}[a-z0-9])?",
-    spellcheck: "false",
-    autocapitalize: "off",
-  });
-  let slugEdited = false;
-  orgName.addEventListener("input", () => {
-    if (!slugEdited) orgSlug.value = slugify(orgName.value);
-  });
-  orgSlug.addEventListener("input", () => {
-    slugEdited = orgSlug.value !== "";
-  });
+  const orgSlug = slugInput(orgName, { name: "orgSlug" });
 
   const submit = button("Register", { type: "submit", kind: "primary" });
   const error = errorSlot(LABELS);

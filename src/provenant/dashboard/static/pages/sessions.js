@@ -1,10 +1,20 @@
 // Sessions: the list (newest first; filters by agent, status and text kept in the address) and a
 // session's page, the conversation: its turns in order, by role, with tool calls and JSON shown readably.
 //
-// Also exports what the Agents page shows of sessions (sessionsTable, sdkSnippet, fetchPage, ...):
-// they belong to sessions, so they live here.
+// Also exports what the Agents page shows of sessions (sessionName, sessionsTable, sdkSnippet,
+// sdkEmptyState): they belong to sessions, so they live here.
 
-import { ApiError, api, apiAll, apiFetch, nextLink } from "../api.js";
+import { api, apiAll, fetchPage } from "../api.js";
+import {
+  collapsible,
+  exactTimeText,
+  jsonBlock,
+  keyValues,
+  loadMoreButton,
+  statusBadge,
+  tagList,
+  timeText,
+} from "../components.js";
 import {
   button,
   clear,
@@ -12,7 +22,9 @@ import {
   emptyState,
   errorMessage,
   errorSlot,
+  faint,
   h,
+  keepInAddress,
   loading,
   mount,
   pageHeader,
@@ -20,84 +32,16 @@ import {
   table,
   uniqueId,
 } from "../dom.js";
-import { exactTime, relativeTime } from "../format.js";
+import { count, duration, enumLabel } from "../format.js";
 
 const STATUSES = ["ACTIVE", "COMPLETED", "FAILED"];
 const ROLES = ["USER", "ASSISTANT", "SYSTEM", "TOOL"];
 const PAGE_SIZE = 50;
-// A block longer than this starts collapsed, with a toggle.
-const COLLAPSE_LINES = 14;
-const COLLAPSE_CHARS = 1500;
 
-const numbers = new Intl.NumberFormat();
-
-// ---- small shared pieces ------------------------------------------------------------------------
-
-export function label(value) {
-  return value ? value[0] + value.slice(1).toLowerCase() : "";
-}
-
-export function statusBadge(status) {
-  return h("span", { class: ["badge", `badge-${String(status).toLowerCase()}`] }, label(status));
-}
-
-export function timeText(iso, empty = "—") {
-  if (!iso) return h("span", { class: "faint" }, empty);
-  return h("time", { datetime: iso, title: exactTime(iso) }, relativeTime(iso));
-}
-
-export function count(value) {
-  return value === null || value === undefined ? null : numbers.format(value);
-}
-
-export function duration(ms) {
-  if (ms === null || ms === undefined || Number.isNaN(ms)) return null;
-  if (ms < 1000) return `${numbers.format(Math.round(ms))} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1000);
-  if (minutes < 60) return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  return `${hours} h ${minutes % 60} min`;
-}
+// ---- what the Agents page shows too -------------------------------------------------------------
 
 export function sessionName(session) {
   return session.externalId || `Session ${session.id.slice(0, 8)}`;
-}
-
-/** The ApiError for a raw Response that is not ok (what api() throws). */
-export async function responseError(response) {
-  let payload = null;
-  try {
-    payload = await response.json();
-  } catch {
-    // Not JSON: described by its status.
-  }
-  const message =
-    payload && typeof payload.error === "string" ? payload.error : `The server answered ${response.status}.`;
-  return new ApiError(response.status, payload && payload.code, message, payload && payload.details);
-}
-
-/** One page of a list: {items, next} where next is the Link: rel="next" URL (null on the last page). */
-export async function fetchPage(pathOrUrl, query) {
-  let path = pathOrUrl;
-  if (/^https?:/.test(pathOrUrl)) {
-    const target = new URL(pathOrUrl);
-    if (target.origin !== window.location.origin) return { items: [], next: null };
-    path = target.pathname + target.search;
-    query = undefined;
-  }
-  const response = await apiFetch(path, { query });
-  if (!response.ok) throw await responseError(response);
-  return { items: await response.json(), next: nextLink(response) };
-}
-
-/** Replaces the address's query without reloading the page, so that a reload keeps the filters. */
-export function keepInAddress(params) {
-  const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) if (value) search.set(name, value);
-  const text = search.toString();
-  history.replaceState(null, "", location.pathname + (text ? `?${text}` : ""));
 }
 
 export function sdkSnippet(agentName = "Support bot") {
@@ -143,6 +87,10 @@ export function sdkEmptyState(text, agentName) {
   );
 }
 
+function agentLink(agent) {
+  return agent ? h("a", { href: `/agents/${encodeURIComponent(agent.id)}` }, agent.name) : faint("Unknown agent");
+}
+
 /** The sessions table; agents maps agent ids to agents (for names and links). */
 export function sessionsTable(sessions, agents, { showAgent = true } = {}) {
   const columns = [
@@ -156,26 +104,21 @@ export function sessionsTable(sessions, agents, { showAgent = true } = {}) {
     showAgent
       ? {
           label: "Agent",
-          cell: (session) => {
-            const agent = agents.get(session.agentId);
-            return agent
-              ? h("a", { href: `/agents/${encodeURIComponent(agent.id)}` }, agent.name)
-              : h("span", { class: "faint" }, "Unknown agent");
-          },
+          cell: (session) => agentLink(agents.get(session.agentId)),
         }
       : null,
     { label: "Status", cell: (session) => statusBadge(session.status) },
-    { label: "Tokens", class: "numeric", cell: (session) => count(session.totalTokens) ?? h("span", { class: "faint" }, "—") },
+    { label: "Tokens", class: "numeric", cell: (session) => count(session.totalTokens) ?? faint("—") },
     {
       label: "Latency",
       class: "numeric nowrap",
-      cell: (session) => duration(session.totalLatencyMs) ?? h("span", { class: "faint" }, "—"),
+      cell: (session) => duration(session.totalLatencyMs) ?? faint("—"),
     },
     { label: "Started", class: "nowrap", cell: (session) => timeText(session.startedAt) },
     {
       label: "Ended",
       class: "nowrap",
-      cell: (session) => (session.endedAt ? timeText(session.endedAt) : h("span", { class: "faint" }, "Running")),
+      cell: (session) => (session.endedAt ? timeText(session.endedAt) : faint("Running")),
     },
   ].filter(Boolean);
   return table(columns, sessions, {
@@ -186,29 +129,6 @@ export function sessionsTable(sessions, agents, { showAgent = true } = {}) {
 
 // ---- readable content ---------------------------------------------------------------------------
 
-/** A block of text, collapsed with a toggle when long. */
-export function collapsible(text, { json = false, className = "" } = {}) {
-  const lines = text.split("\n").length;
-  const pre = h("pre", { class: ["content-block", json && "is-json", className], id: uniqueId("block") }, text);
-  if (lines <= COLLAPSE_LINES && text.length <= COLLAPSE_CHARS) return pre;
-  pre.classList.add("is-collapsed");
-  pre.tabIndex = 0;
-  const more = lines > COLLAPSE_LINES ? `Show all ${numbers.format(lines)} lines` : "Show all";
-  const toggle = button(more, {
-    class: "button-small button-ghost toggle",
-    "aria-expanded": "false",
-    "aria-controls": pre.id,
-    on: {
-      click: () => {
-        const open = pre.classList.toggle("is-collapsed") === false;
-        toggle.setAttribute("aria-expanded", String(open));
-        toggle.textContent = open ? "Show less" : more;
-      },
-    },
-  });
-  return h("div", { class: "collapsible" }, pre, toggle);
-}
-
 function parsedJson(text) {
   const trimmed = text.trim();
   if (!/^[[{]/.test(trimmed)) return undefined;
@@ -217,10 +137,6 @@ function parsedJson(text) {
   } catch {
     return undefined;
   }
-}
-
-export function jsonBlock(value) {
-  return collapsible(JSON.stringify(value, null, 2), { json: true });
 }
 
 function isTextPart(part) {
@@ -275,25 +191,6 @@ function toolCallsView(toolCalls) {
   );
 }
 
-function scalarText(value) {
-  if (value === null) return "null";
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return JSON.stringify(value);
-}
-
-/** An object as a key: value list (nested values as compact JSON). */
-export function keyValues(object, className = "kv") {
-  return h(
-    "dl",
-    { class: className },
-    Object.entries(object).map(([key, value]) => [
-      h("dt", {}, key),
-      h("dd", {}, typeof value === "object" && value !== null ? h("code", {}, scalarText(value)) : scalarText(value)),
-    ]),
-  );
-}
-
 // ---- the list -----------------------------------------------------------------------------------
 
 async function renderList(container, ctx) {
@@ -311,7 +208,7 @@ async function renderList(container, ctx) {
     on: { change: () => apply({ agentId: agentSelect.value }) },
   });
   const statusSelect = select(
-    [{ value: "", label: "Any status" }, ...STATUSES.map((value) => ({ value, label: label(value) }))],
+    [{ value: "", label: "Any status" }, ...STATUSES.map((value) => ({ value, label: enumLabel(value) }))],
     { class: "compact", id: uniqueId("status-filter"), value: filters.status, on: { change: () => apply({ status: statusSelect.value }) } },
   );
   const search = h("input", {
@@ -413,27 +310,18 @@ async function renderList(container, ctx) {
   }
 
   function showMore(sessions, next) {
-    if (!next) {
-      moreSlot.replaceChildren();
-      return;
-    }
-    const more = button("Load more", {
-      on: {
-        click: async () => {
-          more.disabled = true;
-          const id = loadCount;
-          try {
-            const page = await fetchPage(next);
-            if (id !== loadCount || !ctx.isCurrent()) return;
-            show([...sessions, ...page.items], page.next);
-          } catch (err) {
-            more.disabled = false;
-            listError.show(err);
-          }
-        },
-      },
-    });
-    moreSlot.replaceChildren(more);
+    const id = loadCount;
+    mount(
+      clear(moreSlot),
+      next
+        ? loadMoreButton(next, {
+            onPage: (page) => {
+              if (id === loadCount && ctx.isCurrent()) show([...sessions, ...page.items], page.next);
+            },
+            onError: listError.show,
+          })
+        : null,
+    );
   }
 
   async function load() {
@@ -491,7 +379,7 @@ function turnView(turn, index) {
     h(
       "div",
       { class: "turn-head" },
-      h("span", { class: "turn-role" }, label(turn.role)),
+      h("span", { class: "turn-role" }, enumLabel(turn.role)),
       h("span", { class: "turn-index faint" }, `#${index + 1}`),
       h("span", { class: "turn-stats" }, turnStats(turn)),
       h("span", { class: "turn-time" }, timeText(turn.createdAt, "")),
@@ -518,24 +406,16 @@ function summary(session, agent, turns) {
   const tokenDetail = input !== null || output !== null ? ` (${count(input || 0)} in · ${count(output || 0)} out)` : "";
   const rows = [
     ["Status", statusBadge(session.status)],
-    [
-      "Agent",
-      agent
-        ? h("a", { href: `/agents/${encodeURIComponent(agent.id)}` }, agent.name)
-        : h("span", { class: "faint" }, "Unknown agent"),
-    ],
+    ["Agent", agentLink(agent)],
     ["Turns", count(turns.length)],
-    ["Tokens", tokens === null ? h("span", { class: "faint" }, "—") : `${count(tokens)}${tokenDetail}`],
-    ["Latency", duration(latency) ?? h("span", { class: "faint" }, "—")],
-    ["Started", h("time", { datetime: session.startedAt, title: relativeTime(session.startedAt) }, exactTime(session.startedAt))],
+    ["Tokens", tokens === null ? faint("—") : `${count(tokens)}${tokenDetail}`],
+    ["Latency", duration(latency) ?? faint("—")],
+    ["Started", exactTimeText(session.startedAt)],
     [
       "Ended",
       session.endedAt
-        ? [
-            h("time", { datetime: session.endedAt, title: relativeTime(session.endedAt) }, exactTime(session.endedAt)),
-            ended !== null ? h("span", { class: "faint" }, ` · after ${duration(ended)}`) : null,
-          ]
-        : h("span", { class: "faint" }, "Still running"),
+        ? [exactTimeText(session.endedAt), ended !== null ? faint(` · after ${duration(ended)}`) : null]
+        : faint("Still running"),
     ],
     session.externalId ? ["External ID", h("code", {}, session.externalId)] : null,
     session.userId ? ["User ID", h("code", {}, session.userId)] : null,
@@ -548,10 +428,6 @@ function summary(session, agent, turns) {
     { class: "summary" },
     rows.map(([term, value]) => h("div", { class: "summary-item" }, h("dt", {}, term), h("dd", {}, value))),
   );
-}
-
-export function tagList(tags) {
-  return h("ul", { class: "tags", "aria-label": "Tags" }, tags.map((tag) => h("li", { class: "tag" }, tag)));
 }
 
 function notFound(container, title, text, href, linkText) {

@@ -2,6 +2,7 @@
 // green banner, and the pending invitations with Cancel (OWNER and ADMIN).
 
 import { api, apiAll } from "../api.js";
+import { dateText, timeText } from "../components.js";
 import {
   banner,
   button,
@@ -18,12 +19,7 @@ import {
   table,
   uniqueId,
 } from "../dom.js";
-import { exactTime, relativeTime, shortDate } from "../format.js";
 import { canInvite, canRemove, invitableRoles, roleChoices, roleLabel } from "../roles.js";
-
-function dateCell(iso) {
-  return h("time", { datetime: iso, title: exactTime(iso) }, shortDate(iso));
-}
 
 function roleBadge(role) {
   return h("span", { class: "role-badge", dataset: { role } }, roleLabel(role));
@@ -91,7 +87,7 @@ export async function render(container, ctx) {
       },
       { label: "Email", cell: (member) => member.email },
       { label: "Role", cell: roleCell },
-      { label: "Joined", class: "nowrap", cell: (member) => dateCell(member.createdAt) },
+      { label: "Joined", class: "nowrap", cell: (member) => dateText(member.createdAt) },
       {
         label: h("span", { class: "visually-hidden" }, "Actions"),
         class: "actions",
@@ -187,8 +183,7 @@ export async function render(container, ctx) {
       {
         label: "Expires",
         class: "nowrap",
-        cell: (invitation) =>
-          h("time", { datetime: invitation.expiresAt, title: exactTime(invitation.expiresAt) }, relativeTime(invitation.expiresAt)),
+        cell: (invitation) => timeText(invitation.expiresAt),
       },
       {
         label: h("span", { class: "visually-hidden" }, "Actions"),
@@ -299,7 +294,7 @@ export async function render(container, ctx) {
       banner(
         "success",
         h("h2", { tabindex: "-1" }, `Invitation for ${invitation.email} (${roleLabel(invitation.role)})`),
-        h("p", {}, "Send them this link. It works once, until ", h("time", { datetime: invitation.expiresAt, title: exactTime(invitation.expiresAt) }, shortDate(invitation.expiresAt)), ", and is shown only now."),
+        h("p", {}, "Send them this link. It works once, until ", dateText(invitation.expiresAt), ", and is shown only now."),
         h("div", { class: "banner-row" }, h("code", { class: "secret" }, invitation.inviteLink), copyButton(invitation.inviteLink)),
         h("div", { class: "banner-row" }, close),
       ),
