@@ -2,7 +2,9 @@
 JSON, so it is refused on every database with the same 422, naming where it was found.
 
 A request body is scanned as bytes before anything parses it (a C-speed search for an unescaped
-``\\u0000``); only when one is found is the JSON parsed again to name the field.
+``\\u0000``); only when one is found is the JSON parsed again to name the field. The same read of the
+body first refuses one that nests too deeply (``json_depth``), so that nothing, this module's own
+parse included, recurses through it.
 """
 
 import json
@@ -13,8 +15,10 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from provenant.errors import ValidationFailed, render
+from provenant.json_depth import MAX_DEPTH, nests_deeper_than
 
 MESSAGE = "must not contain the NUL character (U+0000)"
+TOO_DEEP = f"must not nest arrays and objects more than {MAX_DEPTH} levels deep"
 # \u0000 not itself escaped: preceded by an even number of backslashes.
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
@@ -84,6 +88,9 @@ class NulGuardMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        if nests_deeper_than(body):
+            await render(ValidationFailed("body", TOO_DEEP))(scope, receive, send)
+            return
         field = _field_in_body(body)
         if field:
             await render(ValidationFailed(field, MESSAGE))(scope, receive, send)
