@@ -5,7 +5,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,22 +38,26 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def serve(directory: Path, database_url: str, *, workers: int = 1) -> Iterator[LiveServer]:
-    """A server on a free port with its data directory and log under ``directory``; stopped on exit."""
+def serve(
+    directory: Path, database_url: str, *, workers: int = 1, env: Mapping[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """A server on a free port with its data directory and log under ``directory``; stopped on exit.
+    ``env`` adds to (or overrides) the server's environment."""
     port = free_port()
     data_dir = directory / "live-data"
     log_path = directory / "server.log"
-    env = {
+    environment = {
         **os.environ,
         "PROVENANT_DATA_DIR": str(data_dir),
         "PROVENANT_DATABASE_URL": database_url,
         "PROVENANT_LOG_LEVEL": "debug",
     }
-    env.pop("PROVENANT_JWT_SECRET", None)
+    environment.pop("PROVENANT_JWT_SECRET", None)
+    environment.update(env or {})
     command = [sys.executable, "-m", "provenant", "serve", "--port", str(port), "--workers", str(workers)]
     directory.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
     server = LiveServer(f"http://127.0.0.1:{port}", log_path, data_dir, process)
     try:
         deadline = time.monotonic() + 30

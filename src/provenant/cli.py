@@ -1,14 +1,15 @@
 """``provenant serve | migrate``."""
 
 import argparse
-import logging
+import logging.config
 
 import uvicorn
 
-from provenant import migrate
+from provenant import logging_setup, migrate
 from provenant.auth.security import load_or_create_jwt_secret
 from provenant.config import get_settings
 from provenant.db import Database
+from provenant.web_settings import get_web_settings
 
 
 def _migrate() -> None:
@@ -22,7 +23,8 @@ def _migrate() -> None:
 
 def serve(host: str, port: int, workers: int) -> None:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_config = logging_setup.log_config(settings.log_level, get_web_settings().log_format)
+    logging.config.dictConfig(log_config)
     _migrate()
     if settings.jwt_secret is None:
         # Made once here, before workers start, so every worker signs with the same secret.
@@ -34,6 +36,7 @@ def serve(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        log_config=log_config,
         proxy_headers=True,
         server_header=False,  # no banner naming the server software and its version
     )

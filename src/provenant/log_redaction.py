@@ -1,4 +1,5 @@
-"""Secrets never reach a log: a filter on every handler masks keys, bearer tokens and link tokens.
+"""Secrets never reach a log: a filter on every handler masks API keys, the ``Authorization`` header, bearer
+tokens and JWTs wherever they appear, invitation tokens, password and hash values, and secret-named fields.
 
 The server never logs a secret itself; this catches what others print, such as the access log
 line of a request that put a key in its query string.
@@ -10,7 +11,23 @@ from typing import Any
 
 _PATTERNS = (
     (re.compile(r"pk_live_[A-Za-z0-9]+"), "pk_live_[REDACTED]"),
+    # A header as a client library prints it: "Authorization: Basic …", ('authorization', 'Bearer …').
+    (re.compile(r"""(?i)(authorization['"]?\s*[:=,]\s*(?:b?['"])?)[^'"\r\n]+"""), r"\1[REDACTED]"),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[REDACTED]"),
+    # A JWT anywhere (its header always starts with '{"', base64url "eyJ").
+    (re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "[REDACTED_JWT]"),
+    (re.compile(r"\$argon2(?:id|i|d)\$[^\s'\"]+"), "[REDACTED_HASH]"),
+    # A SHA-256 in hex (a key's or an invitation token's stored hash): nothing else the server logs looks so.
+    (re.compile(r"(?i)(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])"), "[REDACTED_HASH]"),
+    # A field whose name says it holds a secret, as JSON, a repr or key=value: "password": "…", token=….
+    (
+        re.compile(r"""(?i)(\b[\w-]*(?:password|passwd|secret|token)['"]?\s*[:=]\s*b?(['"]))(?:\\.|(?!\2).)*\2"""),
+        r"\1[REDACTED]\2",
+    ),
+    (
+        re.compile(r"""(?i)(\b[\w-]*(?:password|passwd|secret|token)['"]?\s*[:=]\s*)(?!b?['"])[^'"\s,&;)}\]]+"""),
+        r"\1[REDACTED]",
+    ),
     # Query parameters whose name says they hold a secret (a password sent to the wrong place too).
     (
         re.compile(r"(?i)([?&][^=&\s\"]*(?:token|key|password|passwd|secret)[^=&\s\"]*=)[^&\s\"]*"),
