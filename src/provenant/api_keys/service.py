@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from provenant.audit import service as audit
@@ -12,8 +12,12 @@ from provenant.audit.actions import AuditAction
 from provenant.auth import security
 from provenant.auth.principal import Principal
 from provenant.auth.roles import Action
-from provenant.errors import NotFound, ValidationFailed
+from provenant.errors import Conflict, NotFound, ValidationFailed
 from provenant.models import ApiKey, User
+
+# A person needs a few keys (a laptop, CI, an agent or two); a hundred bounds what a leaked JWT or a
+# runaway script can mint, and the list a person must review.
+MAX_ACTIVE_KEYS_PER_USER = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,12 @@ def create_key(session: Session, caller: Principal, *, name: str, expires_at: da
     now = datetime.now(UTC)
     if expires_at is not None and expires_at <= now:
         raise ValidationFailed("expiresAt", "must be in the future")
+    if _active_keys_of_caller(session, caller, now=now) >= MAX_ACTIVE_KEYS_PER_USER:
+        raise Conflict(
+            f"You already have {MAX_ACTIVE_KEYS_PER_USER} active API keys, the most one person may hold: "
+            "revoke one you no longer use, then create this one.",
+            code="key_limit_reached",
+        )
     raw = security.generate_api_key()
     key = ApiKey(
         org_id=caller.org_id,
@@ -97,6 +107,20 @@ def create_key(session: Session, caller: Principal, *, name: str, expires_at: da
     )
     owner = session.get_one(User, caller.user_id)
     return _view(key, owner, now=now, raw=raw)
+
+
+def _active_keys_of_caller(session: Session, caller: Principal, *, now: datetime) -> int:
+    """Neither revoked nor expired, in the caller's org. Counted under a lock on the caller's user row,
+    held until commit, so that two creations at 99 in two processes on PostgreSQL cannot both pass (on
+    SQLite the request's transaction already holds the database's write lock)."""
+    session.execute(select(User.id).where(User.id == caller.user_id).with_for_update())
+    active = select(func.count()).where(
+        ApiKey.user_id == caller.user_id,
+        ApiKey.org_id == caller.org_id,
+        ApiKey.revoked_at.is_(None),
+        or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
+    )
+    return session.scalar(active) or 0
 
 
 def revoke_key(session: Session, caller: Principal, key_id: str) -> None:
