@@ -119,10 +119,10 @@ def test_a_session_sent_with_the_python_sdk_reads_as_its_conversation(
     accents = turns.evaluate_all("items => items.map(item => getComputedStyle(item).borderLeftColor)")
     assert len(set(accents[:4])) == 4, accents
     expect(turns.nth(1)).to_contain_text("Where is my order?")
-    expect(turns.nth(1)).to_contain_text("7 in tokens")
+    expect(turns.nth(1)).to_contain_text("7 tokens in")
     expect(turns.nth(2)).to_contain_text("find_order")
     expect(turns.nth(2).locator(".tool-call pre")).to_have_text('{\n  "order": 42\n}')  # arguments pretty-printed
-    expect(turns.nth(2)).to_contain_text("5 out tokens")
+    expect(turns.nth(2)).to_contain_text("5 tokens out")
     expect(turns.nth(2)).to_contain_text("840 ms")
     expect(turns.nth(3).locator("pre.is-json")).to_have_text('{\n  "order": 42,\n  "status": "shipped"\n}')
     expect(turns.nth(4)).to_contain_text("It ships today.")

@@ -255,7 +255,7 @@ async function renderList(container, ctx) {
           "div",
           { class: "form-row" },
           field("Name", name),
-          field("Slug", slug, { hint: "Lowercase letters, digits and dashes; unique in your organization." }),
+          field("Slug", slug, { hint: "Lowercase letters, digits and hyphens; unique in your organization." }),
         ),
         field("Description", description),
         h(

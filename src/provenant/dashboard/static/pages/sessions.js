@@ -357,12 +357,13 @@ async function renderList(container, ctx) {
 // ---- one session: the conversation --------------------------------------------------------------
 
 function turnStats(turn) {
+  const given = (value) => value !== null && value !== undefined;
   const parts = [];
-  if (turn.inputTokens !== null && turn.inputTokens !== undefined) parts.push(`${count(turn.inputTokens)} in`);
-  if (turn.outputTokens !== null && turn.outputTokens !== undefined) parts.push(`${count(turn.outputTokens)} out`);
+  if (given(turn.inputTokens)) parts.push(`${count(turn.inputTokens)} tokens in`);
+  if (given(turn.outputTokens)) parts.push(`${count(turn.outputTokens)} tokens out`);
   const stats = [];
-  if (parts.length) stats.push(h("span", { class: "stat", title: "Tokens" }, `${parts.join(" · ")} tokens`));
-  if (turn.latencyMs !== null && turn.latencyMs !== undefined) {
+  if (parts.length) stats.push(h("span", { class: "stat", title: "Tokens" }, parts.join(" · ")));
+  if (given(turn.latencyMs)) {
     stats.push(h("span", { class: "stat", title: "Latency" }, duration(turn.latencyMs)));
   }
   return stats;
@@ -414,7 +415,10 @@ function summary(session, agent, turns) {
     [
       "Ended",
       session.endedAt
-        ? [exactTimeText(session.endedAt), ended !== null ? faint(` · after ${duration(ended)}`) : null]
+        ? [
+            exactTimeText(session.endedAt),
+            ended !== null ? h("div", { class: "faint" }, `after ${duration(ended)}`) : null,
+          ]
         : faint("Still running"),
     ],
     session.externalId ? ["External ID", h("code", {}, session.externalId)] : null,
