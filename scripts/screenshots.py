@@ -4,7 +4,8 @@
 
 Starts its own `provenant serve` on a fresh SQLite file, seeds a realistic organization through the API
 (members, invitations, keys, agents, sessions with turns; the audit log fills itself), then saves each page
-at 1280 px wide, and API Keys once more at 1024 px. Uses Debian's Chromium, like the tests.
+at 1280 px wide, and the list pages (API Keys, Agents, Sessions, Audit Log) once more at 1024 px. Uses
+Debian's Chromium, like the tests.
 """
 
 import sys
@@ -140,11 +141,11 @@ def seed(http: httpx.Client, database: Database) -> dict[str, Any]:
     return {"owner": owner, "agent_id": agents["Support Triage"], "session_id": session_id}
 
 
-def shoot(page: Page, path: str, name: str, *, ready: str = "main h1") -> None:
+def shoot(page: Page, path: str, name: str, *, ready: str = "main h1", full_page: bool = False) -> None:
     page.goto(path)
     page.wait_for_selector(ready)
     page.wait_for_load_state("networkidle")
-    page.screenshot(path=str(OUT / f"{name}.png"))
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=full_page)
     print(f"docs/screenshots/{name}.png")
 
 
@@ -162,7 +163,7 @@ def main() -> None:
             context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
             page = context.new_page()
             shoot(page, "/signin", "signin", ready="h1")
-            shoot(page, "/register", "register", ready="h1")
+            shoot(page, "/register", "register", ready="h1", full_page=True)  # the form is taller than 800 px
             shoot(page, invitation["inviteLink"], "accept-invitation", ready="form")
             page.goto("/signin")
             page.get_by_label("Email").fill(owner.email)
@@ -188,7 +189,8 @@ def main() -> None:
             narrow_page = narrow.new_page()
             narrow_page.goto("/signin")
             narrow_page.evaluate("token => localStorage.setItem('provenant.token', token)", owner.token)
-            shoot(narrow_page, "/keys", "keys-1024")
+            for name in ("keys", "agents", "sessions", "audit"):
+                shoot(narrow_page, f"/{name}", f"{name}-1024")
             browser.close()
 
 
