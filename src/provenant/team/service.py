@@ -29,6 +29,7 @@ from provenant.auth.service import SignedIn, email_key, find_user_by_email, sign
 from provenant.db import Database
 from provenant.errors import Conflict, Forbidden, Gone, NotFound, Unauthenticated, ValidationFailed
 from provenant.models import ApiKey, Invitation, Org, User
+from provenant.team import quota
 
 INVITATION_LIFETIME = timedelta(days=7)
 MIN_PASSWORD_LENGTH = 8
@@ -205,7 +206,8 @@ def list_invitations(session: Session, caller: Principal) -> list[InvitationView
 def invite(
     session: Session, caller: Principal, *, email: str, role: Role, link_origin: str
 ) -> IssuedInvitation:
-    """A new pending invitation, replacing the email's previous one; the link is shown once."""
+    """A new pending invitation, replacing the email's previous one; the link is shown once. At most
+    ``quota.INVITATIONS_PER_DAY`` per org in any 24 hours (429 beyond)."""
     caller.require(Action.INVITE)
     _serialize_membership(session, caller.org_id)
     acting_role = _acting_role(session, caller)
@@ -216,6 +218,7 @@ def invite(
     if session.scalar(select(User.id).where(User.email_key == key, User.org_id == caller.org_id)) is not None:
         raise Conflict(f"{email} is already a member of this organization.", code="already_member")
     now = datetime.now(UTC)
+    quota.require_invitation_quota(session, caller.org_id, now=now)
     replaced = session.scalars(
         select(Invitation).where(
             Invitation.org_id == caller.org_id, Invitation.email_key == key, _pending(now)
