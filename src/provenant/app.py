@@ -8,19 +8,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
-from provenant import __version__, log_redaction
+from provenant import __version__, log_redaction, openapi
 from provenant.agents.routes import router as agents_router
 from provenant.api_docs import docs_routes
 from provenant.api_keys.routes import router as api_keys_router
 from provenant.audit.routes import router as audit_router
-from provenant.auth.deps import is_authenticated
 from provenant.auth.routes import router as auth_router
 from provenant.auth.security import dummy_password_hash, load_or_create_jwt_secret
 from provenant.body_limit import BodyLimitMiddleware
@@ -120,30 +117,6 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _declare_bearer_auth(app: FastAPI) -> None:
-    """Every route with a principal requires ``Authorization: Bearer``, in the OpenAPI document."""
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
-            schema.setdefault("components", {})["securitySchemes"] = {
-                "bearerAuth": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "A JWT from /api/auth/login or /api/auth/register, or a pk_live_ API key.",
-                }
-            }
-            for route in app.routes:
-                if isinstance(route, APIRoute) and is_authenticated(route.dependant):
-                    for method in route.methods or ():
-                        operation = schema["paths"][route.path_format][method.lower()]
-                        operation["security"] = [{"bearerAuth": []}]
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
 def create_app(settings: Settings | None = None, web: WebSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     web = web or get_web_settings()
@@ -197,7 +170,7 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
         app.router.routes.extend(router.routes)
     app.router.routes.extend(docs_routes())
     install_dashboard(app)  # after every /api route: unknown /api paths still answer the JSON 404
-    _declare_bearer_auth(app)
+    openapi.install(app)  # the bearer scheme and every error each route can answer
     app.add_exception_handler(ProvenantError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -3,12 +3,16 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# HS256 keys shorter than its 32-byte output can be brute-forced offline from one token (RFC 7518 §3.2).
+MIN_JWT_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PROVENANT_", extra="ignore")
+    # hide_input_in_errors: a refused setting may be a secret; an error names it, never its value.
+    model_config = SettingsConfigDict(env_prefix="PROVENANT_", extra="ignore", hide_input_in_errors=True)
 
     data_dir: Path = Field(default=Path(".provenant"), description="Where the SQLite file and the JWT secret live.")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir.")
@@ -32,6 +36,17 @@ class Settings(BaseSettings):
         "PostgreSQL row lock) before the request answers 503 busy.",
     )
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_JWT_SECRET_BYTES:
+            raise ValueError(
+                f"shorter than {MIN_JWT_SECRET_BYTES} bytes, too short to sign tokens; make a good one with: "
+                'python -c "import secrets; print(secrets.token_urlsafe(48))" '
+                "(or unset it to have one generated into the data directory)"
+            )
+        return value
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -41,4 +56,12 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The environment's settings; a process whose settings are invalid stops, saying which and why."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        reasons = "\n".join(
+            f"  PROVENANT_{'_'.join(map(str, error['loc'])).upper()}: {error['msg'].removeprefix('Value error, ')}"
+            for error in exc.errors()
+        )
+        raise SystemExit(f"provenant: invalid configuration:\n{reasons}") from None

@@ -81,6 +81,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Every JWT carries the generation it was issued in (claim ``gen``); logout-all and a password
+    # change move it on, which ends every older token of the user at once (provenant.auth.authenticate).
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiKey(Base):
@@ -215,3 +218,13 @@ class Turn(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("session_id", "seq", name="uq_turns_session_seq"),)
+
+
+class RevokedToken(Base):
+    """A signed-out JWT (its ``jti``), refused until its own expiry; rows past it are purged."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -47,7 +47,7 @@ def key_id_named(client: TestClient, owner: Account, name: str) -> str:
 
 
 def test_every_mutation_writes_its_entry_newest_first(client: TestClient, owner: Account) -> None:
-    login(client, owner.email)
+    signed_in = login(client, owner.email)
     client.post("/api/auth/login", json={"email": owner.email, "password": "not my password"})
     key = key_headers(client, owner, name="sdk")
     key_id = key_id_named(client, owner, "sdk")
@@ -55,7 +55,7 @@ def test_every_mutation_writes_its_entry_newest_first(client: TestClient, owner:
     client.patch(f"/api/agents/{agent['id']}", json={"description": "v2"}, headers=key)
     client.delete(f"/api/agents/{agent['id']}", headers=key)
     client.delete(f"/api/org/keys/{key_id}", headers=owner.headers)
-    client.post("/api/auth/logout", headers=owner.headers)
+    client.post("/api/auth/logout", headers=signed_in.headers)  # ends that token, not owner's
 
     entries = audit_entries(client, owner.headers)
 

@@ -35,7 +35,8 @@ def _b64(data: dict[str, object]) -> str:
 
 def _claims(account: Account) -> dict[str, object]:
     now = int(time.time())
-    return {"sub": account.user_id, "iat": now, "exp": now + 3600}
+    # jti and gen: every token carries them since sign-out revokes (tokens without them are refused).
+    return {"sub": account.user_id, "iat": now, "exp": now + 3600, "jti": "a-token-id", "gen": 0}
 
 
 # --- no credentials -----------------------------------------------------------------------------

@@ -1,9 +1,15 @@
+from pydantic import Field
+
 from provenant.schemas import ApiModel, Timestamp, UtcDateTime, trimmed
 
 
 class ApiKeyCreate(ApiModel):
     name: trimmed(100)  # type: ignore[valid-type]
-    expires_at: UtcDateTime | None = None
+    expires_at: UtcDateTime | None = Field(
+        default=None,
+        description="When the key stops working: an ISO 8601 date-time that must lie in the future (else 422 "
+        "naming expiresAt); a time without a zone is taken as UTC. Absent or null: the key does not expire.",
+    )
 
 
 class KeyOwner(ApiModel):

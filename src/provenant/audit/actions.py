@@ -8,6 +8,8 @@ class AuditAction(StrEnum):
     AUTH_LOGIN = "auth.login"
     AUTH_LOGIN_FAILED = "auth.login_failed"
     AUTH_LOGOUT = "auth.logout"
+    AUTH_LOGOUT_ALL = "auth.logout_all"
+    AUTH_PASSWORD_CHANGED = "auth.password_changed"  # noqa: S105 - an action name, not a password
     APIKEY_CREATE = "apikey.create"
     APIKEY_REVOKE = "apikey.revoke"
     AGENT_CREATE = "agent.create"

@@ -8,7 +8,7 @@ server process. Each path is a single indexed query.
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, exists, select, update
 
 from provenant.auth import security
 from provenant.auth.principal import Principal
@@ -16,12 +16,12 @@ from provenant.auth.roles import Role
 from provenant.db import Database
 from provenant.errors import Unauthenticated
 from provenant.lean import LeanQuery, utc
-from provenant.models import ApiKey, Org, User
+from provenant.models import ApiKey, Org, RevokedToken, User
 
 # lastUsedAt is rewritten at most this often per key (the contract allows 60 s of lag).
 LAST_USED_RESOLUTION = timedelta(seconds=30)
 
-_keys, _users, _orgs = ApiKey.__table__, User.__table__, Org.__table__
+_keys, _users, _orgs, _revoked = ApiKey.__table__, User.__table__, Org.__table__, RevokedToken.__table__
 _user_columns = (_users.c.id, _users.c.org_id, _users.c.role, _users.c.name, _users.c.email, _orgs.c.name, _orgs.c.slug)
 
 _key_query = (
@@ -39,8 +39,14 @@ _key_query = (
     .where(_keys.c.key_hash == bindparam("key_hash"))
 )
 
+# The user behind a JWT, the generation their tokens must carry, and whether this token was signed
+# out: one query, by primary keys.
 _user_query = (
-    select(*_user_columns)
+    select(
+        *_user_columns,
+        _users.c.token_generation,
+        exists().where(_revoked.c.jti == bindparam("jti")).label("revoked"),
+    )
     .outerjoin(_orgs, _orgs.c.id == _users.c.org_id)
     .where(_users.c.id == bindparam("user_id"))
 )
@@ -115,19 +121,30 @@ def _record_key_use(database: Database, key_id: str, now: datetime) -> None:
         )
 
 
-def authenticate_jwt(
-    database: Database, token: str, *, secret: str, ip: str | None, user_agent: str | None
-) -> Principal:
+def jwt_claims(token: str, *, secret: str) -> security.JwtClaims:
+    """The checked claims of a JWT, without reading the database: 401 for a bad or expired token."""
     try:
-        claims = security.decode_jwt(token, secret)
+        return security.decode_jwt(token, secret)
     except security.TokenExpired:
         raise Unauthenticated("Your session has expired; sign in again.", code="token_expired") from None
     except security.TokenInvalid:
         raise Unauthenticated("Invalid token.", code="invalid_token") from None
-    row = _user_lookup.one_or_none(database.reader, user_id=claims.user_id)
-    if row is None or row[1] is None or row[2] is None:
+
+
+def authenticate_jwt(
+    database: Database, token: str, *, secret: str, ip: str | None, user_agent: str | None
+) -> Principal:
+    claims = jwt_claims(token, secret=secret)
+    row = _user_lookup.one_or_none(database.reader, user_id=claims.user_id, jti=claims.token_id)
+    if row is None:
         raise Unauthenticated("This account no longer belongs to an organization.", code="invalid_token")
-    return _principal_of(row, ip=ip, user_agent=user_agent)
+    *user, generation, revoked = row
+    if revoked or generation != claims.generation:
+        # Signed out (this token), signed out everywhere, or the password changed since it was issued.
+        raise Unauthenticated("This session has been signed out; sign in again.", code="token_revoked")
+    if user[1] is None or user[2] is None:  # org_id, role
+        raise Unauthenticated("This account no longer belongs to an organization.", code="invalid_token")
+    return _principal_of(tuple(user), ip=ip, user_agent=user_agent)
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -4,12 +4,16 @@ argon2 takes tens of milliseconds of CPU by design: register and login hash or c
 in a worker thread (provenant.auth.passwords) before their transaction begins.
 """
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from provenant.auth import passwords, service
+from provenant.auth.authenticate import bearer_token, jwt_claims
 from provenant.auth.deps import AnonymousActor, CurrentPrincipal, DatabaseDep, SessionDep
 from provenant.auth.principal import Principal
-from provenant.auth.schemas import AuthResult, LoginRequest, Me, RegisterRequest
+from provenant.auth.schemas import AuthResult, LoginRequest, Me, PasswordChange, RegisterRequest
+from provenant.errors import Forbidden
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -69,7 +73,46 @@ async def me(caller: CurrentPrincipal) -> Response:
     return Response(body, media_type="application/json")
 
 
+async def _signed_in_person(caller: CurrentPrincipal) -> Principal:
+    if caller.api_key_id is not None:
+        raise Forbidden("Only a person signed in to the dashboard can do this, not an API key.")
+    return caller
+
+
+# A person with a JWT: sessions and passwords are theirs; an API key gets 403.
+SignedInPerson = Annotated[Principal, Depends(_signed_in_person)]
+
+
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(session: SessionDep, caller: CurrentPrincipal) -> Response:
-    service.logout(session, caller)
+async def logout(session: SessionDep, caller: CurrentPrincipal, request: Request) -> Response:
+    """Ends the JWT it is called with; with an API key, only records the call (keys are revoked one by one)."""
+    token = None
+    if caller.api_key_id is None:
+        bearer = bearer_token(request.headers.get("authorization")) or ""
+        token = jwt_claims(bearer, secret=request.app.state.jwt_secret)
+    service.logout(session, caller, token=token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)
+async def logout_all(session: SessionDep, caller: SignedInPerson) -> Response:
+    """Ends every JWT of the caller issued until now, this one included."""
+    service.logout_all(session, caller)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/password", response_model=AuthResult)
+async def change_password(
+    body: PasswordChange, database: DatabaseDep, session: SessionDep, caller: SignedInPerson, request: Request
+) -> AuthResult:
+    """Changes the caller's password and ends every older JWT of theirs; answers with a fresh one."""
+    return _result(
+        await service.change_password(
+            database,
+            session,
+            caller,
+            current_password=body.current_password,
+            new_password=body.new_password,
+            secret=request.app.state.jwt_secret,
+        )
+    )

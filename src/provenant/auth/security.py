@@ -7,9 +7,11 @@ import re
 import secrets
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
@@ -36,6 +38,19 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def password_needs_rehash(password_hash: str) -> bool:
     return _password_hasher.check_needs_rehash(password_hash)
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    # SecLists' top 10,000 of Mark Burnett's ten million passwords: see COMMON-PASSWORDS-SOURCE.md.
+    text = resources.files("provenant.auth").joinpath("common-passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.casefold() for line in text.splitlines() if line)
+
+
+def is_common_password(password: str) -> bool:
+    """Whether ``password`` is on the common-password list, ignoring case: ``Password1`` is as
+    guessable as ``password1`` (attackers try the capitalised forms first)."""
+    return password.casefold() in _common_passwords()
 
 
 @lru_cache(maxsize=1)
@@ -82,30 +97,75 @@ class TokenInvalid(Exception):
 class JwtClaims:
     user_id: str
     issued_at: int
+    expires_at: int
+    # ``jti``: what POST /api/auth/logout puts on the denylist.
+    token_id: str
+    # ``gen``: the user's token generation when it was issued; logout-all and a password change
+    # move the user's generation on, which ends every token issued before.
+    generation: int
 
 
-def issue_jwt(user_id: str, secret: str, now: datetime) -> str:
+_MAX_GENERATION = 2**31 - 1  # the column is a 32-bit integer
+
+
+def issue_jwt(user_id: str, secret: str, now: datetime, *, generation: int = 0) -> str:
     iat = int(now.timestamp())
-    return jwt.encode(
-        {"sub": user_id, "iat": iat, "exp": iat + JWT_LIFETIME_SECONDS}, secret, algorithm=JWT_ALGORITHM
-    )
+    claims = {
+        "sub": user_id,
+        "iat": iat,
+        "exp": iat + JWT_LIFETIME_SECONDS,
+        "jti": secrets.token_urlsafe(16),
+        "gen": generation,
+    }
+    return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
 
 
 def decode_jwt(token: str, secret: str) -> JwtClaims:
+    """The claims of a token this server signed, checked strictly.
+
+    PyJWT reads ``exp`` and ``iat`` with ``int()``, so ``"1900000000"``, ``1.9e9`` and ``1e20`` would
+    pass; here each claim must have exactly the type and range this server issues, and a token
+    without ``jti`` (issued before tokens could be revoked) is refused rather than left unrevocable.
+    """
     try:
         claims = jwt.decode(
             token,
             secret,
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["sub", "iat", "exp"]},
+            # Times are checked below, after the types: an odd `exp` is invalid, not expired.
+            options={
+                "require": ["sub", "iat", "exp", "jti", "gen"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
-    except jwt.ExpiredSignatureError as exc:
-        raise TokenExpired from exc
     except jwt.PyJWTError as exc:
         raise TokenInvalid from exc
-    if not isinstance(claims["sub"], str):
+    checked = _checked_claims(claims)
+    now = datetime.now(UTC).timestamp()
+    if checked.issued_at > now:
+        raise TokenInvalid  # issued in the future
+    if checked.expires_at <= now:
+        raise TokenExpired
+    return checked
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int  # not bool, not float
+
+
+def _is_short_text(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 64
+
+
+def _checked_claims(claims: dict[str, Any]) -> JwtClaims:
+    sub, iat, exp, jti, gen = (claims[name] for name in ("sub", "iat", "exp", "jti", "gen"))
+    if not (_is_short_text(sub) and _is_short_text(jti) and _is_int(iat) and _is_int(exp) and _is_int(gen)):
         raise TokenInvalid
-    return JwtClaims(user_id=claims["sub"], issued_at=int(claims["iat"]))
+    if not (0 < iat < exp <= iat + JWT_LIFETIME_SECONDS and 0 <= gen <= _MAX_GENERATION):
+        raise TokenInvalid
+    return JwtClaims(user_id=sub, issued_at=iat, expires_at=exp, token_id=jti, generation=gen)
 
 
 def load_or_create_jwt_secret(data_dir: Path) -> str:

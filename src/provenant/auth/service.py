@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -13,8 +14,8 @@ from provenant.auth import passwords, security
 from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Role
 from provenant.db import Database
-from provenant.errors import Conflict, Unauthenticated
-from provenant.models import Org, User
+from provenant.errors import Conflict, Forbidden, Unauthenticated
+from provenant.models import Org, RevokedToken, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,8 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 
 
 def sign_in(user: User, org: Org, *, secret: str) -> SignedIn:
-    return SignedIn(token=security.issue_jwt(user.id, secret, datetime.now(UTC)), user=user, org=org)
+    token = security.issue_jwt(user.id, secret, datetime.now(UTC), generation=user.token_generation)
+    return SignedIn(token=token, user=user, org=org)
 
 
 def register(
@@ -126,6 +128,69 @@ async def login(
     return sign_in(user, org, secret=secret)
 
 
-def logout(session: Session, caller: Principal) -> None:
-    """JWTs cannot be revoked one by one (see the user document); the client forgets its token."""
+def logout(session: Session, caller: Principal, *, token: security.JwtClaims | None) -> None:
+    """Ends the JWT the caller signed in with (``token``): its ``jti`` is refused until it expires.
+
+    With an API key (``token`` None) nothing is ended: keys are revoked one by one, on purpose.
+    """
+    if token is not None:
+        revoke_token(session, caller.user_id, token, now=datetime.now(UTC))
     audit.record(session, caller, AuditAction.AUTH_LOGOUT, resource_type="user", resource_id=caller.user_id)
+
+
+def revoke_token(session: Session, user_id: str, token: security.JwtClaims, *, now: datetime) -> None:
+    # The denylist only needs a token until it would have expired anyway: sweep those rows as we go.
+    session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
+    try:
+        with session.begin_nested():
+            expires_at = datetime.fromtimestamp(token.expires_at, UTC)
+            session.add(RevokedToken(jti=token.token_id, user_id=user_id, expires_at=expires_at))
+    except IntegrityError:
+        pass  # a concurrent logout with the same token got there first: it is revoked either way
+
+
+def logout_all(session: Session, caller: Principal) -> None:
+    """Moves the caller's token generation on: every JWT issued to them so far answers ``token_revoked``."""
+    session.execute(
+        update(User)
+        .where(User.id == caller.user_id)
+        .values(token_generation=User.token_generation + 1)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(session, caller, AuditAction.AUTH_LOGOUT_ALL, resource_type="user", resource_id=caller.user_id)
+
+
+async def change_password(
+    database: Database, session: Session, caller: Principal, *, current_password: str, new_password: str, secret: str
+) -> SignedIn:
+    """Checks ``current_password``, stores ``new_password`` and ends every older JWT of the caller;
+    returns a fresh one. argon2 runs like login's: between a short read and the request's writes."""
+    with database.transaction(writes=False) as reading:
+        old_hash = reading.get_one(User, caller.user_id).password_hash
+    if not await passwords.verify_password(old_hash, current_password):
+        with database.transaction() as writing:  # kept although the request fails, like a failed sign-in
+            audit.record(
+                writing,
+                caller,
+                AuditAction.AUTH_LOGIN_FAILED,
+                resource_type="user",
+                resource_id=caller.user_id,
+                after={"email": caller.email, "via": "password-change"},
+            )
+        raise Forbidden("The current password is not right; nothing was changed.", code="invalid_credentials")
+    new_hash = await passwords.hash_password(new_password)
+    # Only over the hash that was checked: a change that won meanwhile is not silently overwritten.
+    changed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(User)
+        .where(User.id == caller.user_id, User.password_hash == old_hash)
+        .values(token_generation=User.token_generation + 1, password_hash=new_hash)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:
+        raise Conflict("The password was changed meanwhile; sign in again with the new one.")
+    user = session.get_one(User, caller.user_id)
+    org = session.get_one(Org, user.org_id)
+    audit.record(
+        session, caller, AuditAction.AUTH_PASSWORD_CHANGED, resource_type="user", resource_id=caller.user_id
+    )
+    return sign_in(user, org, secret=secret)

@@ -369,6 +369,8 @@ def _require_new_account_fields(name: str | None, password: str) -> None:
         raise ValidationFailed("name", "is required to create an account")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if security.is_common_password(password):
+        raise ValidationFailed("password", "is one of the 10,000 most common passwords; choose another")
 
 
 def _record_failed_attempt(session: Session, actor: Actor, account: User) -> None:

@@ -1,0 +1,138 @@
+"""The OpenAPI document: the bearer scheme on every authenticated route, and every error a route can answer.
+
+Errors are declared by rule where a rule holds (401/403/429 wherever a caller is identified, 400/413 wherever a
+body is read, 404 wherever a path names a resource, 422 and 503 everywhere but ``/api/health``) and per route
+where only that route answers them (409 conflicts, 410 used invitations). Every error has the one shape
+``errors.py`` renders, the ``Error`` component.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from provenant.auth.deps import is_authenticated
+
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Error",
+    "description": "Every error: a sentence for a person and a machine code; 422 names the fields (never "
+    "their values); a 500 quotes the request id.",
+    "required": ["error", "code"],
+    "properties": {
+        "error": {"type": "string"},
+        "code": {"type": "string"},
+        "details": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+        "requestId": {"type": "string"},
+    },
+}
+
+_DESCRIPTIONS = {
+    400: "The body is not valid JSON (`invalid_json`).",
+    401: "Who is calling is unknown: no, malformed, unknown, expired, revoked or signed-out credentials "
+    "(`WWW-Authenticate: Bearer`).",
+    403: "The caller's role, or the key's access, does not allow this (`forbidden`).",
+    404: "Not found, or not visible to the caller (another organization's ids look missing).",
+    409: "Conflicts with the current state (a taken slug or email, an ended session, …).",
+    410: "The invitation was used, cancelled or has expired.",
+    413: "The body is larger than the route accepts (`payload_too_large`).",
+    422: "A field, parameter or body breaks a rule stated in this document (`validation_error`).",
+    429: "Too many failed attempts from this client (`too_many_attempts`, `Retry-After`).",
+    503: "The database is busy; retry after `Retry-After` seconds (`busy`).",
+}
+
+# What a single route answers beyond the rules.
+_PER_ROUTE: dict[tuple[str, str], set[int]] = {
+    ("POST", "/api/auth/register"): {409},
+    ("POST", "/api/auth/login"): {401, 429},
+    ("GET", "/api/auth/invitations/{token}"): {404, 410},
+    ("POST", "/api/auth/accept-invitation"): {401, 404, 409, 410, 429},
+    ("POST", "/api/auth/password"): {409},
+    ("POST", "/api/agents"): {409},
+    ("POST", "/api/agents/get-or-create"): {409},
+    ("PATCH", "/api/agents/{agent_id}"): {409},
+    ("POST", "/api/sessions"): {404},
+    ("PATCH", "/api/sessions/{session_id}"): {409},
+    ("POST", "/api/sessions/{session_id}/turns"): {409},
+    ("POST", "/api/sessions/{session_id}/end"): {409},
+    ("POST", "/api/org/keys"): {409},
+    ("PATCH", "/api/org/members/{user_id}/role"): {409},
+    ("DELETE", "/api/org/members/{user_id}"): {409},
+    ("POST", "/api/org/invitations"): {409},
+    ("DELETE", "/api/org/invitations/{invitation_id}"): {409},
+}
+
+_UNDECLARED = frozenset({"/api/health"})
+
+
+def error_statuses(route: APIRoute, method: str) -> set[int]:
+    """Every error status ``method`` on ``route`` can answer."""
+    if route.path_format in _UNDECLARED:
+        return set()
+    statuses = {422, 503}
+    if is_authenticated(route.dependant):
+        statuses |= {401, 403, 429}
+    if route.body_field is not None:
+        statuses |= {400, 413}
+    if route.dependant.path_params:
+        statuses.add(404)
+    return statuses | _PER_ROUTE.get((method, route.path_format), set())
+
+
+def _error_response(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": _DESCRIPTIONS[status],
+        "content": {"application/json": {"schema": ERROR_REF}},
+    }
+    if status in (429, 503):
+        response["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+    if status == 401:
+        response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}}
+    return response
+
+
+def build(app: FastAPI) -> dict[str, Any]:
+    schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    components = schema.setdefault("components", {})
+    components["securitySchemes"] = {
+        "bearerAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A JWT from /api/auth/login or /api/auth/register, or a pk_live_ API key.",
+        }
+    }
+    schemas = components.setdefault("schemas", {})
+    # FastAPI's own 422 shape ({"detail": [...]}) is not what the server answers.
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas["Error"] = ERROR_SCHEMA
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        for method in route.methods or ():
+            operation = schema["paths"][route.path_format][method.lower()]
+            if is_authenticated(route.dependant):
+                operation["security"] = [{"bearerAuth": []}]
+            responses = operation.setdefault("responses", {})
+            for status in sorted(error_statuses(route, method)):
+                responses[str(status)] = _error_response(status)
+    return schema
+
+
+def install(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,76 @@
+"""A JWT signed with the right secret is still refused unless every claim is what this server issues."""
+
+import time
+from typing import Any
+
+import jwt
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.factories import assert_unauthorized, bearer, register
+
+ME = "/api/auth/me"
+NOW = int(time.time())
+
+
+def _token(app: FastAPI, user_id: str, **changes: Any) -> str:
+    claims: dict[str, Any] = {"sub": user_id, "iat": int(time.time()), "jti": "a-token-id", "gen": 0}
+    claims["exp"] = claims["iat"] + 3600
+    claims.update(changes)
+    for name, value in changes.items():
+        if value is ...:  # left out
+            del claims[name]
+    return jwt.encode(claims, app.state.jwt_secret, algorithm="HS256")
+
+
+def test_the_claims_this_server_issues_are_accepted(client: TestClient, app: FastAPI) -> None:
+    owner = register(client)
+    assert client.get(ME, headers=bearer(_token(app, owner.user_id))).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"exp": str(NOW + 3600)}, id="exp a string"),
+        pytest.param({"exp": NOW + 3600.0}, id="exp a float"),
+        pytest.param({"exp": NOW + 3600.5}, id="exp a fraction"),
+        pytest.param({"exp": 1e20}, id="exp 1e20"),
+        pytest.param({"exp": 10**20}, id="exp 10**20"),
+        pytest.param({"exp": float("inf")}, id="exp Infinity"),
+        pytest.param({"exp": True}, id="exp true"),
+        pytest.param({"exp": NOW + 8 * 86400}, id="exp past the 7-day lifetime"),
+        pytest.param({"exp": ...}, id="no exp"),
+        pytest.param({"iat": str(NOW)}, id="iat a string"),
+        pytest.param({"iat": float(NOW)}, id="iat a float"),
+        pytest.param({"iat": 1e20}, id="iat 1e20"),
+        pytest.param({"iat": -1}, id="iat negative"),
+        pytest.param({"iat": NOW + 3600, "exp": NOW + 7200}, id="iat in the future"),
+        pytest.param({"iat": NOW + 3600}, id="iat after exp"),
+        pytest.param({"iat": ...}, id="no iat"),
+        pytest.param({"sub": 12345}, id="sub a number"),
+        pytest.param({"sub": None}, id="sub null"),
+        pytest.param({"sub": ["a"]}, id="sub a list"),
+        pytest.param({"sub": ""}, id="sub empty"),
+        pytest.param({"sub": ...}, id="no sub"),
+        pytest.param({"jti": ...}, id="no jti (issued before tokens could be revoked)"),
+        pytest.param({"jti": 7}, id="jti a number"),
+        pytest.param({"jti": "x" * 65}, id="jti too long"),
+        pytest.param({"gen": ...}, id="no gen"),
+        pytest.param({"gen": "0"}, id="gen a string"),
+        pytest.param({"gen": 0.0}, id="gen a float"),
+        pytest.param({"gen": False}, id="gen false"),
+        pytest.param({"gen": -1}, id="gen negative"),
+        pytest.param({"gen": 2**63}, id="gen huge"),
+    ],
+)
+def test_an_odd_claim_is_an_invalid_token(client: TestClient, app: FastAPI, changes: dict[str, Any]) -> None:
+    owner = register(client)
+    response = client.get(ME, headers=bearer(_token(app, owner.user_id, **changes)))
+    assert_unauthorized(response, "invalid_token")
+
+
+def test_a_token_of_another_generation_is_revoked(client: TestClient, app: FastAPI) -> None:
+    """Generations only move forward, so a token ahead of its user's (a restored backup) is refused too."""
+    owner = register(client)
+    assert_unauthorized(client.get(ME, headers=bearer(_token(app, owner.user_id, gen=1))), "token_revoked")
