@@ -1,5 +1,7 @@
 """Domain errors, and the one way any error is rendered: the contract's ``{"error", "code"}``."""
 
+import math
+from datetime import timedelta
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -100,3 +102,26 @@ class Busy(ProvenantError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after_seconds)}
+
+
+class TooManyRequests(ProvenantError):
+    """429 with ``Retry-After``: the seconds until the limit lifts."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: timedelta) -> None:
+        self.retry_after_seconds = max(1, math.ceil(retry_after.total_seconds()))
+        super().__init__(message.format(seconds=self.retry_after_seconds))
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
+class TooManyAttempts(TooManyRequests):
+    """Too many failed sign-ins or key authentications; the same answer for a right password or key."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: timedelta) -> None:
+        super().__init__("Too many failed attempts; try again in {seconds} seconds.", retry_after=retry_after)

@@ -5,13 +5,12 @@ cancelling and re-inviting does not reset the count. The check runs under the or
 (``service._serialize_membership``), so two invitations at the limit cannot both pass.
 """
 
-import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from provenant.errors import ProvenantError
+from provenant.errors import TooManyRequests
 from provenant.models import Invitation
 
 # A module constant until config.py grows a setting for it (PROVENANT_INVITATIONS_PER_DAY).
@@ -19,21 +18,17 @@ INVITATIONS_PER_DAY = 100
 WINDOW = timedelta(hours=24)
 
 
-class TooManyInvitations(ProvenantError):
-    """429 with ``Retry-After``: the seconds until an invitation of the window leaves it."""
+class TooManyInvitations(TooManyRequests):
+    """Retry-After: the seconds until an invitation of the window leaves it."""
 
-    status_code = 429
     code = "too_many_invitations"
 
     def __init__(self, retry_after: timedelta) -> None:
-        self.retry_after_seconds = max(1, math.ceil(retry_after.total_seconds()))
         super().__init__(
             f"This organization has issued {INVITATIONS_PER_DAY} invitations in the last 24 hours, the most "
-            f"allowed; try again in {self.retry_after_seconds} seconds."
+            "allowed; try again in {seconds} seconds.",
+            retry_after=retry_after,
         )
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 def require_invitation_quota(session: Session, org_id: str, *, now: datetime) -> None:
