@@ -103,7 +103,9 @@ def test_an_expired_token_leads_back_to_sign_in_with_the_message(
     secret = (server.data_dir / "jwt-secret").read_text().strip()
     issued = datetime.now(UTC) - timedelta(days=8)
     expired = jwt.encode(
-        {"sub": owner.user_id, "iat": issued, "exp": issued + timedelta(days=7)}, secret, algorithm="HS256"
+        {"sub": owner.user_id, "iat": issued, "exp": issued + timedelta(days=7), "jti": "old", "gen": 0},
+        secret,
+        algorithm="HS256",
     )
     assert http.get("/api/auth/me", headers={"Authorization": f"Bearer {expired}"}).json()["code"] == "token_expired"
     open_as(page, owner.__class__(expired, owner.user, owner.org, owner.email), "/team")
