@@ -37,7 +37,10 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level=settings.log_level.lower(),
         log_config=log_config,
-        proxy_headers=True,
+        # X-Forwarded-For names the client only when the request comes from a listed proxy: otherwise
+        # anyone could choose the address that rate limits and the audit log see.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
         server_header=False,  # no banner naming the server software and its version
     )
 

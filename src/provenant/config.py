@@ -2,9 +2,10 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # HS256 keys shorter than its 32-byte output can be brute-forced offline from one token (RFC 7518 §3.2).
 MIN_JWT_SECRET_BYTES = 32
@@ -35,6 +36,29 @@ class Settings(BaseSettings):
         description="Seconds a statement waits for a lock held by another process (SQLite's write lock, a "
         "PostgreSQL row lock) before the request answers 503 busy.",
     )
+
+    redis_url: str | None = Field(
+        default=None, description="When set, failed-attempt counters live in Redis instead of the database."
+    )
+    redis_prefix: str = Field(default="provenant:", description="Prefix of every Redis key the server writes.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses of the reverse proxies whose X-Forwarded-For names the client (comma-separated). "
+        "Empty: the client is the socket's peer, whatever the headers say.",
+    )
+    sign_in_failures_per_account: int = Field(default=10, ge=1, description="Per account and client IP.")
+    sign_in_failures_per_account_window: int = Field(default=15 * 60, ge=1, description="Seconds.")
+    sign_in_failures_per_ip: int = Field(default=100, ge=1, description="Per client IP, across accounts.")
+    sign_in_failures_per_ip_window: int = Field(default=60 * 60, ge=1, description="Seconds.")
+    api_key_failures_per_ip: int = Field(default=100, ge=1, description="Failed API-key authentications.")
+    api_key_failures_per_ip_window: int = Field(default=60, ge=1, description="Seconds.")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
     @field_validator("jwt_secret")
     @classmethod

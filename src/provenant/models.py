@@ -220,6 +220,17 @@ class Turn(Base):
     __table_args__ = (UniqueConstraint("session_id", "seq", name="uq_turns_session_seq"),)
 
 
+class AuthAttempt(Base):
+    """A counter of failed authentications for one subject (see auth.attempts), over a fixed window."""
+
+    __tablename__ = "auth_attempts"
+
+    # "<kind>:<sha256 of the subject>": the email or address itself is not kept here.
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(index=True)  # stale counters are swept by age
+    failures: Mapped[int] = mapped_column(Integer)
+
+
 class RevokedToken(Base):
     """A signed-out JWT (its ``jti``), refused until its own expiry; rows past it are purged."""
 

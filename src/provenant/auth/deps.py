@@ -11,10 +11,13 @@ from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from sqlalchemy.orm import Session
 
+from provenant.auth.attempts import AttemptLimiter
 from provenant.auth.authenticate import authenticate_bearer, bearer_token
 from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Action
+from provenant.auth.security import API_KEY_PREFIX
 from provenant.db import Database
+from provenant.errors import Unauthenticated
 from provenant.unit_of_work import unit_of_work
 
 
@@ -48,17 +51,41 @@ async def _anonymous_actor(request: Request) -> Actor:
     )
 
 
+def attempt_limiter(request: Request) -> AttemptLimiter:
+    """The app's limiter of failed authentications, made at the first request that needs it."""
+    state = request.app.state
+    limiter: AttemptLimiter | None = getattr(state, "attempt_limiter", None)
+    if limiter is None:
+        limiter = state.attempt_limiter = AttemptLimiter.from_settings(state.settings, get_database(request))
+    return limiter
+
+
+# Why a key was refused, for the codes that count as a guess (a removed creator's key is no guess).
+_FAILED_KEY_CODES = frozenset({"invalid_api_key", "api_key_revoked", "api_key_expired"})
+
+
 async def _principal(request: Request) -> Principal:
     # Reads the header itself: a nested security dependency (HTTPBearer) costs FastAPI about a
     # third of an authenticated request. app.py declares the bearer scheme in OpenAPI instead.
-    return authenticate_bearer(
-        get_database(request),
-        bearer_token(request.headers.get("authorization")),
-        secret=request.app.state.jwt_secret,
-        now=datetime.now(UTC),
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
+    token = bearer_token(request.headers.get("authorization"))
+    ip = request.client.host if request.client else None
+    now = datetime.now(UTC)
+    is_key = token is not None and token.startswith(API_KEY_PREFIX)
+    if is_key:
+        attempt_limiter(request).check_api_key(ip, now)  # in memory: a blocked IP never reaches the database
+    try:
+        return authenticate_bearer(
+            get_database(request),
+            token,
+            secret=request.app.state.jwt_secret,
+            now=now,
+            ip=ip,
+            user_agent=request.headers.get("user-agent"),
+        )
+    except Unauthenticated as refused:
+        if is_key and refused.code in _FAILED_KEY_CODES:
+            attempt_limiter(request).api_key_failed(ip, now)
+        raise
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]

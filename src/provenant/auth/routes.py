@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from provenant.auth import passwords, service
 from provenant.auth.authenticate import bearer_token, jwt_claims
-from provenant.auth.deps import AnonymousActor, CurrentPrincipal, DatabaseDep, SessionDep
+from provenant.auth.deps import AnonymousActor, CurrentPrincipal, DatabaseDep, SessionDep, attempt_limiter
 from provenant.auth.principal import Principal
 from provenant.auth.schemas import AuthResult, LoginRequest, Me, PasswordChange, RegisterRequest
 from provenant.errors import Forbidden
@@ -47,7 +47,13 @@ async def login(
 ) -> AuthResult:
     return _result(
         await service.login(
-            database, session, actor, email=body.email, password=body.password, secret=request.app.state.jwt_secret
+            database,
+            session,
+            actor,
+            attempt_limiter(request),
+            email=body.email,
+            password=body.password,
+            secret=request.app.state.jwt_secret,
         )
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth import passwords, security
+from provenant.auth.attempts import AttemptLimiter
 from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Role
 from provenant.db import Database
@@ -88,13 +89,23 @@ def register(
 
 
 async def login(
-    database: Database, session: Session, actor: Actor, *, email: str, password: str, secret: str
+    database: Database,
+    session: Session,
+    actor: Actor,
+    limiter: AttemptLimiter,
+    *,
+    email: str,
+    password: str,
+    secret: str,
 ) -> SignedIn:
-    """The same 401 for an unknown email and a wrong password, after the same argon2 work.
+    """The same 401 for an unknown email and a wrong password, after the same argon2 work; the same
+    429 for both once the account (from this address) or the address has failed too often.
 
     The account is read in a short transaction of its own and the password checked after it, in a
     thread, so nothing is held while argon2 runs; the sign-in is then written in ``session``.
     """
+    account, ip, now = email_key(email), actor.ip_address, datetime.now(UTC)
+    limiter.check_sign_in(account, ip, now)
     with database.transaction(writes=False) as reading:
         user = find_user_by_email(reading, email)
         org = reading.get(Org, user.org_id) if user and user.org_id else None
@@ -112,7 +123,9 @@ async def login(
                 org_id=org.id if org else None,
                 user_id=user.id if user else None,
             )
+        limiter.sign_in_failed(account, ip, now)
         raise Unauthenticated("Invalid email or password.", code="invalid_credentials")
+    limiter.sign_in_succeeded(account, ip)
     rehashed = await passwords.rehash_if_outdated(user.password_hash, password)
     if rehashed is not None:
         session.execute(update(User).where(User.id == user.id).values(password_hash=rehashed))
