@@ -10,7 +10,6 @@ from provenant.app import create_app
 from provenant.config import Settings
 from provenant.dashboard.routes import SECURITY_HEADERS as DASHBOARD_HEADERS
 from provenant.db import Database
-from provenant.web_settings import WebSettings
 from tests.factories import register
 from tests.servers import LiveServer
 from tests.test_app import drop_table
@@ -79,7 +78,8 @@ def test_a_405_says_which_methods_the_path_allows(client: TestClient) -> None:
 
 
 def cors_client(settings: Settings, origins: list[str]) -> TestClient:
-    return TestClient(create_app(settings, WebSettings(cors_origins=origins)), raise_server_exceptions=False)
+    with_origins = Settings(data_dir=settings.data_dir, database_url=settings.database_url, cors_origins=origins)
+    return TestClient(create_app(with_origins), raise_server_exceptions=False)
 
 
 def preflight(client: TestClient, origin: str) -> httpx.Response:
@@ -136,12 +136,12 @@ def test_a_star_allows_any_origin_but_never_credentials(settings: Settings, data
 @pytest.mark.parametrize("origin", ["app.example.com", "https://app.example.com/", "https://x/y", "ftp://x"])
 def test_a_setting_that_is_not_an_origin_is_refused(origin: str) -> None:
     with pytest.raises(ValueError, match="PROVENANT_CORS_ORIGINS"):
-        WebSettings(cors_origins=[origin])
+        Settings(cors_origins=[origin])
 
 
 def test_origins_are_read_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROVENANT_CORS_ORIGINS", "https://a.example, http://localhost:3000")
-    assert WebSettings().cors_origins == ["https://a.example", "http://localhost:3000"]
+    assert Settings().cors_origins == ["https://a.example", "http://localhost:3000"]
 
 
 # --- /api/docs ----------------------------------------------------------------------------------

@@ -33,7 +33,6 @@ from provenant.sessions.routes import router as sessions_router
 from provenant.team.routes import invitation_links_router
 from provenant.team.routes import router as team_router
 from provenant.unit_of_work import UnitOfWorkMiddleware
-from provenant.web_settings import WebSettings, get_web_settings
 
 logger = logging.getLogger("provenant")
 
@@ -117,9 +116,8 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def create_app(settings: Settings | None = None, web: WebSettings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    web = web or get_web_settings()
     database = Database(
         settings.resolved_database_url,
         PoolOptions(
@@ -180,8 +178,8 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
     app.add_middleware(UnitOfWorkMiddleware, database=database)
     app.add_middleware(NulGuardMiddleware)  # before any database sees a text
     app.add_middleware(BodyLimitMiddleware)  # refuses before anything else reads the body
-    if web.cors_origins:
-        app.add_middleware(CORSMiddleware, **cors_options(web.cors_origins))  # answers preflights itself
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))  # answers preflights itself
     app.add_middleware(ApiHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)  # outermost: every answer names its request
     return app

@@ -9,7 +9,6 @@ from provenant import logging_setup, migrate
 from provenant.auth.security import load_or_create_jwt_secret
 from provenant.config import get_settings
 from provenant.db import Database
-from provenant.web_settings import get_web_settings
 
 
 def _migrate() -> None:
@@ -23,7 +22,7 @@ def _migrate() -> None:
 
 def serve(host: str, port: int, workers: int) -> None:
     settings = get_settings()
-    log_config = logging_setup.log_config(settings.log_level, get_web_settings().log_format)
+    log_config = logging_setup.log_config(settings.log_level, settings.log_format)
     logging.config.dictConfig(log_config)
     _migrate()
     if settings.jwt_secret is None:

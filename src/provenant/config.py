@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -53,12 +53,35 @@ class Settings(BaseSettings):
     api_key_failures_per_ip: int = Field(default=100, ge=1, description="Failed API-key authentications.")
     api_key_failures_per_ip_window: int = Field(default=60, ge=1, description="Seconds.")
 
-    @field_validator("trusted_proxies", mode="before")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins (scheme://host[:port], comma-separated) allowed to call the API from their "
+        "pages; '*' allows any origin. None by default: the dashboard is served from the API's own origin.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="'text' for a person at a terminal, 'json' for one JSON object per line."
+    )
+
+    @field_validator("trusted_proxies", "cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin == "*":
+                continue
+            scheme, _, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not rest or any(c in rest for c in "/?#*"):
+                raise ValueError(
+                    f"PROVENANT_CORS_ORIGINS: {origin!r} is not an origin; write scheme://host[:port], such as "
+                    "https://app.example.com (no path, no trailing slash), or '*' for any origin"
+                )
+        return origins
 
     @field_validator("jwt_secret")
     @classmethod
