@@ -34,6 +34,7 @@ const ROUTES = [
   { path: "/keys", module: "keys", title: "API Keys", nav: "/keys" },
   { path: "/team", module: "team", title: "Team", nav: "/team" },
   { path: "/audit", module: "audit", title: "Audit Log", nav: "/audit", allowed: canReadAudit },
+  { path: "/account", module: "account", title: "Account" },
 ];
 
 const NAV = [
@@ -188,6 +189,24 @@ function buildShell() {
   const userRole = h("span", { class: "role-badge" });
   const page = h("div", { class: "page" });
   const signOut = button("Sign out", { class: "sign-out", on: { click: signOutClicked } });
+  // The account menu: a disclosure (no script needed to open it; Escape and focus behave natively).
+  const accountError = h("div", { class: "account-error" });
+  const accountMenu = h(
+    "details",
+    { class: "account-menu" },
+    h("summary", {}, "Account"),
+    h(
+      "ul",
+      {},
+      h("li", {}, h("a", { href: "/account" }, "Change password")),
+      h(
+        "li",
+        {},
+        button("Sign out everywhere", { on: { click: () => signOutEverywhereClicked(accountError) } }),
+      ),
+    ),
+    accountError,
+  );
   root.replaceChildren(
     h("a", { class: "skip-link", href: "#main" }, "Skip to content"),
     h(
@@ -198,7 +217,7 @@ function buildShell() {
         { class: "sidebar" },
         h("a", { class: "brand", href: HOME }, brandMark(), h("span", {}, "Provenant")),
         h("nav", { "aria-label": "Main" }, nav),
-        h("div", { class: "sidebar-user" }, userName, userOrg, h("p", {}, userRole), signOut),
+        h("div", { class: "sidebar-user" }, userName, userOrg, h("p", {}, userRole), accountMenu, signOut),
       ),
       h("main", { class: "main", id: "main", tabindex: "-1" }, page),
     ),
@@ -234,6 +253,32 @@ async function signOutClicked() {
   clearToken();
   me = null;
   await navigate("/signin", { replace: true, force: true, message: "You have signed out." });
+}
+
+async function signOutEverywhereClicked(errorSlot) {
+  errorSlot.replaceChildren();
+  const sure = await confirmDialog({
+    title: "Sign out everywhere?",
+    message:
+      "Every browser signed in as you, this one included, will have to sign in again. API keys keep working; revoke them one by one on API Keys.",
+    confirmLabel: "Sign out everywhere",
+    danger: true,
+  });
+  if (!sure || !(await mayLeave())) return;
+  try {
+    await api("/auth/logout-all", { method: "POST" });
+  } catch (err) {
+    // Not signed out anywhere: say so rather than pretend (a 401 has already ended this session).
+    errorSlot.replaceChildren(errorMessage(err));
+    return;
+  }
+  clearToken();
+  me = null;
+  await navigate("/signin", {
+    replace: true,
+    force: true,
+    message: "You have signed out everywhere: every browser signed in as you must sign in again.",
+  });
 }
 
 async function loadMe() {
