@@ -26,7 +26,7 @@ from provenant.dashboard import install_dashboard
 from provenant.db import Database, PoolOptions, is_busy
 from provenant.errors import Busy, ProvenantError, error_response, render
 from provenant.headers import API_HEADERS, NO_STORE, ApiHeadersMiddleware, cors_options, is_api
-from provenant.nul_guard import NulGuardMiddleware
+from provenant.request_guard import RequestGuardMiddleware
 from provenant.request_id import HEADER as REQUEST_ID_HEADER
 from provenant.request_id import RequestIdMiddleware, request_id
 from provenant.sessions.routes import router as sessions_router
@@ -176,7 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(SQLAlchemyError, _unexpected_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(UnitOfWorkMiddleware, database=database)
-    app.add_middleware(NulGuardMiddleware)  # before any database sees a text
+    app.add_middleware(RequestGuardMiddleware)  # NUL characters and deep nesting refused before anything parses
     app.add_middleware(BodyLimitMiddleware)  # refuses before anything else reads the body
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))  # answers preflights itself

@@ -1,5 +1,8 @@
-"""No text with a NUL character (U+0000) reaches the database: PostgreSQL cannot store one in text or
-JSON, so it is refused on every database with the same 422, naming where it was found.
+"""What no request may carry, refused with 422 before anything parses it.
+
+No text with a NUL character (U+0000) reaches the database: PostgreSQL cannot store one in text or
+JSON, so it is refused on every database with the same 422, naming where it was found (the path, a
+query parameter or a field of the body).
 
 A request body is scanned as bytes before anything parses it (a C-speed search for an unescaped
 ``\\u0000``); only when one is found is the JSON parsed again to name the field. The same read of the
@@ -62,7 +65,7 @@ def _field_in_query(query_string: bytes) -> str | None:
     return None
 
 
-class NulGuardMiddleware:
+class RequestGuardMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
