@@ -35,7 +35,7 @@ def test_a_secret_shorter_than_32_bytes_is_refused_with_advice_and_not_echoed(tm
 
 @pytest.mark.parametrize("secret", ["x" * 32, "é" * 16], ids=["32 ASCII bytes", "16 characters of 2 bytes"])
 def test_a_secret_of_32_bytes_is_taken(tmp_path: Path, secret: str) -> None:
-    assert Settings(data_dir=tmp_path, jwt_secret=secret).jwt_secret.get_secret_value() == secret  # type: ignore[union-attr]
+    assert Settings(data_dir=tmp_path, jwt_secret=secret).jwt_secret.get_secret_value() == secret
 
 
 def _environment(tmp_path: Path, secret: str) -> dict[str, str]:
@@ -63,8 +63,8 @@ def test_a_32_byte_secret_signs_without_pyjwt_s_weak_key_warning(tmp_path: Path)
     log_path = tmp_path / "server.log"
     command = [sys.executable, "-m", "provenant", "serve", "--port", str(port)]
     environment = {**_environment(tmp_path, "s" * 32), "PYTHONWARNINGS": "default", "PROVENANT_LOG_LEVEL": "debug"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(command, env=environment, stdout=log_file, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30

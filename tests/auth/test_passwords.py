@@ -28,7 +28,7 @@ def _register(client: TestClient, password: str) -> Any:
 
 
 def _sign_in(client: TestClient, email: str, password: str) -> int:
-    return client.post("/api/auth/login", json={"email": email, "password": password}).status_code
+    return int(client.post("/api/auth/login", json={"email": email, "password": password}).status_code)
 
 
 def test_a_long_unicode_password_is_used_whole(client: TestClient) -> None:

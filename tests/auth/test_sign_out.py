@@ -3,6 +3,7 @@ change every older one ("Sessions end everywhere; passwords" in the contract).""
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import jwt
 import pytest
 import time_machine
@@ -28,10 +29,10 @@ NEW_PASSWORD = "a much better passphrase"
 
 
 def _me(client: TestClient, account: Account) -> int:
-    return client.get(ME, headers=account.headers).status_code
+    return int(client.get(ME, headers=account.headers).status_code)
 
 
-def _change_password(client: TestClient, account: Account, current: str, new: str) -> object:
+def _change_password(client: TestClient, account: Account, current: str, new: str) -> httpx.Response:
     body = {"currentPassword": current, "newPassword": new}
     return client.post("/api/auth/password", json=body, headers=account.headers)
 
