@@ -196,3 +196,17 @@ def test_the_client_address_comes_from_forwarded_for_only_behind_a_trusted_proxy
         ]
     # Behind a trusted proxy, five different clients fail once each; otherwise one client failed five times.
     assert statuses == ([401] * 5 if trusted else [401, 401, 429, 429, 429])
+
+
+def test_a_wrong_current_password_counts_as_a_failed_sign_in(limited: TestClient) -> None:
+    """A stolen JWT is no way to guess the account's password through the password change."""
+    owner = register(limited)
+
+    def change(current: str) -> httpx.Response:
+        body = {"currentPassword": current, "newPassword": "a brand new passphrase"}
+        return limited.post("/api/auth/password", json=body, headers=owner.headers)
+
+    for _ in range(3):
+        assert change("wrong password").status_code == 403
+    assert_too_many(change(PASSWORD))
+    assert_too_many(sign_in(limited, owner.email, PASSWORD))

@@ -17,7 +17,7 @@ from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Action
 from provenant.auth.security import API_KEY_PREFIX
 from provenant.db import Database
-from provenant.errors import Unauthenticated
+from provenant.errors import Forbidden, Unauthenticated
 from provenant.unit_of_work import unit_of_work
 
 
@@ -104,7 +104,14 @@ def _requires(action: Action) -> Callable[[Request], Awaitable[Principal]]:
     return dependency
 
 
-_AUTHENTICATING: set[Callable[..., Awaitable[Principal]]] = {_principal}
+async def _signed_in_person(request: Request) -> Principal:
+    principal = await _principal(request)
+    if principal.api_key_id is not None:
+        raise Forbidden("Only a person signed in to the dashboard can do this, not an API key.")
+    return principal
+
+
+_AUTHENTICATING: set[Callable[..., Awaitable[Principal]]] = {_principal, _signed_in_person}
 
 
 def is_authenticated(dependant: Dependant) -> bool:
@@ -117,3 +124,5 @@ def is_authenticated(dependant: Dependant) -> bool:
 RequireWrite = Annotated[Principal, Depends(_requires(Action.WRITE))]
 RequireAuditReader = Annotated[Principal, Depends(_requires(Action.READ_AUDIT))]
 RequireInviter = Annotated[Principal, Depends(_requires(Action.INVITE))]
+# A person with a JWT: sessions and passwords are theirs; an API key gets 403.
+SignedInPerson = Annotated[Principal, Depends(_signed_in_person)]

@@ -4,16 +4,21 @@ argon2 takes tens of milliseconds of CPU by design: register and login hash or c
 in a worker thread (provenant.auth.passwords) before their transaction begins.
 """
 
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from provenant.auth import passwords, service
 from provenant.auth.authenticate import bearer_token, jwt_claims
-from provenant.auth.deps import AnonymousActor, CurrentPrincipal, DatabaseDep, SessionDep, attempt_limiter
+from provenant.auth.deps import (
+    AnonymousActor,
+    CurrentPrincipal,
+    DatabaseDep,
+    SessionDep,
+    SignedInPerson,
+    attempt_limiter,
+)
 from provenant.auth.principal import Principal
 from provenant.auth.schemas import AuthResult, LoginRequest, Me, PasswordChange, RegisterRequest
-from provenant.errors import Forbidden
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -79,16 +84,6 @@ async def me(caller: CurrentPrincipal) -> Response:
     return Response(body, media_type="application/json")
 
 
-async def _signed_in_person(caller: CurrentPrincipal) -> Principal:
-    if caller.api_key_id is not None:
-        raise Forbidden("Only a person signed in to the dashboard can do this, not an API key.")
-    return caller
-
-
-# A person with a JWT: sessions and passwords are theirs; an API key gets 403.
-SignedInPerson = Annotated[Principal, Depends(_signed_in_person)]
-
-
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(session: SessionDep, caller: CurrentPrincipal, request: Request) -> Response:
     """Ends the JWT it is called with; with an API key, only records the call (keys are revoked one by one)."""
@@ -117,6 +112,7 @@ async def change_password(
             database,
             session,
             caller,
+            attempt_limiter(request),
             current_password=body.current_password,
             new_password=body.new_password,
             secret=request.app.state.jwt_secret,

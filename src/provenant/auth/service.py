@@ -174,10 +174,22 @@ def logout_all(session: Session, caller: Principal) -> None:
 
 
 async def change_password(
-    database: Database, session: Session, caller: Principal, *, current_password: str, new_password: str, secret: str
+    database: Database,
+    session: Session,
+    caller: Principal,
+    limiter: AttemptLimiter,
+    *,
+    current_password: str,
+    new_password: str,
+    secret: str,
 ) -> SignedIn:
     """Checks ``current_password``, stores ``new_password`` and ends every older JWT of the caller;
-    returns a fresh one. argon2 runs like login's: between a short read and the request's writes."""
+    returns a fresh one. argon2 runs like login's: between a short read and the request's writes.
+
+    A wrong current password counts as a failed sign-in: a stolen JWT is no way to guess the password.
+    """
+    account, ip, now = email_key(caller.email), caller.ip_address, datetime.now(UTC)
+    limiter.check_sign_in(account, ip, now)
     with database.transaction(writes=False) as reading:
         old_hash = reading.get_one(User, caller.user_id).password_hash
     if not await passwords.verify_password(old_hash, current_password):
@@ -190,6 +202,7 @@ async def change_password(
                 resource_id=caller.user_id,
                 after={"email": caller.email, "via": "password-change"},
             )
+        limiter.sign_in_failed(account, ip, now)
         raise Forbidden("The current password is not right; nothing was changed.", code="invalid_credentials")
     new_hash = await passwords.hash_password(new_password)
     # Only over the hash that was checked: a change that won meanwhile is not silently overwritten.

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from provenant.auth.deps import AnonymousActor, CurrentPrincipal, DatabaseDep, RequireInviter, SessionDep
+from provenant.auth.deps import (
+    AnonymousActor,
+    CurrentPrincipal,
+    DatabaseDep,
+    RequireInviter,
+    SessionDep,
+    attempt_limiter,
+)
 from provenant.auth.roles import Role
 from provenant.auth.schemas import AuthResult
 from provenant.schemas import Success
@@ -105,7 +112,7 @@ async def accept_invitation(
     password (the account then moves to this org; 409 ``last_owner`` if its old org would lose its last
     OWNER). A wrong password answers 401 ``invalid_credentials`` and changes nothing."""
     accepted = await service.accept_invitation(
-        database, session, actor, token=body.token, name=body.name, password=body.password,
+        database, session, actor, attempt_limiter(request), token=body.token, name=body.name, password=body.password,
         secret=request.app.state.jwt_secret,
     )
     response.status_code = status.HTTP_201_CREATED if accepted.new_account else status.HTTP_200_OK

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth import passwords, security
+from provenant.auth.attempts import AttemptLimiter
 from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Action, Role, can_change_role, can_grant, can_remove
 from provenant.auth.service import SignedIn, email_key, find_user_by_email, sign_in
@@ -314,7 +315,15 @@ def preview_invitation(session: Session, *, token: str) -> InvitationPreview:
 
 
 async def accept_invitation(
-    database: Database, session: Session, actor: Actor, *, token: str, name: str | None, password: str, secret: str
+    database: Database,
+    session: Session,
+    actor: Actor,
+    limiter: AttemptLimiter,
+    *,
+    token: str,
+    name: str | None,
+    password: str,
+    secret: str,
 ) -> Accepted:
     """A new account for the invited email, or the existing one after it proves its password.
 
@@ -328,12 +337,15 @@ async def accept_invitation(
         invitation = _open_invitation(reading, token, now)
         account = find_user_by_email(reading, invitation.email)
     password_hash = None
+    if account is not None:  # proving an existing account's password is a sign-in, limited like one
+        limiter.check_sign_in(account.email_key, actor.ip_address, now)
     if account is None:
         _require_new_account_fields(name, password)
         password_hash = await passwords.hash_password(password)
     elif not await passwords.verify_password(account.password_hash, password):
         with database.transaction() as writing:  # kept although the request fails
             _record_failed_attempt(writing, actor, account)
+        limiter.sign_in_failed(account.email_key, actor.ip_address, now)
         raise Unauthenticated(
             "This email already has an account, and that is not its password. Nothing was changed.",
             code="invalid_credentials",
