@@ -16,6 +16,8 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
+from provenant.headers import is_api
+
 STATIC_DIR = Path(__file__).parent / "static"
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -51,10 +53,6 @@ _MEDIA_TYPES = {
 }
 
 
-def _is_api(path: str) -> bool:
-    return path == "/api" or path.startswith("/api/")
-
-
 def _static_file(path: str) -> Path | None:
     """The file under ``static/`` that ``path`` names, or None; nothing outside ``static/`` is reachable."""
     relative = path.lstrip("/")
@@ -85,6 +83,6 @@ class DashboardRoute(Route):
         super().__init__("/{path:path}", _serve, methods=["GET", "HEAD"], include_in_schema=False)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http" and _is_api(scope["path"]):
+        if scope["type"] == "http" and is_api(scope["path"]):
             return Match.NONE, {}
         return super().matches(scope)
