@@ -91,10 +91,12 @@ def test_fifty_concurrent_wrong_password_sign_ins_never_stall_the_server(live_se
             responses = in_parallel([wrong_password(email) for email in emails])
 
         assert_no_server_error(responses)
-        assert {response.status_code for response in responses} == {401}
-        assert {response.json()["code"] for response in responses} == {"invalid_credentials"}
-        # Still serving, and the real password still works.
-        assert http.post("/api/auth/login", json={"email": victim.email, "password": PASSWORD}).status_code == 200
+        # Wrong passwords, or (once the victim's account has failed ten times from here) too many attempts.
+        answers = {(response.status_code, response.json()["code"]) for response in responses}
+        assert answers <= {(401, "invalid_credentials"), (429, "too_many_attempts")}, answers
+        # Still serving: another account signs in at once.
+        bystander = register(http)
+        assert http.post("/api/auth/login", json={"email": bystander.email, "password": PASSWORD}).status_code == 200
 
 
 def test_registrations_during_key_authenticated_agent_creations_all_complete(live_server: LiveServer) -> None:
