@@ -16,24 +16,10 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
-from provenant.headers import is_api
+from provenant.headers import CONTENT_SECURITY_POLICY, is_api
 
 STATIC_DIR = Path(__file__).parent / "static"
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
-)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
