@@ -20,7 +20,9 @@ from tests.servers import LiveServer, serve
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an asyncio loop running in this thread while
+# it lives, and the tests after this package (the SDK's async client) need to run loops of their own.
+@pytest.fixture(scope="package")
 def playwright_instance(request: pytest.FixtureRequest) -> Iterator[Playwright]:
     if shutil.which(CHROMIUM) is None:
         pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (scripts/test does it)")
@@ -32,7 +34,7 @@ def playwright_instance(request: pytest.FixtureRequest) -> Iterator[Playwright]:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM)
     yield browser
