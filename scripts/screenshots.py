@@ -176,6 +176,7 @@ def main() -> None:
             shoot(page, f"/sessions/{seeded['session_id']}", "session")
             shoot(page, "/audit", "audit")
             shoot(page, "/team", "team")
+            shoot(page, "/account", "account")
             shoot(page, "/keys", "keys")
             page.get_by_role("button", name="New Key").first.click()
             page.get_by_label("Name").fill("github-actions-deploy")
