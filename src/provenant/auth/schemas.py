@@ -2,20 +2,24 @@ from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field
 
-from provenant.auth.security import is_common_password
+from provenant.auth.security import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, new_password_problem
 from provenant.schemas import ApiModel, Slug, trimmed
 
 
-def _not_common(password: str) -> str:
-    if is_common_password(password):
-        raise ValueError("is one of the 10,000 most common passwords; choose another")
+def _acceptable(password: str) -> str:
+    problem = new_password_problem(password)
+    if problem:
+        raise ValueError(problem)
     return password
 
 
-# A password someone is choosing: any Unicode, never trimmed or truncated (argon2 takes it whole).
-NewPassword = Annotated[str, Field(min_length=8, max_length=1024), AfterValidator(_not_common)]
+# A password someone is choosing: any Unicode, never trimmed or truncated (argon2 takes it whole). The lengths
+# are also stated in the schema, for OpenAPI; new_password_problem is the rule.
+NewPassword = Annotated[
+    str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH), AfterValidator(_acceptable)
+]
 # A password someone is presenting: no minimum, a short one is simply wrong.
-PresentedPassword = Annotated[str, Field(max_length=1024)]
+PresentedPassword = Annotated[str, Field(max_length=MAX_PASSWORD_LENGTH)]
 
 
 class RegisterRequest(ApiModel):

@@ -53,6 +53,22 @@ def is_common_password(password: str) -> bool:
     return password.casefold() in _common_passwords()
 
 
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+
+
+def new_password_problem(password: str) -> str | None:
+    """What is wrong with a password someone is choosing (register, accept-invitation, password change),
+    said for a form field; None when it is acceptable. The one statement of the rule."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"must be at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"must be at most {MAX_PASSWORD_LENGTH} characters"
+    if is_common_password(password):
+        return "is one of the 10,000 most common passwords; choose another"
+    return None
+
+
 @lru_cache(maxsize=1)
 def dummy_password_hash() -> str:
     """A hash nobody knows the password of: unknown emails are verified against it."""

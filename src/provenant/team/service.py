@@ -33,7 +33,6 @@ from provenant.models import ApiKey, Invitation, Org, User
 from provenant.team import quota
 
 INVITATION_LIFETIME = timedelta(days=7)
-MIN_PASSWORD_LENGTH = 8
 
 # Why an ADMIN was refused (roles.py decides; these only say it).
 _ADMIN_RULES = {
@@ -379,10 +378,10 @@ async def accept_invitation(
 def _require_new_account_fields(name: str | None, password: str) -> None:
     if name is None:
         raise ValidationFailed("name", "is required to create an account")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
-    if security.is_common_password(password):
-        raise ValidationFailed("password", "is one of the 10,000 most common passwords; choose another")
+    # Checked here, not in the schema: the same field carries an existing account's password.
+    problem = security.new_password_problem(password)
+    if problem:
+        raise ValidationFailed("password", problem)
 
 
 def _record_failed_attempt(session: Session, actor: Actor, account: User) -> None:
