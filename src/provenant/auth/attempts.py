@@ -50,7 +50,9 @@ class Count:
 
 
 class CounterStore(Protocol):
-    def hit(self, key: str, window: timedelta, now: datetime) -> Count: ...
+    def hit(self, keys: list[tuple[str, timedelta]], now: datetime) -> list[Count]:
+        """Counts one more failure on each (key, window), all at once; the counts after it."""
+        ...
 
     def counts(self, keys: list[tuple[str, timedelta]], now: datetime) -> list[Count | None]:
         """The count of each (key, window) whose window is still open, else None."""
@@ -60,16 +62,16 @@ class CounterStore(Protocol):
 
 
 class DatabaseCounters:
-    """Counters in the ``auth_attempts`` table, each write a short transaction of its own (a failed
-    attempt must be counted although its request fails)."""
+    """Counters in the ``auth_attempts`` table; the counters of one failure are written in one short
+    transaction of its own (a failed attempt must be counted although its request fails)."""
 
     def __init__(self, database: Database) -> None:
         self._database = database
         self._insert = postgresql.insert if database.engine.dialect.name == "postgresql" else sqlite.insert
 
-    def hit(self, key: str, window: timedelta, now: datetime) -> Count:
+    def _upsert(self, key: str, window: timedelta, now: datetime) -> Any:
         window_ended = AuthAttempt.window_started_at <= literal(now - window, UTCDateTime())
-        statement = (
+        return (
             self._insert(AuthAttempt)
             .values(key=key, window_started_at=now, failures=1)
             .on_conflict_do_update(
@@ -83,11 +85,16 @@ class DatabaseCounters:
             )
             .returning(AuthAttempt.failures, AuthAttempt.window_started_at)
         )
+
+    def hit(self, keys: list[tuple[str, timedelta]], now: datetime) -> list[Count]:
+        counts = []
         with self._database.transaction() as session:
-            failures, started = session.execute(statement).one()
+            for key, window in keys:
+                failures, started = session.execute(self._upsert(key, window, now)).one()
+                counts.append(Count(failures=failures, resets_at=started + window))
             if random.random() < _SWEEP_CHANCE:  # noqa: S311 - a sampling chance, not a secret
                 session.execute(delete(AuthAttempt).where(AuthAttempt.window_started_at < now - _SWEEP_AGE))
-        return Count(failures=failures, resets_at=started + window)
+        return counts
 
     def counts(self, keys: list[tuple[str, timedelta]], now: datetime) -> list[Count | None]:
         with self._database.transaction(writes=False) as session:
@@ -120,14 +127,17 @@ class RedisCounters:
         except redis.RedisError as error:
             raise Busy() from error
 
-    def hit(self, key: str, window: timedelta, now: datetime) -> Count:
-        name = self._prefix + key
+    def hit(self, keys: list[tuple[str, timedelta]], now: datetime) -> list[Count]:
         pipe = self._redis.pipeline(transaction=True)
-        pipe.set(name, 0, ex=window, nx=True)
-        pipe.incr(name)
-        pipe.pttl(name)
-        _, failures, ttl_ms = self._execute(pipe)
-        return Count(failures=int(failures), resets_at=now + timedelta(milliseconds=max(int(ttl_ms), 0)))
+        for key, window in keys:
+            pipe.set(self._prefix + key, 0, ex=window, nx=True)
+            pipe.incr(self._prefix + key)
+            pipe.pttl(self._prefix + key)
+        replies = self._execute(pipe)
+        return [
+            Count(failures=int(failures), resets_at=now + timedelta(milliseconds=max(int(ttl_ms), 0)))
+            for failures, ttl_ms in zip(replies[1::3], replies[2::3], strict=True)
+        ]
 
     def counts(self, keys: list[tuple[str, timedelta]], now: datetime) -> list[Count | None]:
         pipe = self._redis.pipeline(transaction=False)
@@ -193,8 +203,7 @@ class AttemptLimiter:
                 raise TooManyAttempts(count.resets_at - now)
 
     def sign_in_failed(self, email_key: str, ip: str | None, now: datetime) -> None:
-        for limit, key in self._sign_in_keys(email_key, ip):
-            self._store.hit(key, limit.window, now)
+        self._store.hit([(key, limit.window) for limit, key in self._sign_in_keys(email_key, ip)], now)
 
     def sign_in_succeeded(self, email_key: str, ip: str | None) -> None:
         self._store.clear(self._sign_in_keys(email_key, ip)[0][1])
@@ -213,7 +222,7 @@ class AttemptLimiter:
         """Counts a failed key; raises TooManyAttempts for an attempt past the limit."""
         address = ip or "unknown"
         limit = self.api_key_per_ip
-        count = self._store.hit(_key(limit, address), limit.window, now)
+        [count] = self._store.hit([(_key(limit, address), limit.window)], now)
         if count.failures >= limit.failures:
             self._remember_block(address, count.resets_at)
         if count.failures > limit.failures:
