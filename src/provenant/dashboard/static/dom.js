@@ -19,6 +19,9 @@
 //   confirmDialog({title, message, confirmLabel, cancelLabel, danger}) → Promise<boolean>: a modal <dialog>
 //                               (focus kept inside, Escape cancels, focus returns where it was).
 //   errorSlot(labels?)          {node, show(err), clear()}: where a form's error appears, beside the form.
+//   confirmThen(dialog, act, errors) → Promise<boolean>: asks confirmDialog(dialog) first; once confirmed,
+//                               awaits act() and clears errors, or shows its failure in errors (an
+//                               errorSlot, or anything with show(err)). True when act() ran through.
 //   banner(kind, ...children)   kind "success" (the green banner), "info", "warning" or "error".
 //   copyButton(text, label?)    a Copy button that puts text on the clipboard and says "Copied".
 //   table(columns, rows, {caption, rowProps}) columns: [{label, cell(row) → node|string, class?}].
@@ -139,6 +142,18 @@ export function errorText(err, labels = {}) {
 
 export function errorMessage(err, labels = {}) {
   return h("p", { class: "form-error", role: "alert" }, errorText(err, labels));
+}
+
+export async function confirmThen(dialog, act, errors) {
+  if (!(await confirmDialog(dialog))) return false;
+  try {
+    await act();
+    errors.clear?.();
+    return true;
+  } catch (err) {
+    errors.show(err);
+    return false;
+  }
 }
 
 export function errorSlot(labels = {}) {

@@ -5,7 +5,7 @@ import { api, apiAll, fetchPage } from "../api.js";
 import { exactTimeText, statusBadge, tagList, timeText } from "../components.js";
 import {
   button,
-  confirmDialog,
+  confirmThen,
   emptyState,
   errorMessage,
   errorSlot,
@@ -48,24 +48,20 @@ function creatorName(members, agent, me) {
   return member ? member.name : "a former member";
 }
 
-async function archive(agent, onError) {
-  const sure = await confirmDialog({
-    title: `Archive “${agent.name}”?`,
-    message: [
-      h("p", {}, "It leaves the Active list; its sessions stay readable and it is listed under Archived."),
-      h("p", {}, "The dashboard has no way to bring it back."),
-    ],
-    confirmLabel: "Archive agent",
-    danger: true,
-  });
-  if (!sure) return false;
-  try {
-    await api(`/agents/${encodeURIComponent(agent.id)}`, { method: "DELETE" });
-    return true;
-  } catch (err) {
-    onError(err);
-    return false;
-  }
+function archive(agent, onError) {
+  return confirmThen(
+    {
+      title: `Archive “${agent.name}”?`,
+      message: [
+        h("p", {}, "It leaves the Active list; its sessions stay readable and it is listed under Archived."),
+        h("p", {}, "The dashboard has no way to bring it back."),
+      ],
+      confirmLabel: "Archive agent",
+      danger: true,
+    },
+    () => api(`/agents/${encodeURIComponent(agent.id)}`, { method: "DELETE" }),
+    { show: onError },
+  );
 }
 
 // ---- the list -----------------------------------------------------------------------------------

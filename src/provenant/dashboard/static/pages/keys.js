@@ -10,6 +10,7 @@ import {
   banner,
   button,
   confirmDialog,
+  confirmThen,
   copyButton,
   emptyState,
   errorSlot,
@@ -257,22 +258,22 @@ export async function render(container, ctx) {
   }
 
   async function revoke(key) {
-    const sure = await confirmDialog({
-      title: `Revoke “${key.name}”?`,
-      message: [
-        h("p", {}, "Revoking is permanent: every request with this key is refused from now on, and it cannot be re-activated."),
-        h("p", {}, "Anything still using it will need a new key."),
-      ],
-      confirmLabel: "Revoke key",
-      danger: true,
-    });
-    if (!sure) return;
-    try {
-      await api(`/org/keys/${encodeURIComponent(key.id)}`, { method: "DELETE" });
-      await reload();
-    } catch (err) {
-      listError.show(err);
-    }
+    await confirmThen(
+      {
+        title: `Revoke “${key.name}”?`,
+        message: [
+          h("p", {}, "Revoking is permanent: every request with this key is refused from now on, and it cannot be re-activated."),
+          h("p", {}, "Anything still using it will need a new key."),
+        ],
+        confirmLabel: "Revoke key",
+        danger: true,
+      },
+      async () => {
+        await api(`/org/keys/${encodeURIComponent(key.id)}`, { method: "DELETE" });
+        await reload();
+      },
+      listError,
+    );
   }
 
   // ---- New Key ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import {
   banner,
   button,
   confirmDialog,
+  confirmThen,
   copyButton,
   emptyState,
   errorSlot,
@@ -147,23 +148,22 @@ export async function render(container, ctx) {
   }
 
   async function remove(member) {
-    const sure = await confirmDialog({
-      title: `Remove ${member.name}?`,
-      message: [
-        h("p", {}, `${member.name} (${member.email}) loses access at once: signed-in sessions end and their API keys stop working.`),
-        h("p", {}, "Their keys stay listed on API Keys so that you can see and revoke them."),
-      ],
-      confirmLabel: "Remove member",
-      danger: true,
-    });
-    if (!sure) return;
-    try {
-      await api(`/org/members/${encodeURIComponent(member.id)}`, { method: "DELETE" });
-      membersError.clear();
-      await loadMembers();
-    } catch (err) {
-      membersError.show(err);
-    }
+    await confirmThen(
+      {
+        title: `Remove ${member.name}?`,
+        message: [
+          h("p", {}, `${member.name} (${member.email}) loses access at once: signed-in sessions end and their API keys stop working.`),
+          h("p", {}, "Their keys stay listed on API Keys so that you can see and revoke them."),
+        ],
+        confirmLabel: "Remove member",
+        danger: true,
+      },
+      async () => {
+        await api(`/org/members/${encodeURIComponent(member.id)}`, { method: "DELETE" });
+        await loadMembers();
+      },
+      membersError,
+    );
   }
 
   // ---- invitations ------------------------------------------------------------------------------
@@ -213,20 +213,20 @@ export async function render(container, ctx) {
   }
 
   async function cancelInvitation(invitation) {
-    const sure = await confirmDialog({
-      title: `Cancel the invitation of ${invitation.email}?`,
-      message: "The link stops working at once. You can invite them again later.",
-      confirmLabel: "Cancel invitation",
-      cancelLabel: "Keep it",
-      danger: true,
-    });
-    if (!sure) return;
-    try {
-      await api(`/org/invitations/${encodeURIComponent(invitation.id)}`, { method: "DELETE" });
-      await loadInvitations();
-    } catch (err) {
-      invitationsError.show(err);
-    }
+    await confirmThen(
+      {
+        title: `Cancel the invitation of ${invitation.email}?`,
+        message: "The link stops working at once. You can invite them again later.",
+        confirmLabel: "Cancel invitation",
+        cancelLabel: "Keep it",
+        danger: true,
+      },
+      async () => {
+        await api(`/org/invitations/${encodeURIComponent(invitation.id)}`, { method: "DELETE" });
+        await loadInvitations();
+      },
+      invitationsError,
+    );
   }
 
   function openInvite() {
