@@ -1,11 +1,12 @@
 """Every table. Timestamps are stored as UTC and always come back timezone-aware."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -99,8 +100,24 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "full" (the creator's role), "read" or "ingest": see auth.roles.
+    access: Mapped[str] = mapped_column(String(8), default="full", server_default="full")
+    # The key that replaced this one when it was rolled.
+    rolled_to_id: Mapped[str | None] = mapped_column(String(36))
+    # "revoked" (by a person) or "leaked" (reported exposed); None while not revoked.
+    revoked_reason: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (Index("ix_api_keys_org_created", "org_id", "created_at"),)
+
+
+class ApiKeyUsage(Base):
+    """Requests one key made on one UTC day, written from the coalesced bookkeeping of key use."""
+
+    __tablename__ = "api_key_usage"
+
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer)
 
 
 class Agent(Base):
@@ -216,8 +233,13 @@ class Turn(Base):
     output_tokens: Mapped[int | None]
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The sender's idempotency id: a resent turn with a clientId the session holds is not stored twice.
+    client_id: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (UniqueConstraint("session_id", "seq", name="uq_turns_session_seq"),)
+    __table_args__ = (
+        UniqueConstraint("session_id", "seq", name="uq_turns_session_seq"),
+        Index("uq_turns_session_client_id", "session_id", "client_id", unique=True),
+    )
 
 
 class AuthAttempt(Base):
