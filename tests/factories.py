@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text, update
 from sqlalchemy.engine import make_url
 
-from provenant.auth.security import hash_password
+from provenant.accounts.passwords import hash_password_blocking as hash_password
 from provenant.db import Database, is_sqlite
 from provenant.models import User
 
@@ -150,9 +150,7 @@ def persisted_bytes(database: Database) -> bytes:
 # --- team: the user-facing way into an org ------------------------------------------------------
 
 
-def invite(
-    client: Client, inviter: Account, *, email: str | None = None, role: str = "MEMBER"
-) -> dict[str, Any]:
+def invite(client: Client, inviter: Account, *, email: str | None = None, role: str = "MEMBER") -> dict[str, Any]:
     """POST /api/org/invitations; the answer carries ``inviteLink`` (shown once)."""
     email = email or f"{unique(role.lower())}@example.com"
     body = {"email": email, "role": role}

@@ -14,12 +14,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
 from provenant import __version__, log_redaction, openapi
+from provenant.accounts.passwords import dummy_password_hash
+from provenant.accounts.routes import router as accounts_router
 from provenant.agents.routes import router as agents_router
 from provenant.api_docs import docs_routes
 from provenant.api_keys.routes import router as api_keys_router
 from provenant.audit.routes import router as audit_router
-from provenant.auth.routes import router as auth_router
-from provenant.auth.security import dummy_password_hash, load_or_create_jwt_secret
+from provenant.auth.security import load_or_create_jwt_secret
 from provenant.body_limit import BodyLimitMiddleware
 from provenant.config import Settings, get_settings
 from provenant.dashboard import install_dashboard
@@ -159,7 +160,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # The most requested first (who am I, agents, turn ingestion): routes are matched in order.
     routers = (
-        auth_router, agents_router, sessions_router, api_keys_router, team_router, invitation_links_router,
+        accounts_router,
+        agents_router,
+        sessions_router,
+        api_keys_router,
+        team_router,
+        invitation_links_router,
         audit_router,
     )
     for router in routers:

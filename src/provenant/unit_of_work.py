@@ -3,6 +3,10 @@ for a 4xx, a 5xx or an exception. So a 201 means committed, and no failed reques
 half-written. Pure ASGI: it costs a send wrapper, where a yield dependency costs several times more.
 """
 
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,6 +20,26 @@ def unit_of_work(request: HTTPConnection) -> UnitOfWork:
     """The unit of work of the request being handled."""
     work: UnitOfWork = request.scope["state"][STATE_KEY]
     return work
+
+
+def get_database(request: HTTPConnection) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def _database(request: Request) -> Database:
+    return get_database(request)
+
+
+async def _session(request: Request) -> Session:
+    return unit_of_work(request).session
+
+
+# What routes put in their signatures. DatabaseDep is for reads outside the request's transaction
+# (Database.reader, streamed exports) and writes that must outlive it (Database.transaction()).
+DatabaseDep = Annotated[Database, Depends(_database)]
+# The request's session; UnitOfWorkMiddleware commits it before a success response starts.
+SessionDep = Annotated[Session, Depends(_session)]
 
 
 class UnitOfWorkMiddleware:

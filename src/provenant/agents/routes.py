@@ -4,8 +4,9 @@ from fastapi import APIRouter, Query, Response, status
 
 from provenant.agents import service
 from provenant.agents.schemas import AgentCreate, AgentGetOrCreate, AgentRead, AgentStatus, AgentUpdate
-from provenant.auth.deps import CurrentPrincipal, DatabaseDep, RequireWrite, SessionDep
+from provenant.auth.deps import CurrentPrincipal, RequireWrite
 from provenant.schemas import Success
+from provenant.unit_of_work import DatabaseDep, SessionDep
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 

@@ -4,8 +4,9 @@ from fastapi import APIRouter, Query, status
 
 from provenant.api_keys import service
 from provenant.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from provenant.auth.deps import CurrentPrincipal, SessionDep
+from provenant.auth.deps import CurrentPrincipal
 from provenant.schemas import Success
+from provenant.unit_of_work import SessionDep
 
 router = APIRouter(prefix="/api/org/keys", tags=["api keys"])
 

@@ -6,8 +6,9 @@ from fastapi.responses import StreamingResponse
 
 from provenant.audit import service
 from provenant.audit.schemas import AuditEntryRead
-from provenant.auth.deps import DatabaseDep, RequireAuditReader, SessionDep
+from provenant.auth.deps import RequireAuditReader
 from provenant.schemas import UtcDateTime
+from provenant.unit_of_work import DatabaseDep, SessionDep
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 

@@ -9,36 +9,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
-from sqlalchemy.orm import Session
 
 from provenant.auth.attempts import AttemptLimiter
 from provenant.auth.authenticate import authenticate_bearer, bearer_token
 from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Action
 from provenant.auth.security import API_KEY_PREFIX
-from provenant.db import Database
 from provenant.errors import Forbidden, Unauthenticated
-from provenant.unit_of_work import unit_of_work
-
-
-def get_database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
-
-
-async def _database(request: Request) -> Database:
-    return get_database(request)
-
-
-DatabaseDep = Annotated[Database, Depends(_database)]
-
-
-async def _session(request: Request) -> Session:
-    return unit_of_work(request).session
-
-
-# The request's session; UnitOfWorkMiddleware commits it before a success response starts.
-SessionDep = Annotated[Session, Depends(_session)]
+from provenant.unit_of_work import get_database
 
 
 async def _anonymous_actor(request: Request) -> Actor:

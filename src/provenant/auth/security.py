@@ -1,4 +1,6 @@
-"""Pure functions for secrets: passwords, JWTs, ``pk_live_`` keys and one-time tokens."""
+"""Pure functions for the secrets a caller presents: JWTs, ``pk_live_`` keys and one-time tokens.
+
+Passwords are the accounts package's (``provenant.accounts.passwords``)."""
 
 import contextlib
 import hashlib
@@ -8,71 +10,15 @@ import secrets
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 JWT_ALGORITHM = "HS256"
 JWT_LIFETIME_SECONDS = 7 * 24 * 3600
 API_KEY_PREFIX = "pk_live_"
 _API_KEY_PATTERN = re.compile(r"pk_live_[0-9a-f]{32}")
-
-_password_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory parameters
-
-
-def hash_password(password: str) -> str:
-    return _password_hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _password_hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def password_needs_rehash(password_hash: str) -> bool:
-    return _password_hasher.check_needs_rehash(password_hash)
-
-
-@lru_cache(maxsize=1)
-def _common_passwords() -> frozenset[str]:
-    # SecLists' top 10,000 of Mark Burnett's ten million passwords: see COMMON-PASSWORDS-SOURCE.md.
-    text = resources.files("provenant.auth").joinpath("common-passwords.txt").read_text(encoding="utf-8")
-    return frozenset(line.casefold() for line in text.splitlines() if line)
-
-
-def is_common_password(password: str) -> bool:
-    """Whether ``password`` is on the common-password list, ignoring case: ``Password1`` is as
-    guessable as ``password1`` (attackers try the capitalised forms first)."""
-    return password.casefold() in _common_passwords()
-
-
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 1024
-
-
-def new_password_problem(password: str) -> str | None:
-    """What is wrong with a password someone is choosing (register, accept-invitation, password change),
-    said for a form field; None when it is acceptable. The one statement of the rule."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"must be at least {MIN_PASSWORD_LENGTH} characters"
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return f"must be at most {MAX_PASSWORD_LENGTH} characters"
-    if is_common_password(password):
-        return "is one of the 10,000 most common passwords; choose another"
-    return None
-
-
-@lru_cache(maxsize=1)
-def dummy_password_hash() -> str:
-    """A hash nobody knows the password of: unknown emails are verified against it."""
-    return hash_password(secrets.token_urlsafe(32))
 
 
 def hash_secret(secret: str) -> str:

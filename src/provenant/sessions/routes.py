@@ -2,7 +2,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from provenant.auth.deps import CurrentPrincipal, RequireWrite, SessionDep
+from provenant.auth.deps import CurrentPrincipal, RequireWrite
 from provenant.schemas import Success
 from provenant.sessions import service
 from provenant.sessions.schemas import (
@@ -16,6 +16,7 @@ from provenant.sessions.schemas import (
     TurnCreate,
     TurnRead,
 )
+from provenant.unit_of_work import SessionDep
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
@@ -43,9 +44,7 @@ async def list_sessions(
 async def get_session(session: SessionDep, caller: CurrentPrincipal, session_id: str) -> SessionWithTurns:
     """The session with its turns in the order they were accepted."""
     agent_session, turns = service.get_session(session, caller, session_id)
-    return SessionWithTurns.model_validate(
-        {**SessionRead.model_validate(agent_session).model_dump(), "turns": turns}
-    )
+    return SessionWithTurns.model_validate({**SessionRead.model_validate(agent_session).model_dump(), "turns": turns})
 
 
 @router.post("/{session_id}/turns", status_code=status.HTTP_201_CREATED, response_model=TurnRead)
@@ -61,9 +60,7 @@ async def end_session(session: SessionDep, caller: RequireWrite, session_id: str
 
 
 @router.patch("/{session_id}", response_model=SessionRead)
-async def update_session(
-    session: SessionDep, caller: RequireWrite, session_id: str, body: SessionUpdate
-) -> Any:
+async def update_session(session: SessionDep, caller: RequireWrite, session_id: str, body: SessionUpdate) -> Any:
     """How older clients end a session: ``{status?, endedAt?}``."""
     return service.update_session(session, caller, session_id, **body.model_dump())
 

@@ -1,23 +1,16 @@
 """The Team section of the contract, and the two public invitation routes of its Auth section.
 
 ``accept_invitation`` hashes a new password or checks an existing one in a worker thread, before
-its transaction begins (see provenant.auth.passwords).
+its transaction begins (see provenant.accounts.passwords).
 """
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from provenant.auth.deps import (
-    AnonymousActor,
-    CurrentPrincipal,
-    DatabaseDep,
-    RequireInviter,
-    SessionDep,
-    attempt_limiter,
-)
+from provenant.accounts.schemas import AuthResult
+from provenant.auth.deps import AnonymousActor, CurrentPrincipal, RequireInviter, attempt_limiter
 from provenant.auth.roles import Role
-from provenant.auth.schemas import AuthResult
 from provenant.schemas import Success
 from provenant.team import service
 from provenant.team.schemas import (
@@ -29,6 +22,7 @@ from provenant.team.schemas import (
     MemberRead,
     RoleChange,
 )
+from provenant.unit_of_work import DatabaseDep, SessionDep
 
 router = APIRouter(prefix="/api/org", tags=["team"])
 invitation_links_router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -51,9 +45,7 @@ async def list_members(session: SessionDep, caller: CurrentPrincipal) -> list[An
 
 
 @router.patch("/members/{user_id}/role", response_model=MemberRead)
-async def change_member_role(
-    session: SessionDep, caller: CurrentPrincipal, user_id: str, body: RoleChange
-) -> Any:
+async def change_member_role(session: SessionDep, caller: CurrentPrincipal, user_id: str, body: RoleChange) -> Any:
     """OWNER: any role; ADMIN: MEMBER ↔ VIEWER of non-admins only. The org always keeps an OWNER (409)."""
     return service.change_role(session, caller, user_id=user_id, role=body.role)
 
@@ -73,9 +65,7 @@ async def list_invitations(session: SessionDep, caller: RequireInviter) -> list[
 
 
 @router.post("/invitations", status_code=status.HTTP_201_CREATED, response_model=InvitationCreated)
-async def invite(
-    session: SessionDep, caller: RequireInviter, body: InvitationCreate, origin: LinkOrigin
-) -> Any:
+async def invite(session: SessionDep, caller: RequireInviter, body: InvitationCreate, origin: LinkOrigin) -> Any:
     """The only response that carries the invite link. It works once, for 7 days."""
     return service.invite(session, caller, email=body.email, role=Role(body.role), link_origin=origin)
 
@@ -112,7 +102,13 @@ async def accept_invitation(
     password (the account then moves to this org; 409 ``last_owner`` if its old org would lose its last
     OWNER). A wrong password answers 401 ``invalid_credentials`` and changes nothing."""
     accepted = await service.accept_invitation(
-        database, session, actor, attempt_limiter(request), token=body.token, name=body.name, password=body.password,
+        database,
+        session,
+        actor,
+        attempt_limiter(request),
+        token=body.token,
+        name=body.name,
+        password=body.password,
         secret=request.app.state.jwt_secret,
     )
     response.status_code = status.HTTP_201_CREATED if accepted.new_account else status.HTTP_200_OK

@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session
 
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
-from provenant.auth import passwords, security
+from provenant.accounts import passwords
+from provenant.auth import security
 from provenant.auth.attempts import AttemptLimiter
 from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Action, Role, can_change_role, can_grant, can_remove
-from provenant.auth.service import SignedIn, email_key, find_user_by_email, sign_in
+from provenant.accounts.service import SignedIn, email_key, find_user_by_email, sign_in
 from provenant.db import Database
 from provenant.errors import Conflict, Forbidden, Gone, NotFound, Unauthenticated, ValidationFailed
 from provenant.models import ApiKey, Invitation, Org, User
@@ -379,7 +380,7 @@ def _require_new_account_fields(name: str | None, password: str) -> None:
     if name is None:
         raise ValidationFailed("name", "is required to create an account")
     # Checked here, not in the schema: the same field carries an existing account's password.
-    problem = security.new_password_problem(password)
+    problem = passwords.new_password_problem(password)
     if problem:
         raise ValidationFailed("password", problem)
 

@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from provenant.auth.security import is_common_password, password_needs_rehash
+from provenant.accounts.passwords import is_common_password, password_needs_rehash
 from provenant.db import Database
 from provenant.models import User
 from tests.factories import accept, invite, link_token, register, unique

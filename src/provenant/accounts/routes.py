@@ -1,24 +1,17 @@
 """Register, log in, who am I, log out.
 
 argon2 takes tens of milliseconds of CPU by design: register and login hash or check the password
-in a worker thread (provenant.auth.passwords) before their transaction begins.
+in a worker thread (provenant.accounts.passwords) before their transaction begins.
 """
-
 
 from fastapi import APIRouter, Request, Response, status
 
-from provenant.auth import passwords, service
+from provenant.accounts import passwords, service
+from provenant.accounts.schemas import AuthResult, LoginRequest, Me, PasswordChange, RegisterRequest
 from provenant.auth.authenticate import bearer_token, jwt_claims
-from provenant.auth.deps import (
-    AnonymousActor,
-    CurrentPrincipal,
-    DatabaseDep,
-    SessionDep,
-    SignedInPerson,
-    attempt_limiter,
-)
+from provenant.auth.deps import AnonymousActor, CurrentPrincipal, SignedInPerson, attempt_limiter
 from provenant.auth.principal import Principal
-from provenant.auth.schemas import AuthResult, LoginRequest, Me, PasswordChange, RegisterRequest
+from provenant.unit_of_work import DatabaseDep, SessionDep
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -28,9 +21,7 @@ def _result(signed_in: service.SignedIn) -> AuthResult:
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=AuthResult)
-async def register(
-    body: RegisterRequest, session: SessionDep, actor: AnonymousActor, request: Request
-) -> AuthResult:
+async def register(body: RegisterRequest, session: SessionDep, actor: AnonymousActor, request: Request) -> AuthResult:
     """Create an organization and its first OWNER, and sign them in."""
     return _result(
         service.register(

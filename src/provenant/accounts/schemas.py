@@ -2,7 +2,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field
 
-from provenant.auth.security import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, new_password_problem
+from provenant.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, new_password_problem
 from provenant.schemas import ApiModel, Slug, trimmed
 
 

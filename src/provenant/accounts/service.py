@@ -8,9 +8,10 @@ from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from provenant.accounts import passwords
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
-from provenant.auth import passwords, security
+from provenant.auth import security
 from provenant.auth.attempts import AttemptLimiter
 from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Role
@@ -216,7 +217,5 @@ async def change_password(
         raise Conflict("The password was changed meanwhile; sign in again with the new one.")
     user = session.get_one(User, caller.user_id)
     org = session.get_one(Org, user.org_id)
-    audit.record(
-        session, caller, AuditAction.AUTH_PASSWORD_CHANGED, resource_type="user", resource_id=caller.user_id
-    )
+    audit.record(session, caller, AuditAction.AUTH_PASSWORD_CHANGED, resource_type="user", resource_id=caller.user_id)
     return sign_in(user, org, secret=secret)
