@@ -29,6 +29,8 @@ class Principal(Actor):
     org_name: str = ""
     org_slug: str = ""
     api_key_name: str | None = None
+    # What the key may do on top of the role's limits ("full", "read", "ingest"); "full" for a JWT.
+    access: str = "full"
 
     @property
     def auth_method(self) -> str:

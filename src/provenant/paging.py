@@ -1,0 +1,90 @@
+"""Lists that page (the contract's "Lists that page"): keyset cursors and GitHub's ``Link: rel="next"``.
+
+A list is ordered newest first by a timestamp, ties broken by id. A cursor names the last item a page
+showed, and the next page holds what sorts after it. Items inserted while someone pages sort before
+the first page (they are newer), so paging from first to last sees every item that existed when it
+began exactly once; an offset would shift under those inserts and repeat or skip items.
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Query, Request, Response
+from sqlalchemy import ColumnElement, Select, and_, or_
+
+from provenant.errors import ValidationFailed
+
+T = TypeVar("T")
+S = TypeVar("S", bound=Select)  # type: ignore[type-arg]
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page, 1 to 200.")]
+CursorParam = Annotated[str | None, Query(max_length=200, description="Opaque: the `cursor` of a `Link: rel=next`.")]
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a page ended: the last item's sort timestamp and id."""
+
+    at: datetime
+    id: str
+
+    def encode(self) -> str:
+        raw = json.dumps([self.at.isoformat(), self.id], separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str) -> "Position":
+        try:
+            at, item_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            position = cls(datetime.fromisoformat(at), str(item_id))
+        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as bad:
+            raise ValidationFailed("cursor", "Not a cursor from this list; start again without one.") from bad
+        if position.at.tzinfo is None:
+            raise ValidationFailed("cursor", "Not a cursor from this list; start again without one.")
+        return position
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    limit: int
+    after: Position | None
+
+    @classmethod
+    def of(cls, limit: int, cursor: str | None) -> "PageRequest":
+        return cls(limit, Position.decode(cursor) if cursor else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next: Position | None  # None on the last page
+
+
+def newest_first(query: S, at: ColumnElement[datetime], item_id: ColumnElement[str], page: PageRequest) -> S:
+    """``query`` ordered newest first, starting after ``page.after``, one row more than the page (to
+    learn whether another page follows without counting)."""
+    if page.after is not None:
+        query = query.where(or_(at < page.after.at, and_(at == page.after.at, item_id < page.after.id)))
+    return query.order_by(at.desc(), item_id.desc()).limit(page.limit + 1)
+
+
+def page_of(rows: Sequence[T], page: PageRequest, position: Callable[[T], Position]) -> Page[T]:
+    """The page from rows fetched by ``newest_first``."""
+    items = list(rows[: page.limit])
+    has_more = len(rows) > page.limit
+    return Page(items, position(items[-1]) if has_more else None)
+
+
+def link_next(request: Request, response: Response, next_position: Position | None) -> None:
+    """Sets ``Link: <…>; rel="next"`` when another page follows: the request's own URL with the cursor."""
+    if next_position is not None:
+        url = request.url.include_query_params(cursor=next_position.encode())
+        response.headers["Link"] = f'<{url}>; rel="next"'
