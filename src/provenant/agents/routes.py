@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from provenant.agents import service
 from provenant.agents.schemas import AgentCreate, AgentGetOrCreate, AgentRead, AgentStatus, AgentUpdate
-from provenant.auth.deps import CurrentPrincipal, RequireWrite
+from provenant.auth.deps import RequireDelete, RequireIngest, RequireRead, RequireWrite
 from provenant.schemas import Success
 from provenant.unit_of_work import DatabaseDep, SessionDep
 
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api/agents", tags=["agents"])
 
 @router.get("", response_model=list[AgentRead])
 async def list_agents(
-    database: DatabaseDep, caller: CurrentPrincipal, status: Annotated[AgentStatus | None, Query()] = None
+    database: DatabaseDep, caller: RequireRead, status: Annotated[AgentStatus | None, Query()] = None
 ) -> Response:
     """The org's agents, most recently updated first."""
     return Response(service.list_agents_json(database.reader, caller, status=status), media_type="application/json")
@@ -30,7 +30,7 @@ async def create_agent(session: SessionDep, caller: RequireWrite, body: AgentCre
     responses={201: {"model": AgentRead, "description": "Created"}, 200: {"description": "Existing"}},
 )
 async def get_or_create_agent(
-    session: SessionDep, caller: RequireWrite, body: AgentGetOrCreate, response: Response
+    session: SessionDep, caller: RequireIngest, body: AgentGetOrCreate, response: Response
 ) -> Any:
     agent, created = service.get_or_create_agent(session, caller, **body.model_dump())
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -38,7 +38,7 @@ async def get_or_create_agent(
 
 
 @router.get("/{agent_id}", response_model=AgentRead)
-async def get_agent(session: SessionDep, caller: CurrentPrincipal, agent_id: str) -> Any:
+async def get_agent(session: SessionDep, caller: RequireRead, agent_id: str) -> Any:
     return service.get_agent(session, caller, agent_id)
 
 
@@ -48,7 +48,7 @@ async def update_agent(session: SessionDep, caller: RequireWrite, agent_id: str,
 
 
 @router.delete("/{agent_id}", response_model=Success)
-async def archive_agent(session: SessionDep, caller: CurrentPrincipal, agent_id: str) -> Success:
+async def archive_agent(session: SessionDep, caller: RequireDelete, agent_id: str) -> Success:
     """Sets status to ARCHIVED. MEMBER archives only what they created; VIEWER never."""
     service.archive_agent(session, caller, agent_id)
     return Success()

@@ -70,12 +70,15 @@ CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 AnonymousActor = Annotated[Actor, Depends(_anonymous_actor)]
 
 
-def _requires(action: Action) -> Callable[[Request], Awaitable[Principal]]:
+def _requires(*actions: Action) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency admitting callers who may do any of ``actions`` (auth.roles.may); 403 otherwise."""
+
     # async and flat, like every dependency here: a sync one costs a thread hop per request, a
     # nested one another pass of FastAPI's dependency solver.
     async def dependency(request: Request) -> Principal:
         principal = await _principal(request)
-        principal.require(action)
+        if not any(principal.may(action) for action in actions):
+            raise Forbidden()
         return principal
 
     _AUTHENTICATING.add(dependency)
@@ -99,8 +102,20 @@ def is_authenticated(dependant: Dependant) -> bool:
     )
 
 
+# What a route's signature says about who may call it. Each names one action of auth.roles; whose
+# agent, key or session it is (ownership) is the service's to check.
+RequireRead = Annotated[Principal, Depends(_requires(Action.READ))]
+# Sessions: readers, and ingest keys for the sessions they created (sessions.service narrows).
+RequireSessionReader = Annotated[Principal, Depends(_requires(Action.READ, Action.READ_OWN_SESSIONS))]
+RequireIngest = Annotated[Principal, Depends(_requires(Action.INGEST))]
 RequireWrite = Annotated[Principal, Depends(_requires(Action.WRITE))]
-RequireAuditReader = Annotated[Principal, Depends(_requires(Action.READ_AUDIT))]
+# MEMBER deletes only what they created, OWNER and ADMIN anything: the service decides which.
+RequireDelete = Annotated[Principal, Depends(_requires(Action.DELETE_OWN, Action.DELETE_ANY))]
+# Own keys; OWNER and ADMIN also others' (the service decides which).
+RequireKeyManager = Annotated[Principal, Depends(_requires(Action.MANAGE_OWN_KEYS))]
 RequireInviter = Annotated[Principal, Depends(_requires(Action.INVITE))]
+RequireRoleChanger = Annotated[Principal, Depends(_requires(Action.CHANGE_ROLES))]
+RequireMemberRemover = Annotated[Principal, Depends(_requires(Action.REMOVE_MEMBERS))]
+RequireAuditReader = Annotated[Principal, Depends(_requires(Action.READ_AUDIT))]
 # A person with a JWT: sessions and passwords are theirs; an API key gets 403.
 SignedInPerson = Annotated[Principal, Depends(_signed_in_person)]

@@ -2,8 +2,7 @@
 
 from dataclasses import dataclass
 
-from provenant.auth.roles import Action, Role, can
-from provenant.errors import Forbidden
+from provenant.auth.roles import Access, Action, Role, can, may
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,16 +28,17 @@ class Principal(Actor):
     org_name: str = ""
     org_slug: str = ""
     api_key_name: str | None = None
-    # What the key may do on top of the role's limits ("full", "read", "ingest"); "full" for a JWT.
-    access: str = "full"
+    # What the key may do within its creator's role; FULL for a JWT.
+    access: Access = Access.FULL
 
     @property
     def auth_method(self) -> str:
         return "api_key" if self.api_key_id else "jwt"
 
-    def can(self, action: Action) -> bool:
-        return can(self.role, action)
+    def may(self, action: Action) -> bool:
+        """Whether both the role and the key's access allow ``action`` (see auth.roles)."""
+        return may(self.role, self.access, action)
 
-    def require(self, action: Action) -> None:
-        if not can(self.role, action):
-            raise Forbidden()
+    def can(self, action: Action) -> bool:
+        """What the role alone allows, for rules applied after the route's ``may`` passed."""
+        return can(self.role, action)

@@ -1,4 +1,7 @@
-"""The one place that decides what each role may do (the Roles table of the API contract)."""
+"""The one place that decides what a caller may do: the Roles table of the API contract, and the
+access of the API key they call with ("Key access and rolling"). An action is allowed only when
+both the role and the key's access allow it; route dependencies (auth.deps) ask ``may``, services
+ask the ``can_*`` rules that also depend on what is acted on (whose agent, which role)."""
 
 from enum import StrEnum
 
@@ -10,9 +13,20 @@ class Role(StrEnum):
     VIEWER = "VIEWER"
 
 
+class Access(StrEnum):
+    """What an API key may do on top of its creator's role; a JWT acts with ``FULL``."""
+
+    FULL = "full"  # the creator's current role
+    READ = "read"  # reads only
+    INGEST = "ingest"  # what an instrumented agent needs
+
+
 class Action(StrEnum):
-    READ = "read"
-    WRITE = "write"  # create and edit
+    READ = "read"  # the org's agents, sessions, members; one's own keys
+    READ_OWN_SESSIONS = "read_own_sessions"  # the sessions the calling key created
+    INGEST = "ingest"  # get-or-create agents, create sessions, add turns, end sessions
+    WRITE = "write"  # create and edit agents
+    MANAGE_OWN_KEYS = "manage_own_keys"  # create, revoke and roll one's own keys
     DELETE_OWN = "delete_own"
     DELETE_ANY = "delete_any"
     MANAGE_ORG_KEYS = "manage_org_keys"  # see and revoke every key of the org
@@ -25,7 +39,10 @@ class Action(StrEnum):
 _ADMINISTER = frozenset(
     {
         Action.READ,
+        Action.READ_OWN_SESSIONS,
+        Action.INGEST,
         Action.WRITE,
+        Action.MANAGE_OWN_KEYS,
         Action.DELETE_OWN,
         Action.DELETE_ANY,
         Action.MANAGE_ORG_KEYS,
@@ -39,12 +56,28 @@ _ADMINISTER = frozenset(
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.OWNER: _ADMINISTER,
     Role.ADMIN: _ADMINISTER,
-    Role.MEMBER: frozenset({Action.READ, Action.WRITE, Action.DELETE_OWN}),
-    Role.VIEWER: frozenset({Action.READ}),
+    Role.MEMBER: frozenset(
+        {Action.READ, Action.READ_OWN_SESSIONS, Action.INGEST, Action.WRITE, Action.DELETE_OWN, Action.MANAGE_OWN_KEYS}
+    ),
+    # Every role may create keys (the contract); a VIEWER's key can still only read.
+    Role.VIEWER: frozenset({Action.READ, Action.READ_OWN_SESSIONS, Action.MANAGE_OWN_KEYS}),
+}
+
+ACCESS: dict[Access, frozenset[Action]] = {
+    Access.FULL: frozenset(Action),
+    Access.READ: frozenset({Action.READ, Action.READ_OWN_SESSIONS, Action.READ_AUDIT}),
+    Access.INGEST: frozenset({Action.INGEST, Action.READ_OWN_SESSIONS}),
 }
 
 
+def may(role: Role, access: Access, action: Action) -> bool:
+    """The rule every route's dependency applies: the role and the key's access both allow it."""
+    return action in PERMISSIONS[role] and action in ACCESS[access]
+
+
 def can(role: Role, action: Action) -> bool:
+    """What the role alone allows (for the ``can_*`` rules below, which services apply after the
+    route's ``may`` has passed)."""
     return action in PERMISSIONS[role]
 
 

@@ -9,7 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from provenant.accounts.schemas import AuthResult
-from provenant.auth.deps import AnonymousActor, CurrentPrincipal, RequireInviter, attempt_limiter
+from provenant.auth.deps import (
+    AnonymousActor,
+    RequireInviter,
+    RequireMemberRemover,
+    RequireRead,
+    RequireRoleChanger,
+    attempt_limiter,
+)
 from provenant.auth.roles import Role
 from provenant.schemas import Success
 from provenant.team import service
@@ -40,18 +47,18 @@ LinkOrigin = Annotated[str, Depends(_link_origin)]
 
 
 @router.get("/members", response_model=list[MemberRead])
-async def list_members(session: SessionDep, caller: CurrentPrincipal) -> list[Any]:
+async def list_members(session: SessionDep, caller: RequireRead) -> list[Any]:
     return service.list_members(session, caller)
 
 
 @router.patch("/members/{user_id}/role", response_model=MemberRead)
-async def change_member_role(session: SessionDep, caller: CurrentPrincipal, user_id: str, body: RoleChange) -> Any:
+async def change_member_role(session: SessionDep, caller: RequireRoleChanger, user_id: str, body: RoleChange) -> Any:
     """OWNER: any role; ADMIN: MEMBER ↔ VIEWER of non-admins only. The org always keeps an OWNER (409)."""
     return service.change_role(session, caller, user_id=user_id, role=body.role)
 
 
 @router.delete("/members/{user_id}", response_model=Success)
-async def remove_member(session: SessionDep, caller: CurrentPrincipal, user_id: str) -> Success:
+async def remove_member(session: SessionDep, caller: RequireMemberRemover, user_id: str) -> Success:
     """OWNER and ADMIN (who cannot remove an OWNER or an ADMIN); nobody removes themselves. Access ends at
     once: the member's JWT answers 401, their keys 401 ``api_key_owner_removed``."""
     service.remove_member(session, caller, user_id=user_id)

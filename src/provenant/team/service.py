@@ -20,14 +20,14 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from provenant.accounts import passwords
+from provenant.accounts.service import SignedIn, email_key, find_user_by_email, sign_in
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
-from provenant.accounts import passwords
 from provenant.auth import security
 from provenant.auth.attempts import AttemptLimiter
 from provenant.auth.principal import Actor, Principal
-from provenant.auth.roles import Action, Role, can_change_role, can_grant, can_remove
-from provenant.accounts.service import SignedIn, email_key, find_user_by_email, sign_in
+from provenant.auth.roles import Role, can_change_role, can_grant, can_remove
 from provenant.db import Database
 from provenant.errors import Conflict, Forbidden, Gone, NotFound, Unauthenticated, ValidationFailed
 from provenant.models import ApiKey, Invitation, Org, User
@@ -140,7 +140,6 @@ def list_members(session: Session, caller: Principal) -> list[User]:
 
 def change_role(session: Session, caller: Principal, *, user_id: str, role: Role) -> User:
     """OWNER: any role; ADMIN: MEMBER ↔ VIEWER of non-admins. The org keeps an OWNER."""
-    caller.require(Action.CHANGE_ROLES)
     _serialize_membership(session, caller.org_id)
     acting_role = _acting_role(session, caller)
     member, current = _member(session, caller.org_id, user_id)
@@ -160,7 +159,6 @@ def change_role(session: Session, caller: Principal, *, user_id: str, role: Role
 
 def remove_member(session: Session, caller: Principal, *, user_id: str) -> None:
     """Access ends at once: the person's JWT and keys answer 401 on their next request."""
-    caller.require(Action.REMOVE_MEMBERS)
     if user_id == caller.user_id:
         raise Conflict("You cannot remove yourself from the organization.", code="cannot_remove_self")
     _serialize_membership(session, caller.org_id)
@@ -184,7 +182,6 @@ def remove_member(session: Session, caller: Principal, *, user_id: str) -> None:
 
 def list_invitations(session: Session, caller: Principal) -> list[InvitationView]:
     """Pending invitations (neither used, cancelled nor expired), newest first."""
-    caller.require(Action.INVITE)
     query = (
         select(Invitation, User.name, User.email)
         .join(User, User.id == Invitation.invited_by_id)
@@ -209,7 +206,6 @@ def invite(
 ) -> IssuedInvitation:
     """A new pending invitation, replacing the email's previous one; the link is shown once. At most
     ``quota.INVITATIONS_PER_DAY`` per org in any 24 hours (429 beyond)."""
-    caller.require(Action.INVITE)
     _serialize_membership(session, caller.org_id)
     acting_role = _acting_role(session, caller)
     if not can_grant(acting_role, role):
@@ -260,7 +256,6 @@ def invite(
 
 def cancel_invitation(session: Session, caller: Principal, *, invitation_id: str) -> None:
     """The link stops working at once. Cancelling twice is fine; a used invitation cannot be undone."""
-    caller.require(Action.INVITE)
     _serialize_membership(session, caller.org_id)
     acting_role = _acting_role(session, caller)
     invitation = session.scalars(
