@@ -1,13 +1,17 @@
-import { APIConnectionError, HttpError, ProvenantError, errorFromResponse } from './errors.js';
+import { TurnSender, type BackgroundOptions } from './background.js';
+import { BackgroundSession } from './background-session.js';
+import { ProvenantError } from './errors.js';
 import { Agents } from './resources/agents.js';
 import { ApiKeys } from './resources/api-keys.js';
+import { Audit } from './resources/audit.js';
 import type { Me } from './resources/auth.js';
-import { backoff, errorCode, neverConnected, retryDelay, sleep } from './retry.js';
-import { Sessions } from './resources/sessions.js';
+import { Sessions, type SessionCreateParams, type TurnCreateParams } from './resources/sessions.js';
+import { Invitations, Members } from './resources/team.js';
+import { Transport } from './transport.js';
 
-export const VERSION = '0.1.0';
+export { VERSION } from './transport.js';
 
-export interface ClientOptions {
+export interface ClientOptions extends BackgroundOptions {
   /** Where the Provenant server lives, e.g. `https://provenant.example.com`. Defaults to `PROVENANT_URL`. */
   baseUrl?: string | undefined;
   /** A `pk_live_…` key. Defaults to `PROVENANT_API_KEY`. */
@@ -18,29 +22,25 @@ export interface ClientOptions {
   maxRetries?: number;
 }
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-type Query = Record<string, string | number | boolean | undefined>;
-
-/** @internal */
-export interface RequestOptions {
-  query?: Query;
-  body?: unknown;
-  /** Set for a POST the server treats as idempotent, so it may be retried like a GET. */
-  idempotent?: boolean;
-}
-
 export class ProvenantClient {
   readonly baseUrl: string;
   readonly timeout: number;
   readonly maxRetries: number;
-  // A #private field: absent from JSON.stringify, util.inspect and console.log.
-  readonly #apiKey: string;
 
-  readonly agents = new Agents(this);
-  readonly sessions = new Sessions(this);
-  readonly apiKeys = new ApiKeys(this);
+  readonly agents: Agents;
+  readonly sessions: Sessions;
+  readonly apiKeys: ApiKeys;
+  readonly members: Members;
+  readonly invitations: Invitations;
+  readonly audit: Audit;
 
-  constructor({ baseUrl = env('PROVENANT_URL'), apiKey = env('PROVENANT_API_KEY'), timeout = 30_000, maxRetries = 2 }: ClientOptions = {}) {
+  readonly #transport: Transport;
+  readonly #backgroundOptions: BackgroundOptions;
+  // Made on the first logged turn, so a client that never logs one has no timer and no exit hook.
+  #sender: TurnSender | undefined;
+
+  constructor(options: ClientOptions = {}) {
+    const { baseUrl = env('PROVENANT_URL'), apiKey = env('PROVENANT_API_KEY'), timeout = 30_000, maxRetries = 2 } = options;
     if (!baseUrl?.trim()) {
       throw new ProvenantError(
         'No Provenant URL: pass `baseUrl` to new ProvenantClient({ baseUrl }) or set the PROVENANT_URL environment variable (e.g. https://provenant.example.com).',
@@ -56,98 +56,71 @@ export class ProvenantClient {
     }
     if (!Number.isFinite(timeout) || timeout <= 0) throw new ProvenantError('timeout must be a positive number of milliseconds.');
     if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new ProvenantError('maxRetries must be a whole number, 0 or more.');
+    this.#backgroundOptions = backgroundOptions(options);
     this.baseUrl = baseUrl.trim().replace(/\/+$/, '');
-    this.#apiKey = apiKey.trim();
     this.timeout = timeout;
     this.maxRetries = maxRetries;
+    this.#transport = new Transport({ baseUrl: this.baseUrl, apiKey: apiKey.trim(), timeout, maxRetries });
+    this.agents = new Agents(this.#transport);
+    this.sessions = new Sessions(this.#transport);
+    this.apiKeys = new ApiKeys(this.#transport);
+    this.members = new Members(this.#transport);
+    this.invitations = new Invitations(this.#transport);
+    this.audit = new Audit(this.#transport);
   }
 
   /** Who the key belongs to: the user, their role and org, and which key is in use. */
   me(): Promise<Me> {
-    return this.request('GET', '/api/auth/me');
+    return this.#transport.request('GET', '/api/auth/me');
   }
 
   /**
-   * Sends one API request, retrying with jittered exponential backoff when that is safe: connection failures,
-   * timeouts, 429 and 5xx for GET/PUT/DELETE (and idempotent POSTs); any POST whose connection was never made.
-   * @internal
+   * Background mode: a session of `agent` (an agent or its id) whose `logTurn` returns at once. The server
+   * creates the session in the background, before its first turn is sent; `await session.end()` ends it.
    */
-  async request<T>(method: Method, path: string, { query, body, idempotent }: RequestOptions = {}): Promise<T> {
-    const url = this.#url(path, query);
-    const repeatable = idempotent ?? ['GET', 'PUT', 'DELETE'].includes(method);
-    const headers: Record<string, string> = {
-      Accept: 'application/json',
-      Authorization: `Bearer ${this.#apiKey}`,
-      'User-Agent': `provenant-node/${VERSION}`,
-    };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+  session(agent: string | { id: string }, params: Omit<SessionCreateParams, 'agentId'> = {}): BackgroundSession {
+    const sender = this.#background();
+    return new BackgroundSession(sender, sender.openSession(typeof agent === 'string' ? agent : agent.id, params));
+  }
 
-    for (let attempt = 0; ; attempt++) {
-      const retriesLeft = attempt < this.maxRetries;
-      let response: Response;
-      let text: string;
-      try {
-        // The timeout covers the whole attempt: connecting, waiting for headers and reading the body.
-        response = await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(this.timeout) });
-        text = await response.text();
-      } catch (cause) {
-        if (retriesLeft && (repeatable || neverConnected(cause))) {
-          await sleep(backoff(attempt));
-          continue;
-        }
-        throw this.#connectionError(method, path, cause);
-      }
+  /** Background mode for a session that already exists: queues one turn and returns at once. */
+  logTurn(sessionId: string, turn: TurnCreateParams): void {
+    const sender = this.#background();
+    sender.logTurn(sender.queueFor(sessionId), turn);
+  }
 
-      const { status } = response;
-      if (status >= 200 && status < 300) {
-        if (status === 204 || text === '') return undefined as T;
-        try {
-          return JSON.parse(text) as T;
-        } catch {
-          throw new ProvenantError(`${method} ${path} answered ${status} with a body that is not JSON.`);
-        }
-      }
+  /**
+   * Sends every turn logged so far: resolves true once they are stored (or refused by the server, see
+   * `droppedTurns`), false when `timeout` ms (default `flushTimeout`) ran out first. Never rejects.
+   */
+  flush({ timeout }: { timeout?: number } = {}): Promise<boolean> {
+    return this.#sender?.flush(timeout) ?? Promise.resolve(true);
+  }
 
-      const error = errorFromResponse(status, text);
-      if (retriesLeft && repeatable && (status === 429 || status >= 500)) {
-        const delay = retryDelay(response.headers, attempt);
-        if (delay !== undefined) {
-          await sleep(delay);
-          continue;
-        }
-      }
-      throw this.#scrubbed(error);
+  /** Flushes, then stops background mode for good: what is still unsent after `timeout` is dropped and counted. */
+  shutdown({ timeout }: { timeout?: number } = {}): Promise<boolean> {
+    return this.#background().shutdown(timeout);
+  }
+
+  /** Turns logged in background mode that will never be stored: queue full, refused by the server, or unsent at shutdown. */
+  get droppedTurns(): number {
+    return this.#sender?.dropped ?? 0;
+  }
+
+  #background(): TurnSender {
+    this.#sender ??= new TurnSender(this.#transport, this.#backgroundOptions);
+    return this.#sender;
+  }
+}
+
+function backgroundOptions({ maxQueueSize, flushInterval, flushAt, flushTimeout }: BackgroundOptions): BackgroundOptions {
+  const checks = { maxQueueSize, flushInterval, flushAt, flushTimeout };
+  for (const [name, value] of Object.entries(checks)) {
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+      throw new ProvenantError(`${name} must be a positive number.`);
     }
   }
-
-  #url(path: string, query: Query = {}): string {
-    const params = new URLSearchParams();
-    for (const [name, value] of Object.entries(query)) {
-      if (value !== undefined) params.set(name, String(value));
-    }
-    const search = params.toString();
-    return `${this.baseUrl}${path}${search ? `?${search}` : ''}`;
-  }
-
-  #connectionError(method: Method, path: string, cause: unknown): APIConnectionError {
-    const target = `${method} ${this.baseUrl}${path}`;
-    if (cause instanceof Error && cause.name === 'TimeoutError') {
-      return new APIConnectionError(`${target} timed out after ${this.timeout} ms.`, { cause });
-    }
-    const reason = errorCode(cause) ?? (cause instanceof Error ? cause.message : String(cause));
-    return new APIConnectionError(this.#redact(`Could not reach ${target}: ${reason}.`), { cause });
-  }
-
-  // The key never appears in an error, even if a server were to echo it back.
-  #scrubbed(error: HttpError): HttpError {
-    if (!error.message.includes(this.#apiKey)) return error;
-    return new (error.constructor as typeof HttpError)(error.statusCode, error.code, this.#redact(error.message), error.details);
-  }
-
-  #redact(text: string): string {
-    return text.split(this.#apiKey).join('[redacted]');
-  }
+  return Object.fromEntries(Object.entries(checks).filter(([, value]) => value !== undefined));
 }
 
 function env(name: string): string | undefined {

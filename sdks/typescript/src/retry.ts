@@ -1,4 +1,5 @@
 /** When and how long to wait before repeating a request. */
+import { retryAfterMs } from './errors.js';
 
 const MAX_RETRY_AFTER_MS = 60_000;
 
@@ -14,13 +15,9 @@ export function backoff(attempt: number): number {
 /** How long to wait before retrying: the server's Retry-After when it sent one, else the backoff; undefined means
  * the server asked for a longer wait than is worth blocking on, so the error is thrown instead. */
 export function retryDelay(headers: Headers, attempt: number): number | undefined {
-  const value = headers.get('retry-after');
-  if (value === null) return backoff(attempt);
-  const seconds = Number(value);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
-  if (Number.isNaN(ms)) return backoff(attempt);
-  if (ms > MAX_RETRY_AFTER_MS) return undefined;
-  return Math.max(ms, 0);
+  const asked = retryAfterMs(headers);
+  if (asked === undefined) return backoff(attempt);
+  return asked > MAX_RETRY_AFTER_MS ? undefined : asked;
 }
 
 const NEVER_CONNECTED = new Set([

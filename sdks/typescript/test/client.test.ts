@@ -91,8 +91,11 @@ describe('new ProvenantClient', () => {
     assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(client))).sort(), [
       'agents',
       'apiKeys',
+      'audit',
       'baseUrl',
+      'invitations',
       'maxRetries',
+      'members',
       'sessions',
       'timeout',
     ]);

@@ -1,4 +1,5 @@
-import type { ProvenantClient } from '../client.js';
+import { PagedList } from '../pagination.js';
+import type { Transport } from '../transport.js';
 import type { Session, SessionCreateParams } from './sessions.js';
 
 export type AgentStatus = 'ACTIVE' | 'ARCHIVED';
@@ -27,34 +28,51 @@ export interface AgentCreateParams {
 
 export type AgentGetOrCreateOptions = Omit<AgentCreateParams, 'name' | 'slug'>;
 
-export class Agents {
-  readonly #client: ProvenantClient;
+export type AgentUpdateParams = Partial<AgentCreateParams>;
 
-  constructor(client: ProvenantClient) {
-    this.#client = client;
+export interface AgentListParams {
+  status?: AgentStatus;
+  /** The most agents to return in all; without it, every agent. */
+  limit?: number;
+}
+
+export class Agents {
+  readonly #transport: Transport;
+
+  constructor(transport: Transport) {
+    this.#transport = transport;
   }
 
-  /** The org's agents, most recently updated first. */
-  list({ status }: { status?: AgentStatus } = {}): Promise<Agent[]> {
-    return this.#client.request('GET', '/api/agents', { query: { status } });
+  /** The org's agents, most recently updated first, page after page. */
+  list({ status, limit }: AgentListParams = {}): PagedList<Agent> {
+    return new PagedList(this.#transport, '/api/agents', { status }, limit);
   }
 
   get(id: string): Promise<Agent> {
-    return this.#client.request('GET', `/api/agents/${encodeURIComponent(id)}`);
+    return this.#transport.request('GET', `/api/agents/${encodeURIComponent(id)}`);
   }
 
   /** Throws `ConflictError` if the slug is taken in the org. */
   create(params: AgentCreateParams): Promise<Agent> {
-    return this.#client.request('POST', '/api/agents', { body: params });
+    return this.#transport.request('POST', '/api/agents', { body: params });
   }
 
   /** The agent whose slug derives from `name`, created if missing. Safe to call repeatedly, and so retried. */
   getOrCreate(name: string, options: AgentGetOrCreateOptions = {}): Promise<Agent> {
-    return this.#client.request('POST', '/api/agents/get-or-create', { body: { ...options, name }, idempotent: true });
+    return this.#transport.request('POST', '/api/agents/get-or-create', { body: { ...options, name }, idempotent: true });
+  }
+
+  update(id: string, params: AgentUpdateParams): Promise<Agent> {
+    return this.#transport.request('PATCH', `/api/agents/${encodeURIComponent(id)}`, { body: params });
+  }
+
+  /** Sets the agent's status to `ARCHIVED`; its sessions stay. */
+  archive(id: string): Promise<{ success: true }> {
+    return this.#transport.request('DELETE', `/api/agents/${encodeURIComponent(id)}`);
   }
 
   /** Starts a session of this agent; same as `client.sessions.create({ agentId, ...options })`. */
   createSession(agentId: string, options: Omit<SessionCreateParams, 'agentId'> = {}): Promise<Session> {
-    return this.#client.sessions.create({ ...options, agentId });
+    return this.#transport.request('POST', '/api/sessions', { body: { ...options, agentId } });
   }
 }

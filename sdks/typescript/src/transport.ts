@@ -1,0 +1,213 @@
+/**
+ * How one API call becomes HTTP: URL, headers, timeout, retries, and the error that stands for a failure.
+ * Resources and the background sender share one `Transport` per client; it is internal to the SDK.
+ */
+import { APIConnectionError, APIStatusError, ProvenantError, errorFromResponse } from './errors.js';
+import { backoff, errorCode, neverConnected, retryDelay, sleep } from './retry.js';
+
+export const VERSION = '0.1.0';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  /** Set for a POST the server treats as idempotent, so it may be retried like a GET. */
+  idempotent?: boolean;
+  /** Overrides the client's `maxRetries` (the background sender retries on its own terms). */
+  maxRetries?: number;
+  /** A body already serialised as JSON, sent as it is instead of `body`. */
+  json?: string;
+  /** Aborts the request early (the background sender's shutdown deadline). */
+  signal?: AbortSignal;
+}
+
+export interface Answer<T> {
+  data: T;
+  headers: Headers;
+}
+
+export interface TransportOptions {
+  baseUrl: string;
+  apiKey: string;
+  timeout: number;
+  maxRetries: number;
+}
+
+export class Transport {
+  readonly baseUrl: string;
+  readonly timeout: number;
+  readonly maxRetries: number;
+  // A #private field: absent from JSON.stringify, util.inspect and console.log.
+  readonly #apiKey: string;
+
+  constructor({ baseUrl, apiKey, timeout, maxRetries }: TransportOptions) {
+    this.baseUrl = baseUrl;
+    this.#apiKey = apiKey;
+    this.timeout = timeout;
+    this.maxRetries = maxRetries;
+  }
+
+  async request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
+    return (await this.send<T>(method, path, options)).data;
+  }
+
+  /**
+   * Sends one API request, retrying with jittered exponential backoff when that is safe: connection failures,
+   * timeouts, 429 and 5xx for GET/PUT/DELETE (and idempotent POSTs); any POST whose connection was never made.
+   * A `Retry-After` up to a minute is waited out as given; a longer one is not waited for, the error is thrown.
+   */
+  async send<T>(method: Method, path: string, options: RequestOptions = {}): Promise<Answer<T>> {
+    const { query, body, idempotent, maxRetries, signal } = options;
+    const url = this.url(path, query);
+    const retries = maxRetries ?? this.maxRetries;
+    const repeatable = idempotent ?? ['GET', 'PUT', 'DELETE'].includes(method);
+    const payload = options.json ?? (body === undefined ? undefined : JSON.stringify(body));
+    const init = { method, headers: this.#headers(payload !== undefined), body: payload };
+
+    for (let attempt = 0; ; attempt++) {
+      const retriesLeft = attempt < retries;
+      let response: Response;
+      let text: string;
+      try {
+        // The timeout covers the whole attempt: connecting, waiting for headers and reading the body.
+        response = await fetch(url, { ...init, signal: this.#deadline(signal) });
+        text = await response.text();
+      } catch (cause) {
+        if (retriesLeft && (repeatable || neverConnected(cause))) {
+          await sleep(backoff(attempt));
+          continue;
+        }
+        throw this.#connectionError(method, path, cause);
+      }
+      if (response.ok) return { data: this.#json<T>(method, path, response, text), headers: response.headers };
+      const delay = retriesLeft && repeatable ? delayAfterStatus(response, attempt) : undefined;
+      if (delay === undefined) throw this.#scrubbed(errorFromResponse(response.status, text, response.headers));
+      await sleep(delay);
+    }
+  }
+
+  /**
+   * The lines of an NDJSON answer, each parsed, as they arrive. Getting the answer is retried like any GET; the
+   * timeout then covers each silence between chunks, so a long export is not cut off while it is still flowing.
+   */
+  async *lines<T>(path: string, query?: Query): AsyncGenerator<T> {
+    const { body, abort } = await this.#openStream(path, query);
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    let buffered = '';
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      for (;;) {
+        timer = setTimeout(() => abort.abort(new DOMException('The export went silent.', 'TimeoutError')), this.timeout);
+        let chunk: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          chunk = await reader.read();
+        } catch (cause) {
+          throw this.#connectionError('GET', path, abort.signal.aborted ? abort.signal.reason : cause);
+        } finally {
+          clearTimeout(timer);
+        }
+        buffered += decoder.decode(chunk.value, { stream: !chunk.done });
+        const lines = buffered.split('\n');
+        buffered = chunk.done ? '' : (lines.pop() ?? '');
+        for (const line of lines) {
+          if (line.trim()) yield JSON.parse(line) as T;
+        }
+        if (chunk.done) return;
+      }
+    } finally {
+      clearTimeout(timer);
+      // A caller that stops iterating early closes the connection instead of leaving the export running.
+      await reader.cancel().catch(() => undefined);
+    }
+  }
+
+  async #openStream(path: string, query?: Query): Promise<{ body: ReadableStream<Uint8Array>; abort: AbortController }> {
+    const url = this.url(path, query);
+    for (let attempt = 0; ; attempt++) {
+      const retriesLeft = attempt < this.maxRetries;
+      const abort = new AbortController();
+      // Only the wait for the headers is timed here; lines() times each silence of the body on the same signal.
+      const timer = setTimeout(() => abort.abort(new DOMException('timed out', 'TimeoutError')), this.timeout);
+      let response: Response;
+      try {
+        response = await fetch(url, { headers: this.#headers(false), signal: abort.signal });
+      } catch (cause) {
+        if (!retriesLeft) throw this.#connectionError('GET', path, abort.signal.aborted ? abort.signal.reason : cause);
+        await sleep(backoff(attempt));
+        continue;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (response.ok) return { body: response.body ?? new Blob([]).stream(), abort };
+      const text = await response.text().catch(() => '');
+      const delay = retriesLeft ? delayAfterStatus(response, attempt) : undefined;
+      if (delay === undefined) throw this.#scrubbed(errorFromResponse(response.status, text, response.headers));
+      await sleep(delay);
+    }
+  }
+
+  #deadline(signal: AbortSignal | undefined): AbortSignal {
+    const timeout = AbortSignal.timeout(this.timeout);
+    // AbortSignal.any arrived in Node 20.3; on older Nodes an aborted sender's request just runs to its timeout.
+    return signal && typeof AbortSignal.any === 'function' ? AbortSignal.any([timeout, signal]) : timeout;
+  }
+
+  #json<T>(method: Method, path: string, response: Response, text: string): T {
+    if (response.status === 204 || text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ProvenantError(
+        `${method} ${path} answered ${response.status} with a body that is not JSON; is the base URL the Provenant API?`,
+      );
+    }
+  }
+
+  url(path: string, query: Query = {}): string {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined) params.set(name, String(value));
+    }
+    const search = params.toString();
+    return `${this.baseUrl}${path}${search ? `?${search}` : ''}`;
+  }
+
+  #headers(hasBody: boolean): Record<string, string> {
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      Authorization: `Bearer ${this.#apiKey}`,
+      'User-Agent': `provenant-node/${VERSION}`,
+    };
+    if (hasBody) headers['Content-Type'] = 'application/json';
+    return headers;
+  }
+
+  #connectionError(method: Method, path: string, cause: unknown): APIConnectionError {
+    const target = `${method} ${this.baseUrl}${path}`;
+    if (cause instanceof Error && cause.name === 'TimeoutError') {
+      return new APIConnectionError(`${target} timed out after ${this.timeout} ms.`, { cause });
+    }
+    const reason = errorCode(cause) ?? (cause instanceof Error ? cause.message : String(cause));
+    return new APIConnectionError(this.#redact(`Could not reach ${target}: ${reason}.`), { cause });
+  }
+
+  // The key never appears in an error, even if a server were to echo it back.
+  #scrubbed(error: APIStatusError): APIStatusError {
+    if (!error.message.includes(this.#apiKey)) return error;
+    const ErrorClass = error.constructor as typeof APIStatusError;
+    return new ErrorClass(error.statusCode, error.code, this.#redact(error.message), error.details, error.headers);
+  }
+
+  #redact(text: string): string {
+    return text.split(this.#apiKey).join('[redacted]');
+  }
+}
+
+/** Milliseconds to wait before repeating a request answered 429 or 5xx; undefined for any other status, or when
+ * the server's Retry-After asks for longer than is worth blocking on. */
+function delayAfterStatus(response: Response, attempt: number): number | undefined {
+  return response.status === 429 || response.status >= 500 ? retryDelay(response.headers, attempt) : undefined;
+}
