@@ -11,6 +11,7 @@ from provenant_sdk import (
     NotFoundError,
     PermissionDeniedError,
     ProvenantClient,
+    UnprocessableEntityError,
 )
 
 from accounts import Account, new_account, viewer_key
@@ -76,11 +77,11 @@ def test_409_duplicate_slug(client: ProvenantClient) -> None:
     assert isinstance(caught.value.code, str)
 
 
-def test_422_is_a_plain_status_error_with_details(client: ProvenantClient) -> None:
-    with pytest.raises(APIStatusError) as caught:
+def test_422_is_an_unprocessable_entity_error_with_details(client: ProvenantClient) -> None:
+    with pytest.raises(UnprocessableEntityError) as caught:
         client.create_api_key("expired already", expires_at="2001-01-01T00:00:00Z")
     error = caught.value
-    assert type(error) is APIStatusError
+    assert isinstance(error, APIStatusError)
     assert error.status_code == 422
     assert error.code == "validation_error"
     assert error.details

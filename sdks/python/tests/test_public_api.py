@@ -4,12 +4,16 @@ import provenant_sdk
 from provenant_sdk import (
     APIConnectionError,
     APIStatusError,
+    APITimeoutError,
     AuthenticationError,
     ConflictError,
+    HttpError,
+    InternalServerError,
     NotFoundError,
     PermissionDeniedError,
     ProvenantError,
     RateLimitError,
+    UnprocessableEntityError,
 )
 
 
@@ -17,14 +21,21 @@ def test_all_is_pinned() -> None:
     assert provenant_sdk.__all__ == [
         "APIConnectionError",
         "APIStatusError",
+        "APITimeoutError",
+        "AsyncPagedList",
         "AsyncProvenantClient",
         "AuthenticationError",
         "ConflictError",
+        "HttpError",
+        "InternalServerError",
+        "LiveSession",
         "NotFoundError",
+        "PagedList",
         "PermissionDeniedError",
         "ProvenantClient",
         "ProvenantError",
         "RateLimitError",
+        "UnprocessableEntityError",
         "__version__",
     ]
     for name in provenant_sdk.__all__:
@@ -42,12 +53,16 @@ def test_error_tree() -> None:
         PermissionDeniedError,
         NotFoundError,
         ConflictError,
+        UnprocessableEntityError,
         RateLimitError,
+        InternalServerError,
     ):
         assert issubclass(status_error, APIStatusError)
     assert issubclass(APIStatusError, ProvenantError)
     assert issubclass(APIConnectionError, ProvenantError)
+    assert issubclass(APITimeoutError, APIConnectionError)
     assert not issubclass(APIConnectionError, APIStatusError)
+    assert HttpError is APIStatusError  # the TypeScript SDK's name, kept as an alias
 
 
 def test_ships_py_typed() -> None:

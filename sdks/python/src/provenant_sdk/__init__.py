@@ -3,9 +3,9 @@
     from provenant_sdk import ProvenantClient
 
     with ProvenantClient() as client:          # PROVENANT_URL, PROVENANT_API_KEY
-        agent_id = client.get_or_create_agent("Support bot")
-        with client.session(agent_id) as session:
-            client.add_turn(session["id"], "USER", "Hello")
+        agent = client.agents.get_or_create("Support bot")
+        with client.session(agent["id"]) as session:
+            session.log_turn("USER", "Hello")  # returns at once; a thread sends it
 
 Response shapes are in `provenant_sdk.types`; the exception tree is documented in `provenant_sdk._errors`.
 """
@@ -14,30 +14,43 @@ from provenant_sdk._client import AsyncProvenantClient, ProvenantClient
 from provenant_sdk._errors import (
     APIConnectionError,
     APIStatusError,
+    APITimeoutError,
     AuthenticationError,
     ConflictError,
+    HttpError,
+    InternalServerError,
     NotFoundError,
     PermissionDeniedError,
     ProvenantError,
     RateLimitError,
+    UnprocessableEntityError,
 )
+from provenant_sdk._paging import AsyncPagedList, PagedList
+from provenant_sdk._session import LiveSession
 from provenant_sdk._version import __version__
 
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
+    "APITimeoutError",
+    "AsyncPagedList",
     "AsyncProvenantClient",
     "AuthenticationError",
     "ConflictError",
+    "HttpError",
+    "InternalServerError",
+    "LiveSession",
     "NotFoundError",
+    "PagedList",
     "PermissionDeniedError",
     "ProvenantClient",
     "ProvenantError",
     "RateLimitError",
+    "UnprocessableEntityError",
     "__version__",
 ]
 
-# Exceptions say they come from the package, not from a private module.
+# Public classes say they come from the package, not from a private module.
 for _name in __all__:
     _obj = globals()[_name]
     if isinstance(_obj, type):

@@ -1,38 +1,43 @@
-"""`ProvenantClient` and `AsyncProvenantClient`: the same methods, one blocking, one awaitable.
+"""`ProvenantClient` and `AsyncProvenantClient`: the same resources and methods, one blocking, one awaitable.
 
 Every optional argument is keyword-only. Results are the server's JSON as plain dicts (camelCase keys), typed
-with the TypedDicts in `provenant_sdk.types`.
+with the TypedDicts in `provenant_sdk.types`. The flat methods (``client.list_agents``) are other names for
+the resources' methods (``client.agents.list``), kept for code written before the resources.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
+import json
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, cast
 
 import httpx
 
 from provenant_sdk import _calls
-from provenant_sdk._base import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient, Call
+from provenant_sdk._background import SHUTDOWN_TIMEOUT, End
+from provenant_sdk._base import BaseClient
 from provenant_sdk._errors import ConflictError, ProvenantError
-from provenant_sdk.types import (
-    Agent,
-    AgentStatus,
-    ApiKey,
-    CreatedApiKey,
-    EndStatus,
-    Me,
-    Metadata,
-    Session,
-    SessionWithTurns,
-    Success,
-    Turn,
-    TurnRole,
+from provenant_sdk._http import (
+    DEFAULT_MAX_QUEUED_TURNS,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    Call,
+    decode,
+    send_async,
+    send_sync,
 )
+from provenant_sdk._paging import Page, next_page
+from provenant_sdk._resources import flat
+from provenant_sdk._resources.agents import Agents, AsyncAgents
+from provenant_sdk._resources.api_keys import ApiKeys, AsyncApiKeys
+from provenant_sdk._resources.audit import AsyncAudit, Audit
+from provenant_sdk._resources.sessions import AsyncSessions, Sessions
+from provenant_sdk._resources.team import AsyncInvitations, AsyncMembers, Invitations, Members
+from provenant_sdk._session import LiveSession
+from provenant_sdk.types import EndStatus, Me, Metadata
 
 
 class ProvenantClient(BaseClient):
@@ -41,7 +46,8 @@ class ProvenantClient(BaseClient):
     ``base_url`` and ``api_key`` default to ``PROVENANT_URL`` and ``PROVENANT_API_KEY``; when neither gives
     one, `ProvenantError` is raised (code ``missing_base_url`` or ``missing_api_key``). ``timeout`` is in
     seconds; ``max_retries`` is how many times a failed request that is safe to repeat is tried again.
-    ``transport`` replaces the HTTP transport, e.g. with ``httpx.MockTransport`` in your own tests.
+    ``max_queued_turns`` bounds background mode's queue. ``transport`` replaces the HTTP transport, e.g.
+    with ``httpx.MockTransport`` in your own tests.
     """
 
     _http: httpx.Client
@@ -53,15 +59,38 @@ class ProvenantClient(BaseClient):
         api_key: str | None = None,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        max_queued_turns: int = DEFAULT_MAX_QUEUED_TURNS,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        super().__init__(base_url=base_url, api_key=api_key, max_retries=max_retries)
-        self._http = httpx.Client(
-            base_url=self.base_url, headers=self._headers, timeout=self._timeout(timeout), transport=transport
+        super().__init__(
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_queued_turns=max_queued_turns,
+            sender_transport=transport,
         )
+        settings = self._settings
+        self._http = httpx.Client(
+            base_url=settings.base_url,
+            headers=settings.headers,
+            timeout=settings.timeout,
+            transport=transport,
+        )
+        self.agents = Agents(self)
+        self.sessions = Sessions(self)
+        self.api_keys = ApiKeys(self)
+        self.members = Members(self)
+        self.invitations = Invitations(self)
+        self.audit = Audit(self)
 
-    def close(self) -> None:
-        """Close the connection pool."""
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every turn logged so far is sent or given up on; False if ``timeout`` ran out first."""
+        return self._sender.flush(timeout)
+
+    def close(self, *, timeout: float | None = SHUTDOWN_TIMEOUT) -> None:
+        """Send the turns still queued, waiting at most ``timeout`` seconds; then close the connections."""
+        self._sender.close(timeout)
         self._http.close()
 
     @property
@@ -77,60 +106,36 @@ class ProvenantClient(BaseClient):
         self.close()
 
     def _request(self, call: Call) -> Any:
-        request = self._build_request(call)
-        retries_done = 0
-        while True:
-            try:
-                outcome: httpx.Response | httpx.TransportError = self._http.send(request)
-            except httpx.TransportError as error:
-                outcome = error
-            delay = self._retry_delay(request, outcome, retries_done)
-            if delay is None:
-                return self._result(request, outcome)
-            time.sleep(delay)
-            retries_done += 1
+        return decode(send_sync(self._http, call, self.max_retries))
 
-    # Who am I
+    def _page(self, call: Call) -> Page[Any]:
+        response = send_sync(self._http, call, self.max_retries)
+        return cast(list[Any], decode(response)), next_page(response)
+
+    def _lines(self, call: Call) -> Iterator[Any]:
+        response = send_sync(self._http, call, self.max_retries, stream=True)
+        try:
+            for line in response.iter_lines():
+                if line.strip():
+                    yield json.loads(line)
+        finally:
+            response.close()
 
     def me(self) -> Me:
         """The user behind the key, their role and organization, and the key itself (``apiKey``)."""
         return cast(Me, self._request(_calls.me()))
 
-    # API keys
+    list_api_keys = flat("api_keys", ApiKeys.list)
+    create_api_key = flat("api_keys", ApiKeys.create)
+    revoke_api_key = flat("api_keys", ApiKeys.revoke)
+    roll_api_key = flat("api_keys", ApiKeys.roll)
+    api_key_usage = flat("api_keys", ApiKeys.usage)
 
-    def list_api_keys(self, *, include_revoked: bool = False) -> list[ApiKey]:
-        """Keys the caller may see (OWNER and ADMIN: all of the org's; others: their own), newest first."""
-        return cast(list[ApiKey], self._request(_calls.list_api_keys(include_revoked)))
-
-    def create_api_key(self, name: str, *, expires_at: datetime | str | None = None) -> CreatedApiKey:
-        """A new key; ``key`` in the result is the only copy of it. A naive ``expires_at`` is taken as UTC."""
-        return cast(CreatedApiKey, self._request(_calls.create_api_key(name, expires_at)))
-
-    def revoke_api_key(self, key_id: str) -> Success:
-        """Revoke a key for good, at once; revoking it again is harmless."""
-        return cast(Success, self._request(_calls.revoke_api_key(key_id)))
-
-    # Agents
-
-    def list_agents(self, *, status: AgentStatus | None = None) -> list[Agent]:
-        """The organization's agents, most recently updated first."""
-        return cast(list[Agent], self._request(_calls.list_agents(status)))
-
-    def get_agent(self, agent_id: str) -> Agent:
-        return cast(Agent, self._request(_calls.get_agent(agent_id)))
-
-    def create_agent(
-        self,
-        name: str,
-        slug: str,
-        *,
-        description: str | None = None,
-        tags: Sequence[str] | None = None,
-        model_family: str | None = None,
-    ) -> Agent:
-        """A new agent; `ConflictError` if the slug is taken in the organization."""
-        call = _calls.create_agent(name, slug, description, tags, model_family)
-        return cast(Agent, self._request(call))
+    list_agents = flat("agents", Agents.list)
+    get_agent = flat("agents", Agents.get)
+    create_agent = flat("agents", Agents.create)
+    update_agent = flat("agents", Agents.update)
+    archive_agent = flat("agents", Agents.archive)
 
     def get_or_create_agent(
         self,
@@ -140,62 +145,30 @@ class ProvenantClient(BaseClient):
         tags: Sequence[str] | None = None,
         model_family: str | None = None,
     ) -> str:
-        """The id of the agent whose slug derives from ``name``, created if there is none."""
-        agent = cast(Agent, self._request(_calls.get_or_create_agent(name, description, tags, model_family)))
+        """The id of the agent whose slug derives from ``name``, created if there is none
+        (`agents.get_or_create` returns the whole agent)."""
+        agent = self.agents.get_or_create(name, description=description, tags=tags, model_family=model_family)
         return agent["id"]
 
-    # Sessions
+    list_sessions = flat("sessions", Sessions.list)
+    create_session = flat("sessions", Sessions.create)
+    get_session = flat("sessions", Sessions.get)
+    update_session = flat("sessions", Sessions.update)
+    delete_session = flat("sessions", Sessions.delete)
+    add_turn = flat("sessions", Sessions.add_turn)
+    add_turns = flat("sessions", Sessions.add_turns)
+    end_session = flat("sessions", Sessions.end)
 
-    def create_session(
-        self,
-        agent_id: str,
-        *,
-        external_id: str | None = None,
-        user_id: str | None = None,
-        metadata: Metadata | None = None,
-        tags: Sequence[str] | None = None,
-        agent_version_id: str | None = None,
-        environment_id: str | None = None,
-    ) -> Session:
-        """Start a session (``status: "ACTIVE"``)."""
-        call = _calls.create_session(
-            agent_id, external_id, user_id, metadata, tags, agent_version_id, environment_id
-        )
-        return cast(Session, self._request(call))
+    list_members = flat("members", Members.list)
+    change_member_role = flat("members", Members.change_role)
+    remove_member = flat("members", Members.remove)
 
-    def get_session(self, session_id: str) -> SessionWithTurns:
-        """A session with its ``turns`` in order."""
-        return cast(SessionWithTurns, self._request(_calls.get_session(session_id)))
+    list_invitations = flat("invitations", Invitations.list)
+    create_invitation = flat("invitations", Invitations.create)
+    cancel_invitation = flat("invitations", Invitations.cancel)
 
-    def add_turn(
-        self,
-        session_id: str,
-        role: TurnRole,
-        content: str | dict[str, Any] | list[Any],
-        *,
-        tool_calls: Any = None,
-        latency_ms: int | None = None,
-        input_tokens: int | None = None,
-        output_tokens: int | None = None,
-        metadata: Metadata | None = None,
-    ) -> Turn:
-        """Record a turn; once this returns it is durably stored. `ConflictError` if the session has ended."""
-        call = _calls.add_turn(
-            session_id, role, content, tool_calls, latency_ms, input_tokens, output_tokens, metadata
-        )
-        return cast(Turn, self._request(call))
-
-    def end_session(
-        self,
-        session_id: str,
-        *,
-        status: EndStatus = "COMPLETED",
-        total_tokens: int | None = None,
-        total_latency_ms: int | None = None,
-    ) -> Session:
-        """End a session; ``status`` is COMPLETED or FAILED."""
-        call = _calls.end_session(session_id, status, total_tokens, total_latency_ms)
-        return cast(Session, self._request(call))
+    list_audit_entries = flat("audit", Audit.list)
+    export_audit_log = flat("audit", Audit.export)
 
     @contextmanager
     def session(
@@ -208,34 +181,44 @@ class ProvenantClient(BaseClient):
         tags: Sequence[str] | None = None,
         agent_version_id: str | None = None,
         environment_id: str | None = None,
-    ) -> Iterator[Session]:
-        """Create a session, yield it, and end it: COMPLETED, or FAILED when the block raises (re-raised)."""
-        session = self.create_session(
-            agent_id,
-            external_id=external_id,
-            user_id=user_id,
-            metadata=metadata,
-            tags=tags,
-            agent_version_id=agent_version_id,
-            environment_id=environment_id,
+    ) -> Iterator[LiveSession]:
+        """A session for the block: created, fed with ``s.log_turn(...)`` and ended (COMPLETED, or FAILED when
+        the block raises, which is re-raised) in the background; see `LiveSession` for code that reads it."""
+        session = self._live_session(
+            agent_id, external_id, user_id, metadata, tags, agent_version_id, environment_id, self._request
         )
         try:
             yield session
         except BaseException as exc:
-            try:
-                self.end_session(session["id"], status="FAILED")
-            except ProvenantError as end_error:
-                exc.add_note(f"Ending Provenant session {session['id']} as FAILED failed too: {end_error}")
+            if not self._runs_in_foreground(session):
+                self._sender.put_control(session, End("FAILED"))
+            else:
+                try:
+                    self._end_in_foreground(session, "FAILED")
+                except ProvenantError as end_error:
+                    exc.add_note(f"Ending the Provenant session as FAILED failed too: {end_error}")
             raise
+        if not self._runs_in_foreground(session):
+            self._sender.put_control(session, End("COMPLETED"))
+            return
         try:
-            self.end_session(session["id"], status="COMPLETED")
+            self._end_in_foreground(session, "COMPLETED")
         except ConflictError as error:
             if error.code != "session_ended":  # the block ended it itself
                 raise
 
+    def _end_in_foreground(self, session: LiveSession, status: EndStatus) -> None:
+        if self._sender.pending():  # turns logged by id go first
+            self._sender.flush(SHUTDOWN_TIMEOUT)
+        self.sessions.end(session.id, status=status)
+
 
 class AsyncProvenantClient(BaseClient):
-    """`ProvenantClient` for asyncio: the same arguments and methods, awaitable."""
+    """`ProvenantClient` for asyncio: the same arguments, resources and methods, awaitable.
+
+    Lists return an `AsyncPagedList` (``async for`` over every item, or ``await`` for a list). `log_turn` and
+    ``s.log_turn`` are plain calls that return at once; a thread sends the turns, as for the sync client.
+    """
 
     _http: httpx.AsyncClient
 
@@ -246,15 +229,38 @@ class AsyncProvenantClient(BaseClient):
         api_key: str | None = None,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        max_queued_turns: int = DEFAULT_MAX_QUEUED_TURNS,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        super().__init__(base_url=base_url, api_key=api_key, max_retries=max_retries)
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url, headers=self._headers, timeout=self._timeout(timeout), transport=transport
+        super().__init__(
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_queued_turns=max_queued_turns,
+            sender_transport=None,
         )
+        settings = self._settings
+        self._http = httpx.AsyncClient(
+            base_url=settings.base_url,
+            headers=settings.headers,
+            timeout=settings.timeout,
+            transport=transport,
+        )
+        self.agents = AsyncAgents(self)
+        self.sessions = AsyncSessions(self)
+        self.api_keys = AsyncApiKeys(self)
+        self.members = AsyncMembers(self)
+        self.invitations = AsyncInvitations(self)
+        self.audit = AsyncAudit(self)
 
-    async def close(self) -> None:
-        """Close the connection pool."""
+    async def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every turn logged so far is sent or given up on; False if ``timeout`` ran out first."""
+        return await asyncio.to_thread(self._sender.flush, timeout)
+
+    async def close(self, *, timeout: float | None = SHUTDOWN_TIMEOUT) -> None:
+        """Send the turns still queued, waiting at most ``timeout`` seconds; then close the connections."""
+        await asyncio.to_thread(self._sender.close, timeout)
         await self._http.aclose()
 
     @property
@@ -270,48 +276,40 @@ class AsyncProvenantClient(BaseClient):
         await self.close()
 
     async def _request(self, call: Call) -> Any:
-        request = self._build_request(call)
-        retries_done = 0
-        while True:
-            try:
-                outcome: httpx.Response | httpx.TransportError = await self._http.send(request)
-            except httpx.TransportError as error:
-                outcome = error
-            delay = self._retry_delay(request, outcome, retries_done)
-            if delay is None:
-                return self._result(request, outcome)
-            await asyncio.sleep(delay)
-            retries_done += 1
+        return decode(await send_async(self._http, call, self.max_retries))
+
+    async def _page(self, call: Call) -> Page[Any]:
+        response = await send_async(self._http, call, self.max_retries)
+        return cast(list[Any], decode(response)), next_page(response)
+
+    async def _lines(self, call: Call) -> AsyncIterator[Any]:
+        response = await send_async(self._http, call, self.max_retries, stream=True)
+        try:
+            async for line in response.aiter_lines():
+                if line.strip():
+                    yield json.loads(line)
+        finally:
+            await response.aclose()
+
+    def _create_now(self, call: Call) -> Any:
+        # Reading a session handle is synchronous, so it creates the session on the sender's blocking pool.
+        return decode(send_sync(self._sender.http(), call, self.max_retries))
 
     async def me(self) -> Me:
+        """The user behind the key, their role and organization, and the key itself (``apiKey``)."""
         return cast(Me, await self._request(_calls.me()))
 
-    async def list_api_keys(self, *, include_revoked: bool = False) -> list[ApiKey]:
-        return cast(list[ApiKey], await self._request(_calls.list_api_keys(include_revoked)))
+    list_api_keys = flat("api_keys", AsyncApiKeys.list)
+    create_api_key = flat("api_keys", AsyncApiKeys.create)
+    revoke_api_key = flat("api_keys", AsyncApiKeys.revoke)
+    roll_api_key = flat("api_keys", AsyncApiKeys.roll)
+    api_key_usage = flat("api_keys", AsyncApiKeys.usage)
 
-    async def create_api_key(self, name: str, *, expires_at: datetime | str | None = None) -> CreatedApiKey:
-        return cast(CreatedApiKey, await self._request(_calls.create_api_key(name, expires_at)))
-
-    async def revoke_api_key(self, key_id: str) -> Success:
-        return cast(Success, await self._request(_calls.revoke_api_key(key_id)))
-
-    async def list_agents(self, *, status: AgentStatus | None = None) -> list[Agent]:
-        return cast(list[Agent], await self._request(_calls.list_agents(status)))
-
-    async def get_agent(self, agent_id: str) -> Agent:
-        return cast(Agent, await self._request(_calls.get_agent(agent_id)))
-
-    async def create_agent(
-        self,
-        name: str,
-        slug: str,
-        *,
-        description: str | None = None,
-        tags: Sequence[str] | None = None,
-        model_family: str | None = None,
-    ) -> Agent:
-        call = _calls.create_agent(name, slug, description, tags, model_family)
-        return cast(Agent, await self._request(call))
+    list_agents = flat("agents", AsyncAgents.list)
+    get_agent = flat("agents", AsyncAgents.get)
+    create_agent = flat("agents", AsyncAgents.create)
+    update_agent = flat("agents", AsyncAgents.update)
+    archive_agent = flat("agents", AsyncAgents.archive)
 
     async def get_or_create_agent(
         self,
@@ -321,56 +319,31 @@ class AsyncProvenantClient(BaseClient):
         tags: Sequence[str] | None = None,
         model_family: str | None = None,
     ) -> str:
-        call = _calls.get_or_create_agent(name, description, tags, model_family)
-        agent = cast(Agent, await self._request(call))
+        """The id of the agent whose slug derives from ``name``, created if there is none."""
+        agent = await self.agents.get_or_create(
+            name, description=description, tags=tags, model_family=model_family
+        )
         return agent["id"]
 
-    async def create_session(
-        self,
-        agent_id: str,
-        *,
-        external_id: str | None = None,
-        user_id: str | None = None,
-        metadata: Metadata | None = None,
-        tags: Sequence[str] | None = None,
-        agent_version_id: str | None = None,
-        environment_id: str | None = None,
-    ) -> Session:
-        call = _calls.create_session(
-            agent_id, external_id, user_id, metadata, tags, agent_version_id, environment_id
-        )
-        return cast(Session, await self._request(call))
+    list_sessions = flat("sessions", AsyncSessions.list)
+    create_session = flat("sessions", AsyncSessions.create)
+    get_session = flat("sessions", AsyncSessions.get)
+    update_session = flat("sessions", AsyncSessions.update)
+    delete_session = flat("sessions", AsyncSessions.delete)
+    add_turn = flat("sessions", AsyncSessions.add_turn)
+    add_turns = flat("sessions", AsyncSessions.add_turns)
+    end_session = flat("sessions", AsyncSessions.end)
 
-    async def get_session(self, session_id: str) -> SessionWithTurns:
-        return cast(SessionWithTurns, await self._request(_calls.get_session(session_id)))
+    list_members = flat("members", AsyncMembers.list)
+    change_member_role = flat("members", AsyncMembers.change_role)
+    remove_member = flat("members", AsyncMembers.remove)
 
-    async def add_turn(
-        self,
-        session_id: str,
-        role: TurnRole,
-        content: str | dict[str, Any] | list[Any],
-        *,
-        tool_calls: Any = None,
-        latency_ms: int | None = None,
-        input_tokens: int | None = None,
-        output_tokens: int | None = None,
-        metadata: Metadata | None = None,
-    ) -> Turn:
-        call = _calls.add_turn(
-            session_id, role, content, tool_calls, latency_ms, input_tokens, output_tokens, metadata
-        )
-        return cast(Turn, await self._request(call))
+    list_invitations = flat("invitations", AsyncInvitations.list)
+    create_invitation = flat("invitations", AsyncInvitations.create)
+    cancel_invitation = flat("invitations", AsyncInvitations.cancel)
 
-    async def end_session(
-        self,
-        session_id: str,
-        *,
-        status: EndStatus = "COMPLETED",
-        total_tokens: int | None = None,
-        total_latency_ms: int | None = None,
-    ) -> Session:
-        call = _calls.end_session(session_id, status, total_tokens, total_latency_ms)
-        return cast(Session, await self._request(call))
+    list_audit_entries = flat("audit", AsyncAudit.list)
+    export_audit_log = flat("audit", AsyncAudit.export)
 
     @asynccontextmanager
     async def session(
@@ -383,26 +356,33 @@ class AsyncProvenantClient(BaseClient):
         tags: Sequence[str] | None = None,
         agent_version_id: str | None = None,
         environment_id: str | None = None,
-    ) -> AsyncIterator[Session]:
-        session = await self.create_session(
-            agent_id,
-            external_id=external_id,
-            user_id=user_id,
-            metadata=metadata,
-            tags=tags,
-            agent_version_id=agent_version_id,
-            environment_id=environment_id,
+    ) -> AsyncIterator[LiveSession]:
+        """`ProvenantClient.session` for asyncio. Reading the handle (``s["id"]``) waits for the session's
+        creation without yielding to the event loop; ``await client.create_session(...)`` yields."""
+        session = self._live_session(
+            agent_id, external_id, user_id, metadata, tags, agent_version_id, environment_id, self._create_now
         )
         try:
             yield session
         except BaseException as exc:
-            try:
-                await self.end_session(session["id"], status="FAILED")
-            except ProvenantError as end_error:
-                exc.add_note(f"Ending Provenant session {session['id']} as FAILED failed too: {end_error}")
+            if not self._runs_in_foreground(session):
+                self._sender.put_control(session, End("FAILED"))
+            else:
+                try:
+                    await self._end_in_foreground(session, "FAILED")
+                except ProvenantError as end_error:
+                    exc.add_note(f"Ending the Provenant session as FAILED failed too: {end_error}")
             raise
+        if not self._runs_in_foreground(session):
+            self._sender.put_control(session, End("COMPLETED"))
+            return
         try:
-            await self.end_session(session["id"], status="COMPLETED")
+            await self._end_in_foreground(session, "COMPLETED")
         except ConflictError as error:
             if error.code != "session_ended":
                 raise
+
+    async def _end_in_foreground(self, session: LiveSession, status: EndStatus) -> None:
+        if self._sender.pending():
+            await asyncio.to_thread(self._sender.flush, SHUTDOWN_TIMEOUT)
+        await self.sessions.end(session.id, status=status)

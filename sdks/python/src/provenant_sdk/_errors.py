@@ -1,13 +1,19 @@
 """Every exception the SDK raises, in one tree.
 
-    ProvenantError                 base; also raised alone for a missing or invalid base URL or key
-    ├── APIConnectionError         no HTTP answer: connection refused or dropped, DNS, timeout
-    └── APIStatusError             the server answered with a status outside 2xx
-        ├── AuthenticationError    401: missing, unknown, expired or revoked key
-        ├── PermissionDeniedError  403: the key's role may not do this
-        ├── NotFoundError          404: missing, or belongs to another organization
-        ├── ConflictError          409: duplicate slug, session already ended, ...
-        └── RateLimitError         429: slow down; ``retry_after`` says for how long
+    ProvenantError                   base; also raised alone for a missing or invalid base URL or key
+    ├── APIConnectionError           no HTTP answer: connection refused or dropped, DNS, timeout
+    │   └── APITimeoutError          the timeout ran out (code ``"timeout"``)
+    └── APIStatusError (HttpError)   the server answered with a status outside 2xx
+        ├── AuthenticationError      401: missing, unknown, expired or revoked key
+        ├── PermissionDeniedError    403: the key's role or access may not do this
+        ├── NotFoundError            404: missing, or belongs to another organization
+        ├── ConflictError            409: duplicate slug, session already ended, ...
+        ├── UnprocessableEntityError 422: the request broke a rule; ``details`` names the fields
+        ├── RateLimitError           429: slow down; ``retry_after`` says for how long
+        └── InternalServerError      500 and every other 5xx
+
+Other statuses (400, 410 for a used invitation, 413) are a plain `APIStatusError`. ``HttpError`` is another
+name for `APIStatusError`, for code written with the TypeScript SDK's name.
 
 Each carries ``message`` (a sentence for a person), ``code`` and ``status_code`` (``None`` when there was no
 HTTP answer). ``code`` is the server's machine code (e.g. ``"api_key_revoked"``) or the SDK's own:
@@ -27,12 +33,16 @@ from provenant_sdk._retry import parse_retry_after
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
+    "APITimeoutError",
     "AuthenticationError",
     "ConflictError",
+    "HttpError",
+    "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
     "ProvenantError",
     "RateLimitError",
+    "UnprocessableEntityError",
 ]
 
 
@@ -62,6 +72,10 @@ class ProvenantError(Exception):
 
 class APIConnectionError(ProvenantError):
     """The request got no HTTP answer (after the retries it was allowed)."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request's timeout ran out before the answer came (after the retries it was allowed)."""
 
 
 class APIStatusError(ProvenantError):
@@ -101,6 +115,10 @@ class ConflictError(APIStatusError):
     """409: the request conflicts with the current state (duplicate slug, ended session)."""
 
 
+class UnprocessableEntityError(APIStatusError):
+    """422: the request broke a rule of the contract (``validation_error``); ``details`` says where."""
+
+
 class RateLimitError(APIStatusError):
     """429: too many requests."""
 
@@ -110,10 +128,24 @@ class RateLimitError(APIStatusError):
         return parse_retry_after(self.headers.get("retry-after"))
 
 
-STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+class InternalServerError(APIStatusError):
+    """5xx: the server (or a proxy in front of it) failed; requests safe to repeat were retried first."""
+
+
+HttpError = APIStatusError
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
+    422: UnprocessableEntityError,
     429: RateLimitError,
 }
+
+
+def error_class(status_code: int) -> type[APIStatusError]:
+    """The exception that stands for an error status."""
+    if status_code >= 500:
+        return InternalServerError
+    return _BY_STATUS.get(status_code, APIStatusError)

@@ -1,8 +1,9 @@
 """When a failed request is tried again, and after how long.
 
 A request is repeated only when repeating it cannot do a thing twice: GET, HEAD, OPTIONS, PUT and DELETE
-(idempotent in this API) on a dropped connection, a timeout, a 429 or a 5xx; any method, POST included, when
-the connection was never made, since then the server never saw the request.
+(idempotent in this API), and the POSTs the server makes idempotent (get-or-create, a batch of turns that
+all carry a ``clientId``), on a dropped connection, a timeout, a 429 or a 5xx; any request, POST included,
+when the connection was never made, since then the server never saw it.
 """
 
 from __future__ import annotations
@@ -45,30 +46,44 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(when.timestamp() - time.time(), 0.0)
 
 
+def never_sent(error: httpx.TransportError) -> bool:
+    """The request cannot have reached the server."""
+    return isinstance(error, _NEVER_SENT)
+
+
 def delay_after_error(
-    method: str, error: httpx.TransportError, retries_done: int, max_retries: int
+    repeatable: bool, error: httpx.TransportError, retries_done: int, max_retries: int
 ) -> float | None:
-    """How long to wait before repeating a request that got no answer; ``None``: do not repeat it."""
+    """How long to wait before repeating a request that got no answer; ``None``: do not repeat it.
+
+    ``repeatable``: sending the request twice does no more than sending it once.
+    """
     if retries_done >= max_retries:
         return None
-    if isinstance(error, _NEVER_SENT) or (method in IDEMPOTENT_METHODS and isinstance(error, _TRANSIENT)):
+    if never_sent(error) or (repeatable and isinstance(error, _TRANSIENT)):
         return backoff(retries_done)
     return None
 
 
+def retry_after(response: httpx.Response, retries_done: int) -> float | None:
+    """The wait a 429 or 5xx asks for: its ``Retry-After`` when it says one, else the backoff; ``None`` when
+    the server asks for longer than MAX_RETRY_AFTER."""
+    asked = parse_retry_after(response.headers.get("retry-after"))
+    if asked is None:
+        return backoff(retries_done)
+    return asked if asked <= MAX_RETRY_AFTER else None
+
+
 def delay_after_response(
-    method: str, response: httpx.Response, retries_done: int, max_retries: int
+    repeatable: bool, response: httpx.Response, retries_done: int, max_retries: int
 ) -> float | None:
     """How long to wait before repeating a request answered with an error; ``None``: do not repeat it.
 
     A ``Retry-After`` of up to MAX_RETRY_AFTER seconds is waited for as given; a longer one is not waited
     for at all, the error goes back to the caller at once.
     """
-    if retries_done >= max_retries or method not in IDEMPOTENT_METHODS:
+    if retries_done >= max_retries or not repeatable:
         return None
     if response.status_code != 429 and response.status_code < 500:
         return None
-    retry_after = parse_retry_after(response.headers.get("retry-after"))
-    if retry_after is None:
-        return backoff(retries_done)
-    return retry_after if retry_after <= MAX_RETRY_AFTER else None
+    return retry_after(response, retries_done)

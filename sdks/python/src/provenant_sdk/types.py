@@ -12,6 +12,8 @@ SessionStatus: TypeAlias = Literal["ACTIVE", "COMPLETED", "FAILED"]
 EndStatus: TypeAlias = Literal["COMPLETED", "FAILED"]
 TurnRole: TypeAlias = Literal["USER", "ASSISTANT", "SYSTEM", "TOOL"]
 Role: TypeAlias = Literal["OWNER", "ADMIN", "MEMBER", "VIEWER"]
+InvitableRole: TypeAlias = Literal["ADMIN", "MEMBER", "VIEWER"]
+KeyAccess: TypeAlias = Literal["full", "read", "ingest"]
 Metadata: TypeAlias = dict[str, Any]
 
 
@@ -53,11 +55,21 @@ class ApiKey(TypedDict):
     createdAt: str
     revokedAt: str | None
     user: UserRef
+    access: KeyAccess
+    rolledToId: str | None
+    """The key this one was rolled to, if it was."""
+    revokedReason: Literal["revoked", "leaked"] | None
 
 
 class CreatedApiKey(ApiKey):
     key: str
     """The full ``pk_live_...`` key; no other response ever carries it."""
+
+
+class KeyUsageDay(TypedDict):
+    date: str
+    """``YYYY-MM-DD`` (UTC)."""
+    requests: int
 
 
 class Agent(TypedDict):
@@ -102,7 +114,22 @@ class Turn(TypedDict):
     inputTokens: int | None
     outputTokens: int | None
     metadata: Metadata | None
+    clientId: str | None
     createdAt: str
+
+
+class TurnInput(TypedDict, total=False):
+    """One turn of `add_turns`, as on the wire; ``role`` and ``content`` are required."""
+
+    role: TurnRole
+    content: str | dict[str, Any] | list[Any]
+    toolCalls: Any
+    latencyMs: int
+    inputTokens: int
+    outputTokens: int
+    metadata: Metadata
+    clientId: str
+    """1 to 64 characters, unique in the session: a turn sent again with the same one is stored once."""
 
 
 class SessionWithTurns(Session):
@@ -111,3 +138,54 @@ class SessionWithTurns(Session):
 
 class Success(TypedDict):
     success: bool
+
+
+class Member(TypedDict):
+    id: str
+    name: str
+    email: str
+    role: Role
+    createdAt: str
+
+
+class Inviter(TypedDict):
+    name: str
+    email: str
+
+
+class Invitation(TypedDict):
+    id: str
+    email: str
+    role: Role
+    expiresAt: str
+    createdAt: str
+    invitedBy: Inviter
+
+
+class CreatedInvitation(TypedDict):
+    id: str
+    email: str
+    role: Role
+    expiresAt: str
+    inviteLink: str
+    """The only response that carries the link; it works once, for 7 days."""
+
+
+class AuditUser(TypedDict):
+    id: str
+    name: str | None
+    email: str | None
+
+
+class AuditEntry(TypedDict):
+    id: str
+    action: str
+    resourceType: str
+    resourceId: str | None
+    user: AuditUser | None
+    apiKeyId: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    ipAddress: str | None
+    userAgent: str | None
+    createdAt: str
