@@ -118,10 +118,10 @@ export class TurnSender {
 
   /** Queues one turn; never throws and never waits. */
   logTurn(queue: SessionQueue, turn: TurnCreateParams): void {
-    if (this.#closed || queue.closing || queue.refused !== undefined) {
-      const why = this.#closed ? 'the client was shut down' : queue.refused ?? 'its session was ended';
-      return this.#drop(1, 'closed', `A turn logged after ${why} was dropped.`);
-    }
+    if (this.#closed) return this.#drop(1, 'closed', 'A turn logged after client.shutdown() was dropped.');
+    // The refusal itself was warned about when it came; later turns for that session are only counted.
+    if (queue.refused !== undefined) return void this.dropped++;
+    if (queue.closing) return this.#drop(1, 'ended', 'A turn logged after its session.end() was dropped.');
     if (this.#queued >= this.#maxQueueSize) {
       return this.#drop(
         1,
@@ -370,7 +370,8 @@ export class TurnSender {
 
   #forget(queue: SessionQueue): void {
     this.#pending.delete(queue);
-    if (queue.id !== undefined && this.#byId.get(queue.id) === queue) this.#byId.delete(queue.id);
+    // A refused session stays known, so its later turns are dropped at once rather than sent to be refused again.
+    if (queue.refused === undefined && queue.id !== undefined && this.#byId.get(queue.id) === queue) this.#byId.delete(queue.id);
     if (this.#pending.size === 0) liveSenders.delete(this);
   }
 

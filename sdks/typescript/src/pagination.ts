@@ -35,6 +35,8 @@ export class PagedList<T> implements AsyncIterable<T>, Promise<T[]> {
       for (const item of data.slice(0, remaining)) yield item;
       remaining -= data.length;
       query = nextPageQuery(headers.get('link'));
+      // The last page asks for no more than is still wanted.
+      if (query !== undefined && this.#limit !== undefined) query.limit = String(Math.min(remaining, MAX_PAGE_SIZE));
     }
   }
 

@@ -20,16 +20,48 @@ export async function freePort(): Promise<number> {
 
 export interface Provenant {
   url: string;
+  /** Stops the server and deletes its data. */
   stop(): Promise<void>;
+  /** Kills the server at once (SIGKILL, as a crash would), keeping its data for restart(). */
+  crash(): Promise<void>;
+  /** Starts the server again on the same port and data. */
+  restart(): Promise<void>;
 }
 
 /** Starts `provenant serve` ($PROVENANT_BIN, else `provenant` on PATH) on a free port with a fresh data dir. */
 export async function startProvenant(): Promise<Provenant> {
-  const bin = process.env.PROVENANT_BIN || 'provenant';
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'provenant-ts-sdk-'));
+  const env = { ...process.env, PROVENANT_DATA_DIR: dataDir, PROVENANT_JWT_SECRET: randomBytes(32).toString('hex') };
+  const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  const stop = async () => {
+    if (child) await kill(child);
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    child = await serve(port, env);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    url,
+    stop,
+    crash: async () => {
+      if (child) await kill(child, 'SIGKILL');
+    },
+    restart: async () => {
+      if (child) await kill(child);
+      child = await serve(port, env);
+    },
+  };
+}
+
+async function serve(port: number, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const bin = process.env.PROVENANT_BIN || 'provenant';
   const child = spawn(bin, ['serve', '--host', '127.0.0.1', '--port', String(port)], {
-    env: { ...process.env, PROVENANT_DATA_DIR: dataDir, PROVENANT_JWT_SECRET: randomBytes(32).toString('hex') },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -45,11 +77,6 @@ export async function startProvenant(): Promise<Provenant> {
         '(the repository\'s .venv/bin, where `pip install -e .` puts it).',
     );
   });
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    await kill(child);
-    await rm(dataDir, { recursive: true, force: true });
-  };
 
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -59,22 +86,22 @@ export async function startProvenant(): Promise<Provenant> {
       break;
     }
     try {
-      const response = await fetch(`${url}/api/health`);
+      const response = await fetch(`http://127.0.0.1:${port}/api/health`);
       await response.text();
-      if (response.status === 200) return { url, stop };
+      if (response.status === 200) return child;
     } catch {
       // Not listening yet.
     }
     await sleep(100);
   }
-  await stop();
+  await kill(child);
   throw failure ?? new Error(`${bin} serve did not answer GET /api/health with 200 within 60 s:\n${output}`);
 }
 
-async function kill(child: ChildProcess): Promise<void> {
+async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
+  child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
@@ -132,17 +159,19 @@ export interface TinyServer {
   close(): Promise<void>;
 }
 
-/** A real HTTP server on a free port answering with `handler`, which gets the 0-based index of the request. */
+/** A real HTTP server on a free port answering with `handler`, which gets the 0-based index of the request and
+ * its body as text. */
 export async function startTinyServer(
-  handler: (req: IncomingMessage, res: ServerResponse, index: number) => void,
+  handler: (req: IncomingMessage, res: ServerResponse, index: number, body: string) => void,
   port = 0,
 ): Promise<TinyServer> {
   const requests: TinyServer['requests'] = [];
   const server: Server = createServer((req, res) => {
     const index = requests.length;
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-    req.resume();
-    req.on('end', () => handler(req, res, index));
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => handler(req, res, index, Buffer.concat(chunks).toString()));
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address() as { port: number };
@@ -159,4 +188,54 @@ export async function startTinyServer(
 export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
+}
+
+/**
+ * A real HTTP proxy in front of `target` that forwards every request; for those `loseAnswer` picks, it lets the
+ * upstream handle the request and then drops the connection instead of answering, as a network failure would.
+ */
+export async function startAnswerLosingProxy(
+  target: string,
+  loseAnswer: (req: { method: string; url: string }, index: number) => boolean,
+): Promise<TinyServer> {
+  const requests: TinyServer['requests'] = [];
+  const server: Server = createServer(async (req, res) => {
+    const index = requests.length;
+    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)),
+    ) as Record<string, string>;
+    try {
+      const upstream = await fetch(`${target}${req.url}`, {
+        method: req.method,
+        headers,
+        body: chunks.length ? Buffer.concat(chunks) : undefined,
+      });
+      const body = Buffer.from(await upstream.arrayBuffer());
+      if (loseAnswer({ method: req.method ?? '', url: req.url ?? '' }, index)) {
+        req.socket.destroy();
+        return;
+      }
+      // fetch has decoded the body already, so its length and encoding headers no longer describe it.
+      const answerHeaders = [...upstream.headers].filter(
+        ([name]) => !['content-encoding', 'content-length', 'transfer-encoding', 'connection'].includes(name),
+      );
+      res.writeHead(upstream.status, Object.fromEntries(answerHeaders));
+      res.end(body);
+    } catch {
+      req.socket.destroy();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
