@@ -1,28 +1,28 @@
-"""Background mode: `log_turn` queues a turn and returns; one thread per client sends the queue in batches.
+"""Background mode's sender: a bounded queue per client, and one thread that empties it in batches.
 
-What a caller of `log_turn` pays is a dict, a uuid and a deque append: no lock, no I/O, no exception. The
-sender thread wakes every INTERVAL seconds, or as soon as BATCH_TURNS turns wait, takes up to MAX_BATCH queued
-items, groups them by session (keeping their order) and POSTs each group as one JSON array. Every turn carries
-a ``clientId``, which the server stores once per session, so a batch whose answer was lost is sent again
-without storing anything twice.
+`put` is all that logging a turn costs the caller beyond encoding it: a length check and a deque append, with
+no lock and no I/O. The thread wakes every INTERVAL seconds, or as soon as BATCH_TURNS items wait, takes up to
+MAX_BATCH queued items, groups them by session (keeping their order) and POSTs each group's turns as one JSON
+array. Every turn carries a ``clientId``, which the server stores once per session, so a batch whose answer
+was lost is sent again without storing anything twice.
 
-A batch that got no answer, a 429, 502, 503 or 504 is sent again after a backoff (honouring ``Retry-After``)
-for as long as it takes: the queue holds on to what it accepted while the server is away. Meanwhile nothing
-after it is sent, so a session's turns arrive in the order they were logged. Another 5xx is tried
-SERVER_ERROR_RETRIES more times; any other refusal (401, 403, 404, 409 ``session_ended``) is final. Turns
-given up on are counted (``undelivered``) and each kind of failure is logged once as a warning.
+A request that got no answer, a 429, 502, 503 or 504 is sent again after a backoff (honouring
+``Retry-After``) for as long as it takes: the queue keeps what it accepted while the server is away, and
+nothing queued after it is sent meanwhile, so each session's turns arrive in the order they were logged.
+Another 5xx is tried SERVER_ERROR_RETRIES more times; any other refusal (401, 403, 404, 409 ``session_ended``,
+422) is final. Turns that will not be stored are counted in ``dropped`` and each kind of failure is logged
+once as a warning.
 
-The queue holds at most ``max_queued_turns`` items; a turn logged when it is full is dropped, counted
-(``dropped``) and, the first time, logged as a warning. `flush` waits until everything queued before it is
-settled; `close` flushes within a timeout and stops the thread; so does interpreter exit (atexit) for every
-sender still running. In a child process made by ``fork`` the parent's queue is forgotten (the parent sends
-it) and the child's first turn starts the child's own sender.
+The queue holds at most ``max_queued_turns`` items; a turn logged when it is full is dropped, counted, and
+the first time logged as a warning. `flush` waits until everything queued before it is settled; `close`
+flushes within a timeout and stops the thread; interpreter exit closes every sender still running. In a
+child process made by ``fork`` the parent's queue is forgotten (the parent sends it) and the child's first
+turn starts the child's own thread.
 """
 
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import os
 import re
@@ -51,8 +51,8 @@ SHUTDOWN_TIMEOUT = 10.0
 _UNAVAILABLE = frozenset({429, 502, 503, 504})
 _ITEM_INDEX = re.compile(r"^\[(\d+)\]")
 _QUEUE_FULL = (
-    "The queue of turns to send is full ({} items): new turns are dropped until it drains (see "
-    "dropped_turns). Is the Provenant server reachable?"
+    "The queue of turns to send is full ({} items): new turns are dropped until it drains (dropped_turns "
+    "counts them). Is the Provenant server reachable?"
 )
 
 T = TypeVar("T")
@@ -62,11 +62,11 @@ T = TypeVar("T")
 class End:
     """Ending a session, queued behind its turns."""
 
-    status: str
+    body: dict[str, Any]
 
 
 CREATE = object()
-"""Creating a handle's session, queued when its block is entered (the session's start time is then)."""
+"""Creating a handle's session, queued when its block is entered (so the session starts then)."""
 
 
 class Halted(Exception):
@@ -76,19 +76,18 @@ class Halted(Exception):
 class RemoteSession:
     """The server's session behind a `client.session()` handle, created once by whoever needs it first.
 
-    The sender creates it before sending the handle's first batch; a reader of the handle (``s["id"]``)
-    creates it at once if the sender has not. The claim is held only during one attempt, so a reader never
-    waits behind the sender's backoff.
+    The sender creates it before the handle's first batch; a reader of the handle (``s["id"]``) creates it at
+    once if the sender has not. The claim lasts one attempt, so a reader never waits out the sender's backoff.
     """
 
     def __init__(self, call: Call) -> None:
         self.call = call
         self.session: dict[str, Any] | None = None
         self.error: ProvenantError | None = None  # set when creating it failed for good
-        self._reset_locks()
+        self.reset_locks()
         _remotes.add(self)
 
-    def _reset_locks(self) -> None:
+    def reset_locks(self) -> None:
         self._lock = threading.Lock()
         self._settled = threading.Condition(self._lock)
         self._creating = False
@@ -119,12 +118,12 @@ class RemoteSession:
                 self.error = error
 
 
-Target = Any  # a session id (str) or a handle holding a RemoteSession in ``_remote``
+Target = Any  # a session id (str), or a handle holding a RemoteSession in ``_remote``
 
 
 class Sender:
-    """The queue of one client and the thread that empties it; it holds the client's settings, not the
-    client, so turns still queued when a client is garbage-collected are sent all the same."""
+    """The queue of one client and the thread that empties it. It holds the client's settings, not the
+    client, so what is queued when a client is garbage-collected is sent all the same."""
 
     def __init__(self, settings: Settings, transport: httpx.BaseTransport | None) -> None:
         self._settings = settings
@@ -145,24 +144,24 @@ class Sender:
         self._http: httpx.Client | None = None
         self._warned: set[str] = set()
         self.dropped = 0
-        self.undelivered = 0
 
-    # The caller's side
+    # The callers' side
 
-    def put(self, target: Target, item: Any) -> None:
+    def put(self, target: Target, turn: str) -> None:
+        """Queue one turn (its JSON) of ``target``."""
         queue = self._queue
         if self._closed or len(queue) >= self._max:
             self._refuse()
             return
-        queue.append((target, item))
+        queue.append((target, turn))
         if self._thread is None:
             self._start()
         elif len(queue) >= BATCH_TURNS and not self._wake.is_set():
             self._wake.set()
 
     def put_control(self, target: Target, item: Any) -> None:
-        """Queue a session's creation or end. When the queue is full it is left out without counting a turn:
-        a session is created anyway before its first batch; one whose end is left out stays ACTIVE."""
+        """Queue a session's creation or end. When the queue is full it is left out, counting no turn: a
+        session is created anyway before its first batch; one whose end is left out stays ACTIVE."""
         if self._closed or len(self._queue) >= self._max:
             self._warn("queue_full", _QUEUE_FULL.format(self._max))
             return
@@ -172,14 +171,14 @@ class Sender:
 
     def _refuse(self) -> None:
         if self._closed:
-            self.drop("closed", "A turn was logged after the client was closed; it was dropped.")
+            self.drop(1, "closed", "A turn logged after the client was closed was dropped.")
         else:
-            self.drop("queue_full", _QUEUE_FULL.format(self._max))
+            self.drop(1, "queue_full", _QUEUE_FULL.format(self._max))
 
-    def drop(self, kind: str, message: str) -> None:
-        """Count a turn that was not queued, and say why (once per kind)."""
+    def drop(self, count: int, kind: str, message: str) -> None:
+        """Count turns that will not be stored, and say why (a warning once per kind)."""
         with self._lock:
-            self.dropped += 1
+            self.dropped += count
         self._warn(kind, message)
 
     def pending(self) -> bool:
@@ -189,9 +188,9 @@ class Sender:
         """Wait until everything queued so far is sent or given up on; False if ``timeout`` ran out first."""
         if not self.pending():
             return True
+        if self._halt.is_set():
+            return False
         if self._thread is None or not self._thread.is_alive():
-            if self._halt.is_set():
-                return False
             self._start()
         marker = threading.Event()
         self._queue.append((None, marker))
@@ -199,7 +198,7 @@ class Sender:
         return marker.wait(timeout)
 
     def close(self, timeout: float | None) -> None:
-        """Send what is queued within ``timeout`` seconds, then stop; what is left is counted undelivered."""
+        """Send what is queued within ``timeout`` seconds, then stop; what is left is counted as dropped."""
         with self._lock:
             if self._closed:
                 return
@@ -211,10 +210,8 @@ class Sender:
         if thread is not None and thread is not threading.current_thread():
             thread.join(None if delivered else 1.0)
         if not delivered:
-            left = sum(1 for _, item in (*self._inflight, *self._queue) if isinstance(item, dict))
-            with self._lock:
-                self.undelivered += left
-            logger.warning("Provenant: %d logged turns were not sent before the client closed.", left)
+            left = sum(1 for _, item in (*self._inflight, *self._queue) if isinstance(item, str))
+            self.drop(left, "unsent", f"{left} logged turns were not sent before the client closed.")
         if self._http is not None and (thread is None or not thread.is_alive()):
             self._http.close()
 
@@ -240,7 +237,7 @@ class Sender:
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return
-            _flush_at_exit_of_this_process()
+            _close_at_exit_of_this_process()
             self._thread = threading.Thread(target=self._run, name="provenant-sender", daemon=True)
             self._thread.start()
 
@@ -293,17 +290,19 @@ class Sender:
         """One session's items in order: runs of turns as batches, an end as an end."""
         session_id = self._session_id(http, target)
         if session_id is None:
-            self._give_up_turns(items)
+            dropped = sum(1 for item in items if isinstance(item, str))
+            self.drop(dropped, "no_session", "Turns of a session that could not be created were dropped.")
             return
-        run: list[dict[str, Any]] = []
+        path = f"/api/sessions/{quote(session_id, safe='')}"
+        run: list[str] = []
         for item in items:
-            if isinstance(item, End):
-                self._post_turns(http, session_id, run)
-                run = []
-                self._end(http, session_id, item)
-            elif item is not CREATE:
+            if isinstance(item, str):
                 run.append(item)
-        self._post_turns(http, session_id, run)
+            elif isinstance(item, End):
+                self._post_turns(http, path, run)
+                run = []
+                self._end(http, path, item)
+        self._post_turns(http, path, run)
 
     def _session_id(self, http: httpx.Client, target: Target) -> str | None:
         if isinstance(target, str):
@@ -320,44 +319,35 @@ class Sender:
         except ProvenantError as error:
             remote.give_up(error)
             self._warn(
-                f"create:{error.code}", f"A session could not be created, its turns are dropped: {error}"
+                f"create:{error.code}", f"A session could not be created; its turns are dropped: {error}"
             )
             return None
 
-    def _post_turns(self, http: httpx.Client, session_id: str, turns: list[dict[str, Any]]) -> None:
+    def _post_turns(self, http: httpx.Client, path: str, turns: list[str]) -> None:
         if not turns:
             return
-        body, sendable = _encode(turns)
-        if len(sendable) < len(turns):
-            self._give_up(
-                len(turns) - len(sendable), "json", "A logged turn cannot be sent as JSON; dropped."
-            )
-        if not sendable:
-            return
-        path = f"/api/sessions/{quote(session_id, safe='')}/turns"
+        body = ("[" + ",".join(turns) + "]").encode()
         try:
-            self._until_settled(lambda: self._attempt(http, Call("POST", path), content=body))
+            self._until_settled(lambda: self._attempt(http, Call("POST", f"{path}/turns"), body))
         except Halted:
             raise
         except UnprocessableEntityError as error:
-            refused = _refused_items(error, len(sendable))
-            if not refused:
-                self._give_up(len(sendable), "422", f"A batch of turns was refused: {error}")
-                return
-            self._give_up(len(refused), "422", f"Logged turns were refused and dropped: {error}")
-            self._post_turns(http, session_id, [t for i, t in enumerate(sendable) if i not in refused])
+            refused = _refused_items(error, len(turns))
+            self.drop(len(refused) or len(turns), "422", f"Logged turns were refused: {error}")
+            if refused:
+                self._post_turns(http, path, [turn for i, turn in enumerate(turns) if i not in refused])
         except APIStatusError as error:
-            if error.status_code == 413 and len(sendable) > 1:
-                half = len(sendable) // 2
-                self._post_turns(http, session_id, sendable[:half])
-                self._post_turns(http, session_id, sendable[half:])
+            if error.status_code == 413 and len(turns) > 1:
+                half = len(turns) // 2
+                self._post_turns(http, path, turns[:half])
+                self._post_turns(http, path, turns[half:])
                 return
-            self._give_up(len(sendable), f"turns:{error.code}", f"Logged turns were refused: {error}")
+            self.drop(len(turns), f"turns:{error.code}", f"Logged turns were refused: {error}")
         except ProvenantError as error:
-            self._give_up(len(sendable), f"turns:{error.code}", f"Logged turns were not sent: {error}")
+            self.drop(len(turns), f"turns:{error.code}", f"Logged turns were not sent: {error}")
 
-    def _end(self, http: httpx.Client, session_id: str, end: End) -> None:
-        call = Call("POST", f"/api/sessions/{quote(session_id, safe='')}/end", json={"status": end.status})
+    def _end(self, http: httpx.Client, path: str, end: End) -> None:
+        call = Call("POST", f"{path}/end", json=end.body)
         try:
             self._until_settled(lambda: self._attempt(http, call))
         except Halted:
@@ -367,13 +357,12 @@ class Sender:
                 self._warn(f"end:{error.code}", f"A session could not be ended: {error}")
 
     def _attempt(self, http: httpx.Client, call: Call, content: bytes | None = None) -> httpx.Response:
-        """One request, no retry; the 2xx response or the exception for what happened."""
+        """One request, no retry; the 2xx response or the exception that stands for what happened."""
         if content is None:
             request = http.build_request(call.method, call.path, json=call.json)
         else:
-            request = http.build_request(
-                call.method, call.path, content=content, headers={"Content-Type": "application/json"}
-            )
+            headers = {"Content-Type": "application/json"}
+            request = http.build_request(call.method, call.path, content=content, headers=headers)
         try:
             outcome: httpx.Response | httpx.TransportError = http.send(request)
         except httpx.TransportError as error:
@@ -387,7 +376,7 @@ class Sender:
             try:
                 return attempt()
             except APIConnectionError:
-                delay: float | None = _retry.backoff(min(retries, 4))
+                delay = _retry.backoff(min(retries, 4))
             except APIStatusError as error:
                 if error.status_code in _UNAVAILABLE:
                     asked = _retry.parse_retry_after(error.headers.get("retry-after"))
@@ -406,38 +395,9 @@ class Sender:
                 raise Halted
             retries += 1
 
-    def _give_up_turns(self, items: list[Any]) -> None:
-        with self._lock:
-            self.undelivered += sum(1 for item in items if isinstance(item, dict))
-
-    def _give_up(self, count: int, kind: str, message: str) -> None:
-        with self._lock:
-            self.undelivered += count
-        self._warn(kind, message)
-
-    def _after_fork_in_child(self) -> None:
+    def after_fork_in_child(self) -> None:
         # The parent's queue is the parent's to send; its thread and sockets did not come along.
         self._reset()
-
-
-def _encode(turns: list[dict[str, Any]]) -> tuple[bytes, list[dict[str, Any]]]:
-    """The JSON array of the turns that can be sent, and those turns."""
-    try:
-        return _dumps(turns), turns
-    except (TypeError, ValueError):
-        pass
-    sendable = []
-    for turn in turns:
-        try:
-            _dumps(turn)
-        except (TypeError, ValueError):
-            continue
-        sendable.append(turn)
-    return _dumps(sendable), sendable
-
-
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _refused_items(error: UnprocessableEntityError, count: int) -> set[int]:
@@ -452,35 +412,33 @@ def _refused_items(error: UnprocessableEntityError, count: int) -> set[int]:
 
 _senders: weakref.WeakSet[Sender] = weakref.WeakSet()
 _remotes: weakref.WeakSet[RemoteSession] = weakref.WeakSet()
-
-
 _hooked_pid = 0
 
 
-def _flush_at_exit() -> None:
+def _close_all() -> None:
     for sender in list(_senders):
         sender.close(SHUTDOWN_TIMEOUT)
 
 
-def _flush_at_exit_of_this_process() -> None:
+def _close_at_exit_of_this_process() -> None:
     """atexit covers a normal exit. A multiprocessing child ends with ``os._exit``, which skips atexit but
-    runs multiprocessing's own exit hooks, so the flush is registered there too (once per process; it runs
-    once, since `Sender.close` does its work once)."""
+    runs multiprocessing's own exit hooks, so the senders are closed there too (once per process; closing
+    twice does nothing the second time)."""
     global _hooked_pid
     if _hooked_pid == os.getpid():
         return
     _hooked_pid = os.getpid()
     multiprocessing_util = sys.modules.get("multiprocessing.util")
     if multiprocessing_util is not None:
-        multiprocessing_util.Finalize(None, _flush_at_exit, exitpriority=0)
+        multiprocessing_util.Finalize(None, _close_all, exitpriority=0)
 
 
 def _after_fork_in_child() -> None:
     for sender in list(_senders):
-        sender._after_fork_in_child()
+        sender.after_fork_in_child()
     for remote in list(_remotes):
-        remote._reset_locks()
+        remote.reset_locks()
 
 
-atexit.register(_flush_at_exit)
+atexit.register(_close_all)
 os.register_at_fork(after_in_child=_after_fork_in_child)

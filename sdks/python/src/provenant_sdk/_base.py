@@ -77,13 +77,9 @@ class BaseClient:
 
     @property
     def dropped_turns(self) -> int:
-        """Turns `log_turn` did not queue: the queue was full (``max_queued_turns``) or the client closed."""
+        """Logged turns that will not be stored: the queue was full, the server refused them for good, or
+        `close` gave up waiting; each reason is logged once as a warning."""
         return self._sender.dropped
-
-    @property
-    def undelivered_turns(self) -> int:
-        """Queued turns given up on: refused by the server for good, or still queued when `close` gave up."""
-        return self._sender.undelivered
 
     def _live_session(
         self,
@@ -103,4 +99,4 @@ class BaseClient:
 
     def _runs_in_foreground(self, session: LiveSession) -> bool:
         """A block that logged nothing with `log_turn` ends its session as blocks always did."""
-        return not session.logged
+        return not session.in_background

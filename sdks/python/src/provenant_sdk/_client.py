@@ -17,7 +17,7 @@ from typing import Any, Self, cast
 import httpx
 
 from provenant_sdk import _calls
-from provenant_sdk._background import SHUTDOWN_TIMEOUT, End
+from provenant_sdk._background import SHUTDOWN_TIMEOUT
 from provenant_sdk._base import BaseClient
 from provenant_sdk._errors import ConflictError, ProvenantError
 from provenant_sdk._http import (
@@ -191,7 +191,7 @@ class ProvenantClient(BaseClient):
             yield session
         except BaseException as exc:
             if not self._runs_in_foreground(session):
-                self._sender.put_control(session, End("FAILED"))
+                session.end(status="FAILED")
             else:
                 try:
                     self._end_in_foreground(session, "FAILED")
@@ -199,7 +199,7 @@ class ProvenantClient(BaseClient):
                     exc.add_note(f"Ending the Provenant session as FAILED failed too: {end_error}")
             raise
         if not self._runs_in_foreground(session):
-            self._sender.put_control(session, End("COMPLETED"))
+            session.end()
             return
         try:
             self._end_in_foreground(session, "COMPLETED")
@@ -366,7 +366,7 @@ class AsyncProvenantClient(BaseClient):
             yield session
         except BaseException as exc:
             if not self._runs_in_foreground(session):
-                self._sender.put_control(session, End("FAILED"))
+                session.end(status="FAILED")
             else:
                 try:
                     await self._end_in_foreground(session, "FAILED")
@@ -374,7 +374,7 @@ class AsyncProvenantClient(BaseClient):
                     exc.add_note(f"Ending the Provenant session as FAILED failed too: {end_error}")
             raise
         if not self._runs_in_foreground(session):
-            self._sender.put_control(session, End("COMPLETED"))
+            session.end()
             return
         try:
             await self._end_in_foreground(session, "COMPLETED")

@@ -1,8 +1,7 @@
 """Every exception the SDK raises, in one tree.
 
     ProvenantError                   base; also raised alone for a missing or invalid base URL or key
-    ├── APIConnectionError           no HTTP answer: connection refused or dropped, DNS, timeout
-    │   └── APITimeoutError          the timeout ran out (code ``"timeout"``)
+    ├── APIConnectionError           no HTTP answer: refused, dropped, DNS, timeout (code ``"timeout"``)
     └── APIStatusError (HttpError)   the server answered with a status outside 2xx
         ├── AuthenticationError      401: missing, unknown, expired or revoked key
         ├── PermissionDeniedError    403: the key's role or access may not do this
@@ -33,7 +32,6 @@ from provenant_sdk._retry import parse_retry_after
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
-    "APITimeoutError",
     "AuthenticationError",
     "ConflictError",
     "HttpError",
@@ -72,10 +70,6 @@ class ProvenantError(Exception):
 
 class APIConnectionError(ProvenantError):
     """The request got no HTTP answer (after the retries it was allowed)."""
-
-
-class APITimeoutError(APIConnectionError):
-    """The request's timeout ran out before the answer came (after the retries it was allowed)."""
 
 
 class APIStatusError(ProvenantError):

@@ -1,35 +1,41 @@
-"""What `client.session()` yields: a handle to a session that is created, fed and ended in the background.
+"""Logging turns in the background: what `client.session()` yields, and the one function that queues a turn.
 
-Entering the block queues the session's creation and returns. ``s.log_turn(...)`` queues a turn. Leaving the
-block queues the end (COMPLETED, or FAILED when the block raised). None of the three waits for the server or
-raises into the agent.
+Entering ``with client.session(agent_id) as s`` queues the session's creation and returns. ``s.log_turn(...)``
+queues a turn. Leaving the block (or ``s.end(...)``) queues the end: COMPLETED, or FAILED when the block
+raised. None of them waits for the server or raises into the agent.
 
 Code written before background mode reads the session (``s["id"]``, ``s["status"]``) and logs nothing with
 ``s.log_turn``. Reading waits until the session exists (creating it at once if the sender has not yet), and
-raises as `create_session` would when it cannot be created. A block that logged nothing with `log_turn` ends
-its session before it is left, as blocks always did, and raises if that fails.
+raises as `create_session` would when it cannot be created. A block that logged nothing with `log_turn`
+ends its session before it is left, as blocks always did, and raises if that fails.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from uuid import uuid4
 
-from provenant_sdk._background import CREATE, RemoteSession, Sender
+from provenant_sdk._background import CREATE, End, RemoteSession, Sender
 from provenant_sdk._http import Call
-from provenant_sdk.types import Metadata, TurnRole
+from provenant_sdk.types import EndStatus, Metadata, TurnRole
+
+_ROLES = frozenset({"USER", "ASSISTANT", "SYSTEM", "TOOL"})
+# Built once: json.dumps with options builds an encoder per call. NaN and Infinity are not JSON.
+_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
 
 class LiveSession(Mapping[str, Any]):
-    """A session being logged in the background; reads as the `Session` the server created."""
+    """A session logged in the background; reads as the `Session` the server created."""
 
     def __init__(self, sender: Sender, create: Call, create_now: Callable[[Call], dict[str, Any]]) -> None:
         self._sender = sender
         self._remote = RemoteSession(create)
         self._create_now = create_now
-        self.logged = False
-        """`log_turn` was called: the block is left without waiting; its end is queued."""
+        self.in_background = False
+        """`log_turn` or `end` was called: the block is left without waiting."""
+        self.ended = False
         sender.put_control(self, CREATE)
 
     def log_turn(
@@ -44,9 +50,32 @@ class LiveSession(Mapping[str, Any]):
         metadata: Metadata | None = None,
     ) -> None:
         """Queue a turn of this session and return at once; see `ProvenantClient.log_turn`."""
+        self.in_background = True
+        if self.ended:
+            self._sender.drop(1, "ended", "A turn logged after its session was ended was dropped.")
+            return
         log_turn(
             self._sender, self, role, content, tool_calls, latency_ms, input_tokens, output_tokens, metadata
         )
+
+    def end(
+        self,
+        *,
+        status: EndStatus = "COMPLETED",
+        total_tokens: int | None = None,
+        total_latency_ms: int | None = None,
+    ) -> None:
+        """Queue the session's end behind its turns and return at once; the block then ends it no more."""
+        self.in_background = True
+        if self.ended:
+            return
+        self.ended = True
+        body: dict[str, Any] = {"status": status}
+        if total_tokens is not None:
+            body["totalTokens"] = total_tokens
+        if total_latency_ms is not None:
+            body["totalLatencyMs"] = total_latency_ms
+        self._sender.put_control(self, End(body))
 
     @property
     def id(self) -> str:
@@ -83,8 +112,16 @@ def log_turn(
     output_tokens: int | None,
     metadata: Metadata | None,
 ) -> None:
-    """The hot path of background mode: a dict, a uuid and an append (fields spelled out: runs per turn)."""
+    """Background mode's hot path: check, encode, append. The turn is encoded now, so what was logged is what
+    is sent even if the caller's objects change later. Never raises."""
     try:
+        if role not in _ROLES or content is None:
+            sender.drop(
+                1,
+                "invalid_turn",
+                "A turn without a role (USER, ASSISTANT, SYSTEM, TOOL) or content was dropped.",
+            )
+            return
         turn: dict[str, Any] = {"clientId": uuid4().hex, "role": role, "content": content}
         if tool_calls is not None:
             turn["toolCalls"] = tool_calls
@@ -96,8 +133,10 @@ def log_turn(
             turn["outputTokens"] = output_tokens
         if metadata is not None:
             turn["metadata"] = metadata
-        if isinstance(session, LiveSession):
-            session.logged = True
-        sender.put(session, turn)
+        sender.put(session, _encode(turn))
+    except (TypeError, ValueError) as error:
+        sender.drop(1, "not_json", f"A turn that cannot be sent as JSON was dropped: {error}")
     except Exception as error:  # logging a turn never raises into the agent
-        sender.drop("error", f"A turn could not be queued and was dropped: {type(error).__name__}: {error}")
+        sender.drop(
+            1, "error", f"A turn could not be queued and was dropped: {type(error).__name__}: {error}"
+        )
