@@ -2,10 +2,12 @@
  * Background mode: `logTurn` queues a turn and returns; a sender ships the queue in batches as JSON arrays to
  * `POST /api/sessions/{id}/turns`, in order per session, one request at a time.
  *
- * Each turn carries a random `clientId`, so a batch resent after a lost answer is not stored twice. Failures the
- * server may get over (no answer, 429, 5xx) are retried with backoff for as long as the process lives; a refusal
- * (401, 403, 404, 409, 422) drops the turns concerned, counts them in `dropped` and warns once per kind. Timers
- * are unref'd, so a queue never keeps a finished program alive: Node's `beforeExit` flushes instead.
+ * Each turn carries a random `clientId`, so a batch resent after a lost answer is not stored twice. No answer,
+ * 429, 502, 503 and 504 are retried with backoff (honouring Retry-After) for as long as the process lives, and
+ * nothing queued behind a batch is sent meanwhile, so each session's turns arrive in order; another 5xx gets
+ * SERVER_ERROR_RETRIES more tries. A refusal (401, 403, 404, 409, 422, or that 5xx) drops the turns concerned,
+ * counts them in `dropped` and warns once per kind. Timers are unref'd, so a queue never keeps a finished
+ * program alive: Node's `beforeExit` flushes instead.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -16,7 +18,7 @@ import type { Transport } from './transport.js';
 
 export interface BackgroundOptions {
   /** Turns held for sending at most; beyond that new turns are dropped and counted. Default 10,000. */
-  maxQueueSize?: number;
+  maxQueuedTurns?: number;
   /** Milliseconds a queued turn waits at most before it is sent. Default 500. */
   flushInterval?: number;
   /** Queued turns that are sent at once, without waiting for `flushInterval`. Default 100. */
@@ -28,6 +30,8 @@ export interface BackgroundOptions {
 /** The contract's largest batch. */
 const MAX_BATCH = 500;
 const MAX_RETRY_WAIT_MS = 60_000;
+const UNAVAILABLE = new Set([429, 502, 503, 504]);
+const SERVER_ERROR_RETRIES = 5;
 const TURN_ROLES = new Set(['USER', 'ASSISTANT', 'SYSTEM', 'TOOL']);
 
 /** The work queued for one session: its creation (until the server gave an id), its turns as JSON, its end. */
@@ -69,7 +73,7 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 export class TurnSender {
   dropped = 0;
   readonly #transport: Transport;
-  readonly #maxQueueSize: number;
+  readonly #maxQueuedTurns: number;
   readonly #flushInterval: number;
   readonly #flushAt: number;
   readonly flushTimeout: number;
@@ -87,9 +91,9 @@ export class TurnSender {
   #closed = false;
   #abort = new AbortController();
 
-  constructor(transport: Transport, { maxQueueSize = 10_000, flushInterval = 500, flushAt = 100, flushTimeout = 10_000 }: BackgroundOptions) {
+  constructor(transport: Transport, { maxQueuedTurns = 10_000, flushInterval = 500, flushAt = 100, flushTimeout = 10_000 }: BackgroundOptions) {
     this.#transport = transport;
-    this.#maxQueueSize = maxQueueSize;
+    this.#maxQueuedTurns = maxQueuedTurns;
     this.#flushInterval = flushInterval;
     this.#flushAt = flushAt;
     this.flushTimeout = flushTimeout;
@@ -122,11 +126,11 @@ export class TurnSender {
     // The refusal itself was warned about when it came; later turns for that session are only counted.
     if (queue.refused !== undefined) return void this.dropped++;
     if (queue.closing) return this.#drop(1, 'ended', 'A turn logged after its session.end() was dropped.');
-    if (this.#queued >= this.#maxQueueSize) {
+    if (this.#queued >= this.#maxQueuedTurns) {
       return this.#drop(
         1,
         'queue_full',
-        `The queue of turns to send holds ${this.#maxQueueSize} already (maxQueueSize), so new turns are dropped; ` +
+        `The queue of turns to send holds ${this.#maxQueuedTurns} already (maxQueuedTurns), so new turns are dropped; ` +
           'client.droppedTurns counts them. Is the Provenant server reachable?',
       );
     }
@@ -320,6 +324,7 @@ export class TurnSender {
    * it takes; undefined once the sender was abandoned (shutdown or exit deadline), whose bookkeeping is done.
    */
   async #attempt<T>(send: () => Promise<T>): Promise<Outcome<T> | undefined> {
+    let serverErrors = 0;
     for (let attempt = 0; ; attempt++) {
       let outcome: Outcome<T>;
       try {
@@ -330,10 +335,11 @@ export class TurnSender {
       if (this.#abort.signal.aborted) return undefined;
       if (outcome.ok) return outcome;
       const { error } = outcome;
-      const transient =
-        error instanceof APIConnectionError ||
-        (error instanceof APIStatusError && (error.statusCode === 429 || error.statusCode >= 500));
-      if (!transient) return outcome;
+      // No answer, 429, 502, 503 and 504 say "not now": tried for as long as it takes. Another 5xx may be a bug
+      // this very request triggers, so it gets a few tries and then counts as a refusal.
+      const unavailable = error instanceof APIConnectionError || (error instanceof APIStatusError && UNAVAILABLE.has(error.statusCode));
+      const serverError = error instanceof APIStatusError && error.statusCode >= 500;
+      if (!unavailable && !(serverError && serverErrors++ < SERVER_ERROR_RETRIES)) return outcome;
       const asked = error instanceof APIStatusError ? retryAfterMs(error.headers) : undefined;
       await this.#sleep(Math.min(asked ?? backoff(attempt), MAX_RETRY_WAIT_MS));
       if (this.#abort.signal.aborted) return undefined;

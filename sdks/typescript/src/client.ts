@@ -113,8 +113,8 @@ export class ProvenantClient {
   }
 }
 
-function backgroundOptions({ maxQueueSize, flushInterval, flushAt, flushTimeout }: BackgroundOptions): BackgroundOptions {
-  const checks = { maxQueueSize, flushInterval, flushAt, flushTimeout };
+function backgroundOptions({ maxQueuedTurns, flushInterval, flushAt, flushTimeout }: BackgroundOptions): BackgroundOptions {
+  const checks = { maxQueuedTurns, flushInterval, flushAt, flushTimeout };
   for (const [name, value] of Object.entries(checks)) {
     if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
       throw new ProvenantError(`${name} must be a positive number.`);

@@ -2,7 +2,8 @@
  * Every error the SDK throws is a `ProvenantError`:
  *
  *   ProvenantError                 bad configuration, or a response the SDK cannot read
- *   ├── APIConnectionError         no HTTP answer: network failure or timeout
+ *   ├── APIConnectionError         no HTTP answer: connection refused or dropped, DNS, …
+ *   │   └── APITimeoutError        … or the timeout ran out
  *   └── APIStatusError             the server answered with a status outside 2xx (also exported as `HttpError`)
  *       ├── AuthenticationError        401: missing, unknown, expired or revoked key
  *       ├── PermissionDeniedError      403: the key's access or its creator's role does not allow this
@@ -103,6 +104,13 @@ export class InternalServerError extends APIStatusError {
 export class APIConnectionError extends ProvenantError {
   static {
     this.prototype.name = 'APIConnectionError';
+  }
+}
+
+/** The request got no answer within the client's `timeout`. */
+export class APITimeoutError extends APIConnectionError {
+  static {
+    this.prototype.name = 'APITimeoutError';
   }
 }
 

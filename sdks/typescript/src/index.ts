@@ -6,6 +6,7 @@ export { PagedList } from './pagination.js';
 export {
   APIConnectionError,
   APIStatusError,
+  APITimeoutError,
   AuthenticationError,
   ConflictError,
   HttpError,

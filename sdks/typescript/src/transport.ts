@@ -2,7 +2,7 @@
  * How one API call becomes HTTP: URL, headers, timeout, retries, and the error that stands for a failure.
  * Resources and the background sender share one `Transport` per client; it is internal to the SDK.
  */
-import { APIConnectionError, APIStatusError, ProvenantError, errorFromResponse } from './errors.js';
+import { APIConnectionError, APIStatusError, APITimeoutError, ProvenantError, errorFromResponse } from './errors.js';
 import { backoff, errorCode, neverConnected, retryDelay, sleep } from './retry.js';
 
 export const VERSION = '0.1.0';
@@ -188,7 +188,7 @@ export class Transport {
   #connectionError(method: Method, path: string, cause: unknown): APIConnectionError {
     const target = `${method} ${this.baseUrl}${path}`;
     if (cause instanceof Error && cause.name === 'TimeoutError') {
-      return new APIConnectionError(`${target} timed out after ${this.timeout} ms.`, { cause });
+      return new APITimeoutError(`${target} timed out after ${this.timeout} ms.`, { cause });
     }
     const reason = errorCode(cause) ?? (cause instanceof Error ? cause.message : String(cause));
     return new APIConnectionError(this.#redact(`Could not reach ${target}: ${reason}.`), { cause });

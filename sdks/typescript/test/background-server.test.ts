@@ -110,8 +110,8 @@ describe('background mode (Provenant server)', () => {
     assert.deepEqual(stored, range(logged));
   });
 
-  test('with the server down, the queue holds maxQueueSize turns, counts the rest, and delivers the kept ones', async () => {
-    const { admin, agent, client } = await setup({ maxQueueSize: 50 });
+  test('with the server down, the queue holds maxQueuedTurns turns, counts the rest, and delivers the kept ones', async () => {
+    const { admin, agent, client } = await setup({ maxQueuedTurns: 50 });
     const existing = await admin.sessions.create({ agentId: agent.id });
     await server.crash();
     try {

@@ -120,7 +120,25 @@ describe('retries', () => {
     assert.equal(client.droppedTurns, 0);
   });
 
-  test('a batch whose answer was lost is resent and, by its clientIds, stored once', async () => {
+  test('a 500 (not 502/503/504) is tried five more times, then its turns count as dropped and the rest goes on', async () => {
+    const { server, client } = await setup((req, res, body) => {
+      if (!Array.isArray(body) || body[0]?.content !== 'poison') return false;
+      json(res, 500, { error: 'Something went wrong on our side.', code: 'internal_error' });
+      return true;
+    });
+    server.turns.set('s1', []);
+    server.turns.set('s2', []);
+    client.logTurn('s1', { role: 'USER', content: 'poison' });
+    client.logTurn('s2', turn(0));
+    // Each flush cuts the backoff short, so the six tries take no minute.
+    for (let i = 0; i < 40 && client.droppedTurns === 0; i++) await client.flush({ timeout: 100 });
+    assert.equal(await client.flush(), true);
+    assert.equal(server.requests.filter((r) => r.url === '/api/sessions/s1/turns').length, 6);
+    assert.equal(client.droppedTurns, 1);
+    assert.deepEqual(contents(server, 's2'), ['turn 0']);
+  });
+
+  test('a batch whose answer was lost and, by its clientIds, stored once', async () => {
     let lost = false;
     const { server, client } = await setup((req, _res, body) => {
       if (lost || !req.url?.endsWith('/turns')) return false;
@@ -184,9 +202,9 @@ describe('retries', () => {
 });
 
 describe('the bound', () => {
-  test('beyond maxQueueSize new turns are dropped and counted, with one warning; the first ones are kept', async () => {
+  test('beyond maxQueuedTurns new turns are dropped and counted, with one warning; the first ones are kept', async () => {
     const port = await freePort();
-    client = new ProvenantClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: KEY, maxQueueSize: 50 });
+    client = new ProvenantClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: KEY, maxQueuedTurns: 50 });
     for (let i = 0; i < 80; i++) client.logTurn('s1', turn(i));
     assert.equal(client.droppedTurns, 30);
     await nextTick();

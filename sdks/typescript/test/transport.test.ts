@@ -7,14 +7,18 @@ import { inspect } from 'node:util';
 
 import {
   APIConnectionError,
+  APIStatusError,
+  APITimeoutError,
   AuthenticationError,
   ConflictError,
   HttpError,
+  InternalServerError,
   NotFoundError,
   PermissionDeniedError,
   ProvenantClient,
   ProvenantError,
   RateLimitError,
+  UnprocessableEntityError,
 } from '@provenant/sdk';
 
 import { freePort, json, startTinyServer, type TinyServer } from './helpers/servers.js';
@@ -96,6 +100,20 @@ describe('retries', () => {
     assert.equal(server.requests.length, 1);
   });
 
+  test('turns that all carry a clientId are safe to resend, so a 503 on them is retried; without one, not', async () => {
+    server = await startTinyServer((_req, res, i) => (i === 0 ? json(res, 503, {}) : json(res, 201, [])));
+    const client = clientFor(server.url);
+    await client.sessions.addTurns('s1', [{ role: 'USER', content: 'a', clientId: 'c1' }, { role: 'USER', content: 'b', clientId: 'c2' }]);
+    assert.equal(server.requests.length, 2);
+    await server.close();
+
+    server = await startTinyServer((_req, res) => json(res, 503, {}));
+    const another = clientFor(server.url);
+    await assert.rejects(another.sessions.addTurns('s1', [{ role: 'USER', content: 'a', clientId: 'c1' }, { role: 'USER', content: 'b' }]));
+    await assert.rejects(another.sessions.addTurn('s1', { role: 'USER', content: 'a' }));
+    assert.equal(server.requests.length, 2);
+  });
+
   test('get-or-create is idempotent, so a 503 on it is retried', async () => {
     server = await startTinyServer((_req, res, i) => (i === 0 ? json(res, 503, {}) : json(res, 200, agent)));
     assert.deepEqual(await clientFor(server.url).agents.getOrCreate('Bot'), agent);
@@ -145,7 +163,7 @@ describe('timeout', () => {
     const started = Date.now();
     const error = await clientFor(server.url, { timeout: 300, maxRetries: 0 }).agents.list().catch((e) => e);
     const elapsed = Date.now() - started;
-    assert.ok(error instanceof APIConnectionError, String(error));
+    assert.ok(error instanceof APITimeoutError && error instanceof APIConnectionError, String(error));
     assert.match(error.message, /timed out after 300 ms/);
     assert.equal((error.cause as Error).name, 'TimeoutError');
     assert.ok(elapsed >= 250 && elapsed < 2_000, `gave up after ${elapsed} ms`);
@@ -175,21 +193,42 @@ describe('errors', () => {
     [403, PermissionDeniedError, 'forbidden'],
     [404, NotFoundError, 'not_found'],
     [409, ConflictError, 'conflict'],
+    [422, UnprocessableEntityError, 'validation_error'],
     [429, RateLimitError, 'rate_limited'],
-    [400, HttpError, 'invalid_json'],
+    [500, InternalServerError, 'internal_error'],
+    [503, InternalServerError, 'busy'],
+    [400, APIStatusError, 'invalid_json'],
+    [410, APIStatusError, 'invitation_expired'],
+    [413, APIStatusError, 'payload_too_large'],
   ] as const;
   for (const [status, ErrorClass, code] of cases) {
     test(`${status} becomes ${ErrorClass.name}`, async () => {
       server = await startTinyServer((_req, res) => json(res, status, { error: `Sentence for ${status}`, code }));
       const error = await clientFor(server.url, { maxRetries: 0 }).agents.get('x').catch((e) => e);
       assert.ok(error instanceof ErrorClass);
-      assert.ok(error instanceof HttpError && error instanceof ProvenantError && error instanceof Error);
+      assert.ok(error instanceof APIStatusError && error instanceof ProvenantError && error instanceof Error);
+      assert.ok(error instanceof HttpError, 'HttpError, the older name, catches it too');
+      assert.ok(!(error instanceof APIConnectionError));
       assert.equal(error.name, ErrorClass.name);
       assert.equal(error.statusCode, status);
       assert.equal(error.code, code);
       assert.equal(error.message, `Sentence for ${status}`);
     });
   }
+
+  test('HttpError is APIStatusError under its older name', () => {
+    assert.equal(HttpError, APIStatusError);
+  });
+
+  test('RateLimitError says how long the server asked to wait; every status error keeps the headers', async () => {
+    server = await startTinyServer((_req, res) =>
+      json(res, 429, { error: 'Slow down', code: 'too_many_attempts' }, { 'Retry-After': '90', 'X-Request-Id': 'r-1' }),
+    );
+    const error = await clientFor(server.url).me().catch((e) => e);
+    assert.ok(error instanceof RateLimitError);
+    assert.equal(error.retryAfter, 90_000);
+    assert.equal(error.headers.get('x-request-id'), 'r-1');
+  });
 
   test('422 keeps the per-field details', async () => {
     const details = [{ field: 'name', message: 'must not be empty' }];
@@ -255,5 +294,55 @@ describe('requests', () => {
       server.requests.map((r) => r.url),
       ['/api/agents', '/api/agents?status=ARCHIVED', '/api/sessions/a%2Fb%3Fc'],
     );
+  });
+});
+
+describe('audit.export', () => {
+  const entry = (i: number) => ({ id: `e${i}`, action: 'agent.create' });
+
+  test('yields each NDJSON line as it arrives, lines split across chunks included', async () => {
+    server = await startTinyServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+      const text = [0, 1, 2].map((i) => JSON.stringify(entry(i))).join('\n') + '\n';
+      res.write(text.slice(0, 10));
+      setTimeout(() => res.end(text.slice(10)), 50);
+    });
+    const seen = [];
+    for await (const item of clientFor(server.url).audit.export({ action: 'agent.create', from: new Date(0) })) seen.push(item.id);
+    assert.deepEqual(seen, ['e0', 'e1', 'e2']);
+    assert.equal(server.requests[0]?.url, '/api/audit/export?action=agent.create&from=1970-01-01T00%3A00%3A00.000Z');
+  });
+
+  test('a long export is not cut off by the timeout while lines keep coming; a silent one is', async () => {
+    server = await startTinyServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+      let i = 0;
+      const silentAfter = req.url?.includes('silent') ? 2 : Infinity;
+      const timer = setInterval(() => {
+        if (i === 8) {
+          clearInterval(timer);
+          res.end();
+        } else if (i < silentAfter) res.write(`${JSON.stringify(entry(i))}\n`);
+        i++;
+      }, 100);
+      res.on('close', () => clearInterval(timer));
+    });
+    const client = clientFor(server.url, { timeout: 250 });
+    const all = [];
+    for await (const item of client.audit.export()) all.push(item);
+    assert.equal(all.length, 8, 'eight lines over 800 ms, with a 250 ms timeout');
+
+    const some: unknown[] = [];
+    const error = await (async () => {
+      for await (const item of client.audit.export({ action: 'silent' })) some.push(item);
+    })().catch((e) => e);
+    assert.ok(error instanceof APIConnectionError, String(error));
+    assert.equal(some.length, 2);
+  });
+
+  test('an error status before the stream is the usual error', async () => {
+    server = await startTinyServer((_req, res) => json(res, 403, { error: 'Only OWNER and ADMIN read the audit log.', code: 'forbidden' }));
+    const iterator = clientFor(server.url).audit.export()[Symbol.asyncIterator]();
+    await assert.rejects(iterator.next(), PermissionDeniedError);
   });
 });
