@@ -6,6 +6,7 @@ Nothing here is mocked; every request the SDK makes in a test crosses a real soc
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -33,25 +35,53 @@ def free_port() -> int:
 @contextmanager
 def provenant_server(data_dir: Path, jwt_secret: str) -> Iterator[str]:
     """`provenant serve` on a free port with a fresh data directory; yields its base URL once healthy."""
-    port = free_port()
-    env = {**os.environ, "PROVENANT_DATA_DIR": str(data_dir), "PROVENANT_JWT_SECRET": jwt_secret}
-    for name in ("PROVENANT_URL", "PROVENANT_API_KEY", "PROVENANT_DATABASE_URL"):
-        env.pop(name, None)
-    log_path = data_dir / "server.log"
-    command = [sys.executable, "-m", "provenant", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
+    server = ServerProcess(data_dir, jwt_secret)
+    server.start()
     try:
-        _wait_until_healthy(process, base_url, log_path)
-        yield base_url
+        yield server.url
     finally:
-        process.terminate()
+        server.stop()
+
+
+@dataclass
+class ServerProcess:
+    """`provenant serve` on one port and data directory, which a test may kill and start again."""
+
+    data_dir: Path
+    jwt_secret: str
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = dict(os.environ, PROVENANT_DATA_DIR=str(self.data_dir), PROVENANT_JWT_SECRET=self.jwt_secret)
+        for name in ("PROVENANT_URL", "PROVENANT_API_KEY", "PROVENANT_DATABASE_URL"):
+            env.pop(name, None)
+        log_path = self.data_dir / "server.log"
+        serve = ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [sys.executable, "-m", "provenant", *serve]
+        with log_path.open("ab") as log:
+            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _wait_until_healthy(self.process, self.url, log_path)
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, as when a machine dies."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
         try:
-            process.wait(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            self.process.kill()
+            self.process.wait()
 
 
 def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
@@ -75,24 +105,32 @@ class Hit:
     method: str
     path: str
     headers: dict[str, str]
+    body: bytes = b""
+
+    def json(self) -> Any:
+        return json.loads(self.body)
 
 
 @dataclass
 class FlakyProxy:
     """An HTTP server in a thread that plays a script of failures, then forwards to the real server.
 
-    Each request takes the next action from ``script``: ``"503"``, ``"429:<retry-after>"``, ``"drop"`` (read
-    the request, close the socket without a word), ``"stall:<seconds>"``; then it forwards.
+    Each request takes the next action from ``script``: ``"503"``, ``"status:<code>"`` (answer that status
+    with a JSON error), ``"429:<retry-after>"``, ``"drop"`` (read the request, close the socket without a
+    word), ``"lose"`` (forward it, then close the socket instead of answering: the server did the work, the
+    client never hears), ``"stall:<seconds>"``; then it forwards. ``only`` limits the script to requests
+    whose path contains it (others are forwarded).
     """
 
     upstream: str
     script: list[str] = field(default_factory=list)
+    only: str = ""
     hits: list[Hit] = field(default_factory=list)
     url: str = ""
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def next_action(self, handler: BaseHTTPRequestHandler) -> str:
+    def next_action(self, handler: BaseHTTPRequestHandler, body: bytes) -> str:
         with self._lock:
             self.hits.append(
                 Hit(
@@ -100,9 +138,16 @@ class FlakyProxy:
                     handler.command,
                     handler.path,
                     {k.lower(): v for k, v in handler.headers.items()},
+                    body,
                 )
             )
-            return self.script.pop(0) if self.script else "forward"
+            if not self.script or self.only not in handler.path:
+                return "forward"
+            return self.script.pop(0)
+
+    def hits_to(self, method: str, path_part: str) -> list[Hit]:
+        with self._lock:
+            return [hit for hit in self.hits if hit.method == method and path_part in hit.path]
 
     def bind(self) -> None:
         """Take a port without listening on it yet: connections to it are refused until `listen`."""
@@ -140,8 +185,13 @@ def _handler_for(proxy: FlakyProxy) -> type[BaseHTTPRequestHandler]:
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            action = proxy.next_action(self)
+            action = proxy.next_action(self, body)
             if action == "drop":
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if action == "lose":
+                self._forward(body, answer=False)
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
@@ -150,6 +200,9 @@ def _handler_for(proxy: FlakyProxy) -> type[BaseHTTPRequestHandler]:
                 action = "forward"
             if action == "503":
                 self._answer(503, b'{"error": "Try again later.", "code": "unavailable"}')
+            elif action.startswith("status:"):
+                status = int(action.split(":", 1)[1])
+                self._answer(status, b'{"error": "Scripted failure.", "code": "scripted"}')
             elif action.startswith("429:"):
                 retry_after = action.split(":", 1)[1]
                 self._answer(
@@ -166,7 +219,7 @@ def _handler_for(proxy: FlakyProxy) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def _forward(self, body: bytes) -> None:
+        def _forward(self, body: bytes, answer: bool = True) -> None:
             connection = http.client.HTTPConnection(
                 upstream.hostname or "127.0.0.1", upstream.port, timeout=30
             )
@@ -175,6 +228,8 @@ def _handler_for(proxy: FlakyProxy) -> type[BaseHTTPRequestHandler]:
                 connection.request(self.command, self.path, body=body or None, headers=headers)
                 response = connection.getresponse()
                 payload = response.read()
+                if not answer:
+                    return
                 self.send_response(response.status)
                 for name, value in response.getheaders():
                     if name.lower() not in _HOP_BY_HOP:

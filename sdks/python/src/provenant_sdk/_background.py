@@ -9,9 +9,9 @@ was lost is sent again without storing anything twice.
 A request that got no answer, a 429, 502, 503 or 504 is sent again after a backoff (honouring
 ``Retry-After``) for as long as it takes: the queue keeps what it accepted while the server is away, and
 nothing queued after it is sent meanwhile, so each session's turns arrive in the order they were logged.
-Another 5xx is tried SERVER_ERROR_RETRIES more times; any other refusal (401, 403, 404, 409 ``session_ended``,
-422) is final. Turns that will not be stored are counted in ``dropped`` and each kind of failure is logged
-once as a warning.
+Another 5xx is tried ``max_retries`` more times, as a foreground request would be; any other refusal (401,
+403, 404, 409 ``session_ended``, 422) is final. Turns that will not be stored are counted in ``dropped`` and
+each kind of failure is logged once as a warning.
 
 The queue holds at most ``max_queued_turns`` items; a turn logged when it is full is dropped, counted, and
 the first time logged as a warning. `flush` waits until everything queued before it is settled; `close`
@@ -46,7 +46,6 @@ logger = logging.getLogger("provenant_sdk")
 INTERVAL = 0.5
 BATCH_TURNS = 100
 MAX_BATCH = 500  # the server's limit for one array
-SERVER_ERROR_RETRIES = 5
 SHUTDOWN_TIMEOUT = 10.0
 _UNAVAILABLE = frozenset({429, 502, 503, 504})
 _ITEM_INDEX = re.compile(r"^\[(\d+)\]")
@@ -385,7 +384,7 @@ class Sender:
                         if asked is None
                         else min(asked, _retry.MAX_RETRY_AFTER)
                     )
-                elif error.status_code >= 500 and server_errors < SERVER_ERROR_RETRIES:
+                elif error.status_code >= 500 and server_errors < self._settings.max_retries:
                     server_errors += 1
                     delay = _retry.backoff(min(retries, 4))
                 else:
