@@ -18,8 +18,10 @@ from provenant.accounts.passwords import dummy_password_hash
 from provenant.accounts.routes import router as accounts_router
 from provenant.agents.routes import router as agents_router
 from provenant.api_docs import docs_routes
+from provenant.api_keys.routes import leaked_router
 from provenant.api_keys.routes import router as api_keys_router
 from provenant.audit.routes import router as audit_router
+from provenant.auth.authenticate import write_key_use
 from provenant.auth.security import load_or_create_jwt_secret
 from provenant.body_limit import BodyLimitMiddleware
 from provenant.config import Settings, get_settings
@@ -137,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log_redaction.install()
         dummy_password_hash()  # made now, so the first login with an unknown email is not the slow one
         yield
+        write_key_use(database)  # what this process counted of key use since its last write
         database.dispose()
 
     app = FastAPI(
@@ -164,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         agents_router,
         sessions_router,
         api_keys_router,
+        leaked_router,
         team_router,
         invitation_links_router,
         audit_router,

@@ -30,6 +30,10 @@ KEY_FIELDS = {
     "createdAt",
     "revokedAt",
     "user",
+    # Key access and rolling (second milestone)
+    "access",
+    "revokedReason",
+    "rolledToId",
 }
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 ROLES = ["OWNER", "ADMIN", "MEMBER", "VIEWER"]

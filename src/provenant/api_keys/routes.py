@@ -1,12 +1,22 @@
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, status
 
-from provenant.api_keys import service
-from provenant.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from provenant.auth.deps import CurrentPrincipal
+from provenant.api_keys import leaked, service, usage
+from provenant.api_keys.schemas import (
+    MAX_USAGE_DAYS,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    ApiKeyRoll,
+    DailyUsage,
+    LeakReceived,
+    LeakReport,
+)
+from provenant.auth.deps import AnonymousActor, RequireKeyManager, RequireRead, attempt_limiter
 from provenant.schemas import Success
-from provenant.unit_of_work import SessionDep
+from provenant.unit_of_work import DatabaseDep, SessionDep
 
 router = APIRouter(prefix="/api/org/keys", tags=["api keys"])
 
@@ -14,7 +24,7 @@ router = APIRouter(prefix="/api/org/keys", tags=["api keys"])
 @router.get("", response_model=list[ApiKeyRead])
 async def list_api_keys(
     session: SessionDep,
-    caller: CurrentPrincipal,
+    caller: RequireRead,
     include_revoked: Annotated[bool, Query(alias="includeRevoked")] = False,
 ) -> list[service.KeyView]:
     """OWNER and ADMIN see every key of the org, others their own; newest first."""
@@ -22,13 +32,55 @@ async def list_api_keys(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated)
-async def create_api_key(session: SessionDep, caller: CurrentPrincipal, body: ApiKeyCreate) -> service.KeyView:
-    """Every role may create keys; the key acts with its creator's role. The response is the only one
-    that ever carries the key."""
-    return service.create_key(session, caller, name=body.name, expires_at=body.expires_at)
+async def create_api_key(session: SessionDep, caller: RequireKeyManager, body: ApiKeyCreate) -> service.KeyView:
+    """Every role may create keys; the key acts with its creator's role, narrowed by its access. The
+    response is the only one that ever carries the key."""
+    return service.create_key(session, caller, name=body.name, expires_at=body.expires_at, access=body.access)
 
 
 @router.delete("/{key_id}", response_model=Success)
-async def revoke_api_key(session: SessionDep, caller: CurrentPrincipal, key_id: str) -> Success:
+async def revoke_api_key(session: SessionDep, caller: RequireKeyManager, key_id: str) -> Success:
     service.revoke_key(session, caller, key_id)
     return Success()
+
+
+@router.post(
+    "/{key_id}/roll",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApiKeyCreated,
+    responses={status.HTTP_409_CONFLICT: {"description": "The key is revoked (`api_key_revoked`), expired "
+               "(`api_key_expired`), already rolled (`api_key_rolled`), its creator left the organization "
+               "(`api_key_owner_removed`), or they hold 100 other active keys (`key_limit_reached`)."}},
+)
+async def roll_api_key(
+    session: SessionDep, caller: RequireKeyManager, key_id: str, body: ApiKeyRoll | None = None
+) -> service.KeyView:
+    """A new key with the same name, access, expiry and creator, shown once; the old key keeps working for
+    `graceSeconds` (or until its own earlier expiry), then answers 401 `api_key_expired`."""
+    grace = timedelta(seconds=body.grace_seconds if body else 0)
+    return service.roll_key(session, caller, key_id, grace=grace)
+
+
+@router.get("/{key_id}/usage", response_model=list[DailyUsage])
+async def api_key_usage(
+    session: SessionDep,
+    caller: RequireRead,
+    key_id: str,
+    days: Annotated[int, Query(ge=1, le=MAX_USAGE_DAYS, description="UTC days up to today, 1 to 90.")] = 30,
+) -> list[DailyUsage]:
+    """Requests per UTC day, oldest first, days without use as 0; today's count lags by up to a minute."""
+    return [DailyUsage(date=day, requests=n) for day, n in usage.daily_usage(session, caller, key_id, days=days)]
+
+
+leaked_router = APIRouter(tags=["api keys"])
+
+
+@leaked_router.post("/api/keys/report-leaked", status_code=status.HTTP_202_ACCEPTED, response_model=LeakReceived)
+async def report_leaked_keys(
+    request: Request, database: DatabaseDep, reporter: AnonymousActor, body: LeakReport, background: BackgroundTasks
+) -> LeakReceived:
+    """No authentication: anyone who finds a key exposed may report it. The same answer whatever the keys
+    are (real, unknown, revoked); every active key among them is revoked after the answer is sent."""
+    attempt_limiter(request).leak_reported(reporter.ip_address, datetime.now(UTC))
+    background.add_task(leaked.revoke_reported, database, reporter, list(body.keys))
+    return LeakReceived(received=len(body.keys))

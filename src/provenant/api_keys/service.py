@@ -1,17 +1,18 @@
-"""API keys: created with the raw key shown once, listed by who may see them, revoked for good."""
+"""API keys: created with the raw key shown once, listed by who may see them, rolled, revoked for good."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from provenant.api_keys.schemas import AuditedKey
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth import security
 from provenant.auth.principal import Principal
-from provenant.auth.roles import Action
+from provenant.auth.roles import Access, Action
 from provenant.errors import Conflict, NotFound, ValidationFailed
 from provenant.models import ApiKey, User
 
@@ -22,52 +23,69 @@ MAX_ACTIVE_KEYS_PER_USER = 100
 
 @dataclass(frozen=True, slots=True)
 class KeyView:
-    """A key as the API shows it: never the hash."""
+    """A key as the API shows it: with its creator and whether it works now; never the hash."""
 
     id: str
     name: str
     key_prefix: str
+    access: str
     is_active: bool
     expires_at: datetime | None
     last_used_at: datetime | None
     created_at: datetime
     revoked_at: datetime | None
+    revoked_reason: str | None
+    rolled_to_id: str | None
     user: dict[str, str]
     key: str | None = None
 
 
+def is_active(key: ApiKey, now: datetime) -> bool:
+    return key.revoked_at is None and (key.expires_at is None or key.expires_at > now)
+
+
 def _view(key: ApiKey, owner: User, *, now: datetime, raw: str | None = None) -> KeyView:
-    active = key.revoked_at is None and (key.expires_at is None or key.expires_at > now)
     return KeyView(
         id=key.id,
         name=key.name,
         key_prefix=key.key_prefix,
-        is_active=active,
+        access=key.access,
+        is_active=is_active(key, now),
         expires_at=key.expires_at,
         last_used_at=key.last_used_at,
         created_at=key.created_at,
         revoked_at=key.revoked_at,
+        # Keys revoked before reasons were kept, or by a rule that gives none, were revoked all the same.
+        revoked_reason=key.revoked_reason or ("revoked" if key.revoked_at else None),
+        rolled_to_id=key.rolled_to_id,
         user={"id": owner.id, "name": owner.name, "email": owner.email},
         key=raw,
     )
 
 
-def _snapshot(key: ApiKey) -> dict[str, Any]:
-    return {
-        "id": key.id,
-        "name": key.name,
-        "keyPrefix": key.key_prefix,
-        "expiresAt": key.expires_at.isoformat() if key.expires_at else None,
-        "revokedAt": key.revoked_at.isoformat() if key.revoked_at else None,
-    }
+def snapshot(key: ApiKey) -> dict[str, Any]:
+    """A key as the audit log records it: its public fields, as the API writes them."""
+    return AuditedKey.model_validate(key).model_dump(mode="json", by_alias=True)
 
 
-def _visible_to(caller: Principal) -> Select[tuple[ApiKey, User]]:
+def _visible_to(caller: Principal) -> Select[ApiKey, User]:
     """OWNER and ADMIN see every key of the org; everyone else their own."""
     query = select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.org_id == caller.org_id)
     if not caller.can(Action.MANAGE_ORG_KEYS):
         query = query.where(ApiKey.user_id == caller.user_id)
     return query
+
+
+def visible_key(session: Session, caller: Principal, key_id: str, *, for_update: bool = False) -> tuple[ApiKey, User]:
+    """A key the caller may see and act on, with its creator; "not found" for anyone else's."""
+    query = _visible_to(caller).where(ApiKey.id == key_id)
+    if for_update:
+        query = query.with_for_update(of=ApiKey)
+    row = session.execute(query).one_or_none()
+    if row is None:
+        raise NotFound("API key")
+    key, owner = row
+    return key, owner
 
 
 def list_keys(session: Session, caller: Principal, *, include_revoked: bool) -> list[KeyView]:
@@ -78,62 +96,113 @@ def list_keys(session: Session, caller: Principal, *, include_revoked: bool) -> 
     return [_view(key, owner, now=now) for key, owner in session.execute(query)]
 
 
-def create_key(session: Session, caller: Principal, *, name: str, expires_at: datetime | None) -> KeyView:
+def create_key(
+    session: Session, caller: Principal, *, name: str, expires_at: datetime | None, access: Access = Access.FULL
+) -> KeyView:
     """The only place a raw key exists: it is returned here and stored as its SHA-256 alone."""
     now = datetime.now(UTC)
     if expires_at is not None and expires_at <= now:
         raise ValidationFailed("expiresAt", "must be in the future")
-    if _active_keys_of_caller(session, caller, now=now) >= MAX_ACTIVE_KEYS_PER_USER:
-        raise Conflict(
-            f"You already have {MAX_ACTIVE_KEYS_PER_USER} active API keys, the most one person may hold: "
-            "revoke one you no longer use, then create this one.",
-            code="key_limit_reached",
-        )
-    raw = security.generate_api_key()
-    key = ApiKey(
-        org_id=caller.org_id,
-        user_id=caller.user_id,
-        name=name,
-        key_hash=security.hash_secret(raw),
-        key_prefix=security.api_key_display_prefix(raw),
-        expires_at=expires_at,
-        created_at=now,
-    )
-    session.add(key)
-    session.flush()
+    _check_key_limit(session, caller.user_id, caller.org_id, now=now)
+    key, raw = _new_key(session, user_id=caller.user_id, org_id=caller.org_id, name=name, expires_at=expires_at,
+                        access=access, now=now)
     audit.record(
-        session, caller, AuditAction.APIKEY_CREATE, resource_type="api_key", resource_id=key.id,
-        after=_snapshot(key),
+        session, caller, AuditAction.APIKEY_CREATE, resource_type="api_key", resource_id=key.id, after=snapshot(key)
     )
     owner = session.get_one(User, caller.user_id)
     return _view(key, owner, now=now, raw=raw)
 
 
-def _active_keys_of_caller(session: Session, caller: Principal, *, now: datetime) -> int:
-    """Neither revoked nor expired, in the caller's org. Counted under a lock on the caller's user row,
-    held until commit, so that two creations at 99 in two processes on PostgreSQL cannot both pass (on
-    SQLite the request's transaction already holds the database's write lock)."""
-    session.execute(select(User.id).where(User.id == caller.user_id).with_for_update())
+def _new_key(
+    session: Session, *, user_id: str, org_id: str, name: str, expires_at: datetime | None, access: str, now: datetime
+) -> tuple[ApiKey, str]:
+    raw = security.generate_api_key()
+    key = ApiKey(
+        org_id=org_id,
+        user_id=user_id,
+        name=name,
+        key_hash=security.hash_secret(raw),
+        key_prefix=security.api_key_display_prefix(raw),
+        access=access,
+        expires_at=expires_at,
+        created_at=now,
+    )
+    session.add(key)
+    session.flush()
+    return key, raw
+
+
+def _check_key_limit(
+    session: Session, user_id: str, org_id: str, *, now: datetime, replacing: str | None = None
+) -> None:
+    """409 when the person already holds the most active keys one may (``replacing`` not counted).
+
+    Counted under a lock on the person's user row, held until commit, so that two creations at 99 in
+    two processes on PostgreSQL cannot both pass (on SQLite the request's transaction already holds
+    the database's write lock)."""
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
     active = select(func.count()).where(
-        ApiKey.user_id == caller.user_id,
-        ApiKey.org_id == caller.org_id,
+        ApiKey.user_id == user_id,
+        ApiKey.org_id == org_id,
         ApiKey.revoked_at.is_(None),
         or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
     )
-    return session.scalar(active) or 0
+    if replacing is not None:
+        active = active.where(ApiKey.id != replacing)
+    if (session.scalar(active) or 0) >= MAX_ACTIVE_KEYS_PER_USER:
+        raise Conflict(
+            f"You already have {MAX_ACTIVE_KEYS_PER_USER} active API keys, the most one person may hold: "
+            "revoke one you no longer use, then create this one.",
+            code="key_limit_reached",
+        )
 
 
 def revoke_key(session: Session, caller: Principal, key_id: str) -> None:
     """Permanent and idempotent; a key the caller may not see is "not found"."""
-    row = session.execute(_visible_to(caller).where(ApiKey.id == key_id)).one_or_none()
-    if row is None:
-        raise NotFound("API key")
-    key = row[0]
+    key, _ = visible_key(session, caller, key_id)
     if key.revoked_at is not None:
         return
-    before = _snapshot(key)
+    before = snapshot(key)
     key.revoked_at = datetime.now(UTC)
+    key.revoked_reason = "revoked"
     audit.record(
         session, caller, AuditAction.APIKEY_REVOKE, resource_type="api_key", resource_id=key.id,
-        before=before, after=_snapshot(key),
+        before=before, after=snapshot(key),
     )
+
+
+def roll_key(session: Session, caller: Principal, key_id: str, *, grace: timedelta) -> KeyView:
+    """A new key with the old one's name, access, expiry and creator; the old one works for ``grace``
+    more (or until its own earlier expiry) and then answers ``api_key_expired``, in every process.
+
+    Whoever may revoke a key may roll it. The new key belongs to the old key's creator, so it acts
+    with the same role as the key it replaces, whoever rolled it."""
+    now = datetime.now(UTC)
+    old, owner = visible_key(session, caller, key_id, for_update=True)
+    _check_rollable(old, owner, now=now)
+    _check_key_limit(session, owner.id, old.org_id, now=now, replacing=old.id)
+    before = snapshot(old)
+    new, raw = _new_key(session, user_id=owner.id, org_id=old.org_id, name=old.name, expires_at=old.expires_at,
+                        access=old.access, now=now)
+    ends = now + grace
+    old.expires_at = ends if old.expires_at is None else min(old.expires_at, ends)
+    old.rolled_to_id = new.id
+    audit.record(
+        session, caller, AuditAction.APIKEY_ROLL, resource_type="api_key", resource_id=old.id,
+        before=before, after={**snapshot(old), "newKey": snapshot(new)},
+    )
+    return _view(new, owner, now=now, raw=raw)
+
+
+def _check_rollable(key: ApiKey, owner: User, *, now: datetime) -> None:
+    if key.revoked_at is not None:
+        raise Conflict("This key is revoked: create a new key instead.", code="api_key_revoked")
+    if key.rolled_to_id is not None:
+        raise Conflict("This key was already rolled: roll its replacement instead.", code="api_key_rolled")
+    if key.expires_at is not None and key.expires_at <= now:
+        raise Conflict("This key has expired: create a new key instead.", code="api_key_expired")
+    if owner.org_id != key.org_id or owner.role is None:
+        raise Conflict(
+            "The person who created this key has left the organization: a replacement would not work either.",
+            code="api_key_owner_removed",
+        )

@@ -12,6 +12,9 @@ class AuditAction(StrEnum):
     AUTH_PASSWORD_CHANGED = "auth.password_changed"  # noqa: S105 - an action name, not a password
     APIKEY_CREATE = "apikey.create"
     APIKEY_REVOKE = "apikey.revoke"
+    APIKEY_ROLL = "apikey.roll"
+    # Revoked because someone reported the key exposed (POST /api/keys/report-leaked, no sign-in).
+    APIKEY_REVOKED_LEAKED = "apikey.revoked_leaked"
     AGENT_CREATE = "agent.create"
     AGENT_UPDATE = "agent.update"
     AGENT_ARCHIVE = "agent.archive"

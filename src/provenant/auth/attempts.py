@@ -3,6 +3,8 @@
 - Sign-ins: per account (its normalised email) and client IP, 10 failures in 15 minutes, as Auth0 does;
   per client IP across accounts, 100 an hour. A successful sign-in clears its account's count.
 - API keys: per client IP, 100 failed authentications (unknown, malformed, revoked, expired) a minute.
+- Leaked-key reports (no sign-in, so every report counts, not only failures): per client IP, 100 an
+  hour of up to 100 keys each: plenty for a scanner, too few to make the endpoint a key-guessing tool.
 
 While a limit holds, the right password or key gets the same 429 as a wrong one, and every limit lifts
 on its own when its window ends: nobody can lock a victim out for good. Counters are fixed windows
@@ -26,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from provenant.config import Settings
 from provenant.db import Database
-from provenant.errors import Busy, TooManyAttempts
+from provenant.errors import Busy, TooManyAttempts, TooManyRequests
 from provenant.models import AuthAttempt, UTCDateTime
 
 # Stale rows are swept now and then by the hit that draws this chance, not by a scheduler.
@@ -34,6 +36,13 @@ _SWEEP_CHANCE = 1 / 200
 _SWEEP_AGE = timedelta(days=1)
 # A bound on the per-process memory of blocked IPs (a flood of addresses cannot grow it without end).
 _MAX_REMEMBERED_BLOCKS = 100_000
+
+
+class TooManyReports(TooManyRequests):
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: timedelta) -> None:
+        super().__init__("Too many reports from this address; try again in {seconds} seconds.", retry_after=retry_after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +187,7 @@ class AttemptLimiter:
         self.api_key_per_ip = Limit(
             "api-key:ip", settings.api_key_failures_per_ip, timedelta(seconds=settings.api_key_failures_per_ip_window)
         )
+        self.leak_reports_per_ip = Limit("leak-report:ip", 100, timedelta(hours=1))
         self._blocked_ips: dict[str, datetime] = {}
 
     @classmethod
@@ -227,6 +237,15 @@ class AttemptLimiter:
             self._remember_block(address, count.resets_at)
         if count.failures > limit.failures:
             raise TooManyAttempts(count.resets_at - now)
+
+    # --- leaked-key reports ------------------------------------------------------------------------
+
+    def leak_reported(self, ip: str | None, now: datetime) -> None:
+        """Counts one report; raises TooManyReports for a report past the limit."""
+        limit = self.leak_reports_per_ip
+        [count] = self._store.hit([(_key(limit, ip or "unknown"), limit.window)], now)
+        if count.failures > limit.failures:
+            raise TooManyReports(count.resets_at - now)
 
     def _remember_block(self, address: str, until: datetime) -> None:
         if len(self._blocked_ips) >= _MAX_REMEMBERED_BLOCKS:
