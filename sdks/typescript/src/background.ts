@@ -32,6 +32,8 @@ const MAX_BATCH = 500;
 const MAX_RETRY_WAIT_MS = 60_000;
 const UNAVAILABLE = new Set([429, 502, 503, 504]);
 const SERVER_ERROR_RETRIES = 5;
+/** Answers that refuse the session itself, so none of its turns can be stored. */
+const SESSION_REFUSALS = new Set([401, 403, 404, 409]);
 const TURN_ROLES = new Set(['USER', 'ASSISTANT', 'SYSTEM', 'TOOL']);
 
 /** The work queued for one session: its creation (until the server gave an id), its turns as JSON, its end. */
@@ -67,7 +69,7 @@ interface Waiter {
   resolve: (done: boolean) => void;
 }
 
-/** The part of an error a sender needs: retry it (with a wait), or give up on what it was sending. */
+/** What sending came to: the answer, or the error that ended the tries. */
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 export class TurnSender {
@@ -174,7 +176,8 @@ export class TurnSender {
     return done;
   }
 
-  /** The flush at exit, once per sender: whatever it could not send in time is counted as dropped. */
+  /** The flush at exit: whatever it could not send within flushTimeout is dropped and counted, so the next
+   * beforeExit finds nothing left and the process can end. */
   async flushAtExit(): Promise<void> {
     const done = await this.flush();
     if (!done) this.#abandon();
@@ -260,10 +263,10 @@ export class TurnSender {
       const path = `/api/sessions/${encodeURIComponent(queue.id)}/turns`;
       const sent = await this.#attempt(() => this.#transport.request('POST', path, this.#options({ json: `[${batch.join(',')}]` })));
       if (sent === undefined) return;
-      if (sent.ok) this.#settle(queue, batch.length);
+      if (sent.ok) this.#take(queue, 0, batch.length, false);
       else this.#handleRefusal(queue, sent.error, batch.length);
     }
-    if (queue.refused !== undefined && queue.turns.length > 0) this.#settle(queue, queue.turns.length, true);
+    if (queue.refused !== undefined && queue.turns.length > 0) this.#take(queue, 0, queue.turns.length, true);
     if (queue.end !== undefined && queue.endResult === undefined && queue.turns.length === 0) {
       if (queue.refused !== undefined) {
         queue.endResult = false;
@@ -279,23 +282,23 @@ export class TurnSender {
     }
   }
 
-  /** A refused batch: one bad item (422 naming its index) is dropped and the rest resent; a batch too large is
-   * split; anything else means this session takes no more turns. */
+  /**
+   * A refused batch. When the session itself is refused (401, 403, 404, 409) it takes no more turns. Otherwise
+   * only what was wrong goes: the item a 422 names (the rest is resent), or half of a batch too large (413),
+   * or else the batch (a 5xx that outlasted its tries, a 422 naming no item).
+   */
   #handleRefusal(queue: SessionQueue, error: unknown, batchLength: number): void {
-    if (error instanceof APIStatusError && error.statusCode === 422) {
-      const index = Number(/^\[(\d+)\]/.exec(error.details?.[0]?.field ?? '')?.[1]);
-      if (Number.isInteger(index) && index < batchLength) {
-        queue.turns.splice(index, 1);
-        this.#settleDropped(queue, 1);
-        this.#warnOnce(error, 'A turn the server refused was dropped');
-        return;
-      }
-    }
-    if (error instanceof APIStatusError && error.statusCode === 413 && batchLength > 1) {
+    if (!(error instanceof APIStatusError) || SESSION_REFUSALS.has(error.statusCode)) return this.#refuse(queue, error);
+    const index = Number(/^\[(\d+)\]/.exec(error.details?.[0]?.field ?? '')?.[1]);
+    if (error.statusCode === 422 && Number.isInteger(index) && index < batchLength) {
+      this.#take(queue, index, 1, true);
+    } else if (error.statusCode === 413 && batchLength > 1) {
       queue.batchSize = Math.ceil(batchLength / 2);
       return;
+    } else {
+      this.#take(queue, 0, batchLength, true);
     }
-    this.#refuse(queue, error);
+    this.#warnOnce(error, 'Turns the server refused were dropped');
   }
 
   #refuse(queue: SessionQueue, error: unknown): void {
@@ -303,19 +306,13 @@ export class TurnSender {
     this.#warnOnce(error, 'Turns the server refused were dropped');
   }
 
-  #settle(queue: SessionQueue, count: number, dropped = false): void {
-    queue.turns.splice(0, count);
+  /** Takes `count` turns from `start` of the queue: stored, or `lost` (dropped and counted). */
+  #take(queue: SessionQueue, start: number, count: number, lost: boolean): void {
+    queue.turns.splice(start, count);
     queue.settled += count;
     this.#queued -= count;
-    if (dropped) this.dropped += count;
+    if (lost) this.dropped += count;
     queue.batchSize = MAX_BATCH;
-    this.#notify();
-  }
-
-  #settleDropped(queue: SessionQueue, count: number): void {
-    queue.settled += count;
-    this.#queued -= count;
-    this.dropped += count;
     this.#notify();
   }
 

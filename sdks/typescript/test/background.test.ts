@@ -120,7 +120,7 @@ describe('retries', () => {
     assert.equal(client.droppedTurns, 0);
   });
 
-  test('a 500 (not 502/503/504) is tried five more times, then its turns count as dropped and the rest goes on', async () => {
+  test('a 500 (not 502/503/504) is tried five more times, then that batch counts as dropped and the rest goes on', async () => {
     const { server, client } = await setup((req, res, body) => {
       if (!Array.isArray(body) || body[0]?.content !== 'poison') return false;
       json(res, 500, { error: 'Something went wrong on our side.', code: 'internal_error' });
@@ -136,6 +136,9 @@ describe('retries', () => {
     assert.equal(server.requests.filter((r) => r.url === '/api/sessions/s1/turns').length, 6);
     assert.equal(client.droppedTurns, 1);
     assert.deepEqual(contents(server, 's2'), ['turn 0']);
+    client.logTurn('s1', turn(1));
+    assert.equal(await client.flush(), true);
+    assert.deepEqual(contents(server, 's1'), ['turn 1'], 'only that batch was given up, not its session');
   });
 
   test('a batch whose answer was lost and, by its clientIds, stored once', async () => {
