@@ -34,6 +34,7 @@ class ApiKeyCreate(ApiModel):
 class ApiKeyRoll(ApiModel):
     grace_seconds: int = Field(
         default=0,
+        strict=True,  # a number of seconds, not "3600", 1.5 or true
         ge=0,
         le=MAX_GRACE_SECONDS,
         description="How long the old key keeps working, 0 to 604800 seconds (7 days). 0: it stops at once.",
