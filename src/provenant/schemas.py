@@ -8,11 +8,12 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Pla
 from pydantic.alias_generators import to_camel
 
 
-def _format_timestamp(value: datetime) -> str:
+def format_timestamp(value: datetime) -> str:
+    """How the API writes an instant: UTC, milliseconds, ``Z``."""
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-Timestamp = Annotated[datetime, PlainSerializer(_format_timestamp, return_type=str)]
+Timestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str)]
 
 _ISO_8601_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

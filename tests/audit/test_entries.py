@@ -227,3 +227,21 @@ def test_a_failed_mutation_writes_no_entry(client: TestClient, database: Databas
     new = [entry["action"] for entry in after if entry not in before]
     # "edit to a taken slug" first creates the agent it edits; that create is the only new entry.
     assert new == (["agent.create"] if case == "edit to a taken slug" else [])
+
+
+def test_timestamps_in_before_and_after_are_written_as_the_api_writes_them(client: TestClient, owner: Account) -> None:
+    """An entry's snapshot shows an instant exactly as the API shows it elsewhere (UTC, ms, ``Z``),
+    so a reader can compare them as text."""
+    invitation = client.post(
+        "/api/org/invitations", json={"email": "zulu@example.com", "role": "MEMBER"}, headers=owner.headers
+    ).json()
+    client.delete(f"/api/org/invitations/{invitation['id']}", headers=owner.headers)
+
+    invited, cancelled = (
+        audit_entries(client, owner.headers, action=action)[0]
+        for action in ("team.member.invited", "team.invitation.cancelled")
+    )
+    assert invited["after"]["expiresAt"] == invitation["expiresAt"]
+    assert invited["after"]["expiresAt"].endswith("Z")
+    assert cancelled["after"]["cancelledAt"].endswith("Z")
+    assert "+00:00" not in str(invited) + str(cancelled)

@@ -30,14 +30,7 @@ def slugify(name: str) -> str:
 
 
 def _snapshot(agent: Agent) -> dict[str, Any]:
-    return {
-        "name": agent.name,
-        "slug": agent.slug,
-        "description": agent.description,
-        "tags": list(agent.tags),
-        "modelFamily": agent.model_family,
-        "status": agent.status,
-    }
+    return audit.snapshot(agent, "name", "slug", "description", "tags", "model_family", "status")
 
 
 def _list_query(dialect: str, *, by_status: bool) -> Select[Any]:

@@ -1,23 +1,43 @@
 """Writing and reading the audit log.
 
 ``record`` adds the entry to the caller's session, so it commits or rolls back with the change it
-describes. Snapshots (``before``/``after``) are built by each domain from its public fields only:
-never a key, a hash, a password or a token.
+describes. Snapshots (``before``/``after``) come from ``snapshot``, which each domain calls with the
+public fields it names: never a key, a hash, a password or a token.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from provenant.audit.actions import AuditAction
 from provenant.auth.principal import Actor
 from provenant.models import AuditEntry, User
+from provenant.schemas import format_timestamp
 
 MAX_USER_AGENT = 512
+
+
+def snapshot(obj: object, *fields: str, **extra: Any) -> dict[str, Any]:
+    """``fields`` of ``obj`` as the API writes them (camelCase names, ``Z`` timestamps, enums by
+    value), plus ``extra`` (camelCase given): the one builder of every entry's before and after."""
+    values = {to_camel(field): getattr(obj, field) for field in fields} | extra
+    return {name: _as_written(value) for name, value in values.items()}
+
+
+def _as_written(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [_as_written(item) for item in value]
+    return value
 
 
 def record(

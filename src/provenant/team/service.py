@@ -14,7 +14,6 @@ org to revoke. Their agents and sessions belong to the org and stay with it.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -152,7 +151,7 @@ def change_role(session: Session, caller: Principal, *, user_id: str, role: Role
     member.role = role.value
     audit.record(
         session, caller, AuditAction.TEAM_MEMBER_ROLE_CHANGED, resource_type="user", resource_id=member.id,
-        before={"role": current.value}, after={"role": role.value},
+        before={"role": current.value}, after=audit.snapshot(member, "role"),
     )
     return member
 
@@ -168,7 +167,7 @@ def remove_member(session: Session, caller: Principal, *, user_id: str) -> None:
         raise Forbidden(_ADMIN_RULES["remove"] if acting_role is Role.ADMIN else None)
     if role is Role.OWNER:
         _keep_an_owner(session, caller.org_id)
-    before = {"name": member.name, "email": member.email, "role": role.value}
+    before = audit.snapshot(member, "name", "email", "role")
     member.org_id = None
     member.role = None
     audit.record(
@@ -236,9 +235,7 @@ def invite(
     )
     session.add(invitation)
     session.flush()
-    after: dict[str, Any] = {
-        "email": email, "role": role.value, "expiresAt": invitation.expires_at.isoformat()
-    }
+    after = audit.snapshot(invitation, "email", "role", "expires_at")
     if replaced:
         after["replacedInvitationIds"] = [previous.id for previous in replaced]
     audit.record(
@@ -274,8 +271,8 @@ def cancel_invitation(session: Session, caller: Principal, *, invitation_id: str
     invitation.cancelled_at = datetime.now(UTC)
     audit.record(
         session, caller, AuditAction.TEAM_INVITATION_CANCELLED, resource_type="invitation",
-        resource_id=invitation.id, before={"email": invitation.email, "role": invitation.role},
-        after={"cancelledAt": invitation.cancelled_at.isoformat()},
+        resource_id=invitation.id, before=audit.snapshot(invitation, "email", "role"),
+        after=audit.snapshot(invitation, "cancelled_at"),
     )
 
 
