@@ -8,13 +8,17 @@ from provenant_sdk import (
     APIStatusError,
     AuthenticationError,
     ConflictError,
+    HttpError,
+    InternalServerError,
     NotFoundError,
     PermissionDeniedError,
     ProvenantClient,
+    RateLimitError,
     UnprocessableEntityError,
 )
 
 from accounts import Account, new_account, viewer_key
+from servers import FlakyProxy
 
 
 def test_401_unknown_key(account: Account) -> None:
@@ -86,3 +90,36 @@ def test_422_is_an_unprocessable_entity_error_with_details(client: ProvenantClie
     assert error.code == "validation_error"
     assert error.details
     assert {"field", "message"} <= set(error.details[0])
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (400, APIStatusError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (409, ConflictError),
+        (410, APIStatusError),
+        (413, APIStatusError),
+        (422, UnprocessableEntityError),
+        (429, RateLimitError),
+        (500, InternalServerError),
+        (502, InternalServerError),
+        (503, InternalServerError),
+        (504, InternalServerError),
+    ],
+)
+def test_each_status_has_its_class(
+    status: int, expected: type[APIStatusError], proxy: FlakyProxy, account: Account
+) -> None:
+    proxy.script = [f"status:{status}"]
+    with (
+        ProvenantClient(base_url=proxy.url, api_key=account.api_key, max_retries=0) as client,
+        pytest.raises(APIStatusError) as caught,
+    ):
+        client.me()
+    assert type(caught.value) is expected
+    assert isinstance(caught.value, HttpError)  # the TypeScript SDK's name for the same class
+    assert (caught.value.status_code, caught.value.code) == (status, "scripted")
+    assert caught.value.message == "Scripted failure."
