@@ -145,7 +145,10 @@ describe('a list that pages (Provenant server)', () => {
     const client = new ProvenantClient({ baseUrl: server.url, apiKey: account.key });
     const agent = await client.agents.getOrCreate('Paged agent');
     const created: string[] = [];
-    for (let i = 0; i < 120; i++) created.push((await client.sessions.create({ agentId: agent.id, externalId: `s${i}` })).id);
+    for (let i = 0; i < 120; i += 8) {
+      const group = Array.from({ length: 8 }, (_, j) => client.sessions.create({ agentId: agent.id, externalId: `s${i + j}` }));
+      created.push(...(await Promise.all(group)).map((session) => session.id));
+    }
 
     const all = await client.sessions.list({ agentId: agent.id });
     assert.equal(all.length, 120, 'more than the default page of 50');

@@ -197,6 +197,7 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
 export async function startAnswerLosingProxy(
   target: string,
   loseAnswer: (req: { method: string; url: string }, index: number) => boolean,
+  port = 0,
 ): Promise<TinyServer> {
   const requests: TinyServer['requests'] = [];
   const server: Server = createServer(async (req, res) => {
@@ -228,10 +229,10 @@ export async function startAnswerLosingProxy(
       req.socket.destroy();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const address = server.address() as { port: number };
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${address.port}`,
     requests,
     close: async () => {
       server.closeAllConnections();
