@@ -1,3 +1,4 @@
+import { ProvenantError } from './errors.js';
 import type { Query, Transport } from './transport.js';
 
 /** The most items the server puts in one page. */
@@ -20,24 +21,26 @@ export class PagedList<T> implements AsyncIterable<T>, Promise<T[]> {
 
   /** @internal */
   constructor(transport: Transport, path: string, query: Query, limit?: number) {
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) {
+      throw new ProvenantError(`limit must be a whole number, 1 or more (or left out for every item), got ${limit}.`);
+    }
     this.#transport = transport;
     this.#path = path;
+    this.#query = query;
     this.#limit = limit;
-    // Without a limit the server's default page size applies; with one, no page holds more than is wanted.
-    this.#query = limit === undefined ? query : { ...query, limit: Math.min(limit, MAX_PAGE_SIZE) };
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
     let remaining = this.#limit ?? Infinity;
-    let query: Query | undefined = this.#query;
-    while (query !== undefined && remaining > 0) {
-      const { data, headers } = await this.#transport.send<T[]>('GET', this.#path, { query });
+    let cursor: string | undefined;
+    do {
+      // Without a limit the server's default page size applies; with one, no page holds more than is wanted.
+      const limit = this.#limit === undefined ? undefined : Math.min(remaining, MAX_PAGE_SIZE);
+      const { data, headers } = await this.#transport.send<T[]>('GET', this.#path, { query: { ...this.#query, limit, cursor } });
       for (const item of data.slice(0, remaining)) yield item;
       remaining -= data.length;
-      query = nextPageQuery(headers.get('link'));
-      // The last page asks for no more than is still wanted.
-      if (query !== undefined && this.#limit !== undefined) query.limit = String(Math.min(remaining, MAX_PAGE_SIZE));
-    }
+      cursor = nextCursor(headers.get('link'));
+    } while (cursor !== undefined && remaining > 0);
   }
 
   then<Fulfilled = T[], Rejected = never>(
@@ -58,16 +61,16 @@ export class PagedList<T> implements AsyncIterable<T>, Promise<T[]> {
 }
 
 /**
- * The query of the `rel="next"` link, to be sent to the client's own base URL and path. Only the query is taken
- * from the link: a server behind a TLS-terminating proxy sees `http://` and an internal host, and following its
- * link as written would send the key in clear text, or to a host the caller never named.
+ * The `cursor` of the `rel="next"` link. Only the cursor is taken, and sent with the list's own filters to the
+ * client's own base URL: a server behind a TLS-terminating proxy sees `http://` and an internal host, and
+ * following its link as written would send the key in clear text, or to a host the caller never named.
  */
-export function nextPageQuery(link: string | null): Query | undefined {
+export function nextCursor(link: string | null): string | undefined {
   if (!link) return undefined;
   for (const [, target, params = ''] of link.matchAll(/<([^>]*)>([^,]*)/g)) {
     const rel = /;\s*rel\s*=\s*"?([^";]*)"?/i.exec(params)?.[1] ?? '';
     if (target && rel.toLowerCase().split(/\s+/).includes('next')) {
-      return Object.fromEntries(new URL(target, 'http://link.invalid').searchParams);
+      return new URL(target, 'http://link.invalid').searchParams.get('cursor') ?? undefined;
     }
   }
   return undefined;

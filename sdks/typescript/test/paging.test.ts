@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, afterEach, before, describe, test } from 'node:test';
 
-import { InternalServerError, PagedList, ProvenantClient, type Agent } from '@provenant/sdk';
+import { InternalServerError, PagedList, ProvenantClient, ProvenantError, type Agent } from '@provenant/sdk';
 
 import { json, newAccount, startProvenant, startTinyServer, type Provenant, type TinyServer } from './helpers/servers.js';
 
@@ -79,6 +79,20 @@ describe('a list that pages (contract server)', () => {
 
     const few = await clientFor(tiny.url).sessions.list({ limit: 3 });
     assert.deepEqual(few.map((s) => s.id), ['item-0600', 'item-0599', 'item-0598']);
+
+    for (const limit of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(() => clientFor(tiny?.url ?? '').agents.list({ limit }), ProvenantError, String(limit));
+    }
+  });
+
+  test('the next page carries the list\'s own filters and the link\'s cursor, whatever else the link says', async () => {
+    tiny = await startTinyServer((req, res) => {
+      const cursor = new URL(req.url ?? '/', 'http://x').searchParams.get('cursor');
+      json(res, 200, [{ id: cursor ?? 'first' }], cursor ? {} : { Link: '<https://elsewhere.invalid/other?status=WRONG&cursor=c2>; rel="next"' });
+    });
+    const agents = await clientFor(tiny.url).agents.list({ status: 'ARCHIVED' });
+    assert.deepEqual(agents.map((a) => a.id), ['first', 'c2']);
+    assert.deepEqual(tiny.requests.map((r) => r.url), ['/api/agents?status=ARCHIVED', '/api/agents?status=ARCHIVED&cursor=c2']);
   });
 
   test('nothing is fetched until the list is used, and awaiting it twice fetches it once', async () => {
