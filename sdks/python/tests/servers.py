@@ -115,11 +115,11 @@ class Hit:
 class FlakyProxy:
     """An HTTP server in a thread that plays a script of failures, then forwards to the real server.
 
-    Each request takes the next action from ``script``: ``"503"``, ``"status:<code>"`` (answer that status
-    with a JSON error), ``"429:<retry-after>"``, ``"drop"`` (read the request, close the socket without a
-    word), ``"lose"`` (forward it, then close the socket instead of answering: the server did the work, the
-    client never hears), ``"stall:<seconds>"``; then it forwards. ``only`` limits the script to requests
-    whose path contains it (others are forwarded).
+    Each request takes the next action from ``script``: ``"503"``, ``"status:<code>[:<retry-after>]"``
+    (answer that status with a JSON error), ``"429:<retry-after>"``, ``"drop"`` (read the request, close the
+    socket without a word), ``"lose"`` (forward it, then close the socket instead of answering: the server did
+    the work, the client never hears), ``"stall:<seconds>"``; then it forwards. ``only`` limits the script to
+    requests whose path contains it (others are forwarded).
     """
 
     upstream: str
@@ -201,8 +201,9 @@ def _handler_for(proxy: FlakyProxy) -> type[BaseHTTPRequestHandler]:
             if action == "503":
                 self._answer(503, b'{"error": "Try again later.", "code": "unavailable"}')
             elif action.startswith("status:"):
-                status = int(action.split(":", 1)[1])
-                self._answer(status, b'{"error": "Scripted failure.", "code": "scripted"}')
+                status, _, retry_after = action.removeprefix("status:").partition(":")
+                headers = {"Retry-After": retry_after} if retry_after else {}
+                self._answer(int(status), b'{"error": "Scripted failure.", "code": "scripted"}', headers)
             elif action.startswith("429:"):
                 retry_after = action.split(":", 1)[1]
                 self._answer(

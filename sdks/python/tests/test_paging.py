@@ -1,9 +1,12 @@
-"""Lists that page: the SDK follows ``Link: rel="next"`` for the caller, lazily; list-like use still works."""
+"""Lists that page: the SDK follows ``Link: rel="next"`` for the caller, lazily; list-like use still works.
+
+The server's pages hold 50 items by default (200 for agents), so the organization here has one page and a bit
+of each list.
+"""
 
 import json
-import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
@@ -11,99 +14,108 @@ import pytest
 
 from provenant_sdk import AsyncProvenantClient, PagedList, ProvenantClient
 
-from accounts import Account
+from accounts import Account, new_account
 from servers import FlakyProxy
 
-
-def _make_agents(client: ProvenantClient) -> None:
-    for i in range(5):
-        client.create_agent(f"Paged {i}", f"paged-{i}")
-
-
-def _make_sessions(client: ProvenantClient) -> None:
-    agent_id = client.get_or_create_agent("Paged sessions")
-    for i in range(5):
-        client.create_session(agent_id, external_id=f"paged-{i}")
+AGENTS = 201
+SESSIONS = 51
+KEYS = 51  # with the account's own key
 
 
-def _make_keys(client: ProvenantClient) -> None:
-    for i in range(5):
-        client.create_api_key(f"paged-{i}")
+@pytest.fixture(scope="module")
+def org(server_url: str) -> Account:
+    """An organization with a page and a bit of agents, sessions, keys and audit entries (read only)."""
+    account = new_account(server_url)
+    with ProvenantClient(base_url=account.base_url, api_key=account.api_key) as client:
+        agent_ids = [client.create_agent(f"Paged {i}", f"paged-{i}")["id"] for i in range(AGENTS)]
+        for i in range(SESSIONS):
+            client.create_session(agent_ids[0], external_id=f"paged-{i}")
+        for i in range(KEYS - 1):
+            client.create_api_key(f"paged-{i}")
+    return account
 
 
-LISTS: dict[str, tuple[str, Callable[[ProvenantClient], None]]] = {
-    "agents": ("/api/agents", _make_agents),
-    "sessions": ("/api/sessions", _make_sessions),
-    "api_keys": ("/api/org/keys", _make_keys),
-    "audit": ("/api/audit", _make_agents),  # each creation is an audit entry
-}
+def through(proxy: FlakyProxy, account: Account) -> ProvenantClient:
+    return ProvenantClient(base_url=proxy.url, api_key=account.api_key)
 
 
-@pytest.mark.parametrize("resource", LISTS)
+@pytest.mark.parametrize(
+    ("resource", "path", "count"),
+    [
+        ("agents", "/api/agents", AGENTS),
+        ("sessions", "/api/sessions", SESSIONS),
+        ("api_keys", "/api/org/keys", KEYS),
+        ("audit", "/api/audit", AGENTS + SESSIONS + KEYS),  # at least: one entry per creation
+    ],
+)
 def test_iterating_a_list_fetches_every_page_once(
-    resource: str, proxy: FlakyProxy, account: Account, client: ProvenantClient
+    resource: str, path: str, count: int, proxy: FlakyProxy, org: Account
 ) -> None:
-    path, make = LISTS[resource]
-    make(client)
-    everything = [item["id"] for item in getattr(client, resource).list(limit=200)]
-    assert len(everything) >= 5
-
-    with ProvenantClient(base_url=proxy.url, api_key=account.api_key) as paging:
-        paged = [item["id"] for item in getattr(paging, resource).list(limit=2)]
-
-    assert paged == everything
+    with through(proxy, org) as client:
+        items = list(getattr(client, resource).list())
+    ids = [item["id"] for item in items]
+    assert len(ids) >= count
+    assert len(set(ids)) == len(ids)  # every item once
+    if resource != "agents":  # agents come most recently updated first, the others newest first
+        created = [item["createdAt"] for item in items]
+        assert created == sorted(created, reverse=True)
     pages = proxy.hits_to("GET", path)
-    assert len(pages) == math.ceil(len(everything) / 2)
-    assert all("limit=2" in page.path for page in pages)
+    assert len(pages) >= 2
+    assert "cursor=" not in pages[0].path
     assert all("cursor=" in page.path for page in pages[1:])
 
 
-def test_the_old_list_like_use_still_works(
-    proxy: FlakyProxy, account: Account, client: ProvenantClient
+def test_limit_is_the_most_items_in_all_and_no_page_is_larger_than_needed(
+    proxy: FlakyProxy, org: Account
 ) -> None:
-    _make_agents(client)
-    with ProvenantClient(base_url=proxy.url, api_key=account.api_key) as paging:
-        agents = paging.list_agents(limit=2)
+    with through(proxy, org) as client:
+        assert len(client.agents.list(limit=3)) == 3
+        assert len(client.list_agents(limit=AGENTS)) == AGENTS
+        assert len(client.sessions.list(limit=SESSIONS + 100)) == SESSIONS
+    limits = [hit.path.split("limit=")[1].split("&")[0] for hit in proxy.hits if "limit=" in hit.path]
+    assert limits == ["3", "200", "1", str(SESSIONS + 100)]
+
+
+def test_the_old_list_like_use_still_works(proxy: FlakyProxy, org: Account) -> None:
+    with through(proxy, org) as client:
+        agents = client.list_agents()
         assert isinstance(agents, PagedList)
-        assert len(agents) == 5
-        assert agents[0]["slug"] == "paged-4"  # most recently updated first
+        assert len(proxy.hits) == 1  # the first page comes with the call, as when it returned a list
+        assert len(agents) == AGENTS
+        assert agents[0]["slug"] == f"paged-{AGENTS - 1}"  # most recently updated first
         assert [agent["slug"] for agent in agents[-2:]] == ["paged-1", "paged-0"]
-        assert agents == paging.list_agents(limit=3).to_list()
-        assert paging.list_agents(status="ARCHIVED") == []
+        assert agents == client.list_agents(limit=AGENTS).to_list()
+        assert client.list_agents(status="ARCHIVED") == []
         requests_so_far = len(proxy.hits)
-        assert [agent["slug"] for agent in agents] == [f"paged-{i}" for i in reversed(range(5))]
+        assert len([agent["id"] for agent in agents]) == AGENTS
         assert len(proxy.hits) == requests_so_far  # once fetched whole, kept
 
 
-def test_stopping_early_fetches_no_more_pages(
-    proxy: FlakyProxy, account: Account, client: ProvenantClient
-) -> None:
-    _make_agents(client)
-    with ProvenantClient(base_url=proxy.url, api_key=account.api_key) as paging:
+def test_stopping_early_fetches_no_more_pages(proxy: FlakyProxy, org: Account) -> None:
+    with through(proxy, org) as client:
         first_three = []
-        for agent in paging.agents.list(limit=2):
+        for agent in client.agents.list():
             first_three.append(agent["slug"])
             if len(first_three) == 3:
                 break
-    assert first_three == ["paged-4", "paged-3", "paged-2"]
-    assert len(proxy.hits_to("GET", "/api/agents")) == 2
+    assert first_three == [f"paged-{AGENTS - 1 - i}" for i in range(3)]
+    assert len(proxy.hits_to("GET", "/api/agents")) == 1
 
 
 @pytest.mark.anyio
-async def test_async_lists_page_with_async_for_and_await(
-    proxy: FlakyProxy, account: Account, client: ProvenantClient
-) -> None:
-    _make_agents(client)
-    async with AsyncProvenantClient(base_url=proxy.url, api_key=account.api_key) as paging:
-        slugs = [agent["slug"] async for agent in paging.agents.list(limit=2)]
-        assert slugs == [f"paged-{i}" for i in reversed(range(5))]
-        assert len(proxy.hits_to("GET", "/api/agents")) == 3
-        listed = await paging.list_agents(limit=2)
-        assert [agent["slug"] for agent in listed] == slugs
+async def test_async_lists_page_with_async_for_and_await(proxy: FlakyProxy, org: Account) -> None:
+    async with AsyncProvenantClient(base_url=proxy.url, api_key=org.api_key) as client:
+        listed = client.sessions.list()
+        assert proxy.hits == []  # nothing is fetched until it is iterated or awaited
+        ids = [session["id"] async for session in listed]
+        assert len(ids) == SESSIONS == len(set(ids))
+        assert len(proxy.hits_to("GET", "/api/sessions")) == 2
+        assert [session["id"] for session in await client.list_sessions()] == ids
+        assert len(await client.sessions.list(limit=2)) == 2
 
 
 class _Pages(BaseHTTPRequestHandler):
-    """Two pages whose next link names another host, as a misconfigured proxy in front of the server might."""
+    """Two pages whose next link names another host, as a server behind a TLS-terminating proxy would."""
 
     seen: ClassVar[list[tuple[str, str | None]]] = []
 
@@ -117,7 +129,7 @@ class _Pages(BaseHTTPRequestHandler):
             link = None
         else:
             body = [{"id": "a"}]
-            link = '<http://elsewhere.invalid:1/api/agents?limit=1&cursor=next>; rel="next"'
+            link = '<http://internal.invalid:8000/api/agents?status=ACTIVE&cursor=next>; rel="next"'
         payload = json.dumps(body).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -137,11 +149,11 @@ def pages_server() -> Iterator[str]:
     server.server_close()
 
 
-def test_a_next_link_is_followed_against_the_clients_own_url(pages_server: str) -> None:
+def test_only_the_cursor_of_a_next_link_is_taken(pages_server: str) -> None:
     key = "pk_live_" + "1" * 32
     with ProvenantClient(base_url=pages_server, api_key=key, max_retries=0) as client:
-        assert [agent["id"] for agent in client.agents.list(limit=1)] == ["a", "b"]
+        assert [agent["id"] for agent in client.agents.list(status="ACTIVE")] == ["a", "b"]
     assert _Pages.seen == [
-        ("/api/agents?limit=1", f"Bearer {key}"),
-        ("/api/agents?limit=1&cursor=next", f"Bearer {key}"),  # the key never went to elsewhere.invalid
+        ("/api/agents?status=ACTIVE", f"Bearer {key}"),
+        ("/api/agents?status=ACTIVE&cursor=next", f"Bearer {key}"),  # never to internal.invalid
     ]

@@ -4,6 +4,7 @@ import provenant_sdk
 from provenant_sdk import (
     APIConnectionError,
     APIStatusError,
+    APITimeoutError,
     AuthenticationError,
     ConflictError,
     HttpError,
@@ -20,6 +21,7 @@ def test_all_is_pinned() -> None:
     assert provenant_sdk.__all__ == [
         "APIConnectionError",
         "APIStatusError",
+        "APITimeoutError",
         "AsyncPagedList",
         "AsyncProvenantClient",
         "AuthenticationError",
@@ -58,6 +60,7 @@ def test_error_tree() -> None:
         assert issubclass(status_error, APIStatusError)
     assert issubclass(APIStatusError, ProvenantError)
     assert issubclass(APIConnectionError, ProvenantError)
+    assert issubclass(APITimeoutError, APIConnectionError)
     assert not issubclass(APIConnectionError, APIStatusError)
     assert HttpError is APIStatusError  # the TypeScript SDK's name, kept as an alias
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from provenant_sdk import APIConnectionError, APIStatusError, ProvenantClient, RateLimitError
+from provenant_sdk import APIConnectionError, APIStatusError, APITimeoutError, ProvenantClient, RateLimitError
 
 from accounts import Account
 from servers import FlakyProxy, free_port
@@ -117,9 +117,10 @@ def test_timeout_is_a_connection_error(proxy: FlakyProxy, account: Account) -> N
     proxy.script = ["stall:2"]
     with (
         through(proxy, account, timeout=0.3, max_retries=0) as client,
-        pytest.raises(APIConnectionError) as caught,
+        pytest.raises(APITimeoutError) as caught,
     ):
         client.list_agents()
+    assert isinstance(caught.value, APIConnectionError)
     assert caught.value.code == "timeout"
 
 

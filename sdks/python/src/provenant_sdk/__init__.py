@@ -14,6 +14,7 @@ from provenant_sdk._client import AsyncProvenantClient, ProvenantClient
 from provenant_sdk._errors import (
     APIConnectionError,
     APIStatusError,
+    APITimeoutError,
     AuthenticationError,
     ConflictError,
     HttpError,
@@ -31,6 +32,7 @@ from provenant_sdk._version import __version__
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
+    "APITimeoutError",
     "AsyncPagedList",
     "AsyncProvenantClient",
     "AuthenticationError",

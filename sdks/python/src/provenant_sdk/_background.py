@@ -9,7 +9,7 @@ was lost is sent again without storing anything twice.
 A request that got no answer, a 429, 502, 503 or 504 is sent again after a backoff (honouring
 ``Retry-After``) for as long as it takes: the queue keeps what it accepted while the server is away, and
 nothing queued after it is sent meanwhile, so each session's turns arrive in the order they were logged.
-Another 5xx is tried ``max_retries`` more times, as a foreground request would be; any other refusal (401,
+Another 5xx is tried SERVER_ERROR_RETRIES more times, then its turns are dropped; any other refusal (401,
 403, 404, 409 ``session_ended``, 422) is final. Turns that will not be stored are counted in ``dropped`` and
 each kind of failure is logged once as a warning.
 
@@ -48,6 +48,7 @@ BATCH_TURNS = 100
 MAX_BATCH = 500  # the server's limit for one array
 SHUTDOWN_TIMEOUT = 10.0
 _UNAVAILABLE = frozenset({429, 502, 503, 504})
+SERVER_ERROR_RETRIES = 5
 _ITEM_INDEX = re.compile(r"^\[(\d+)\]")
 _QUEUE_FULL = (
     "The queue of turns to send is full ({} items): new turns are dropped until it drains (dropped_turns "
@@ -377,18 +378,16 @@ class Sender:
             except APIConnectionError:
                 delay = _retry.backoff(min(retries, 4))
             except APIStatusError as error:
-                if error.status_code in _UNAVAILABLE:
-                    asked = _retry.parse_retry_after(error.headers.get("retry-after"))
-                    delay = (
-                        _retry.backoff(min(retries, 4))
-                        if asked is None
-                        else min(asked, _retry.MAX_RETRY_AFTER)
-                    )
-                elif error.status_code >= 500 and server_errors < self._settings.max_retries:
+                if error.status_code >= 500 and error.status_code not in _UNAVAILABLE:
+                    if server_errors == SERVER_ERROR_RETRIES:
+                        raise
                     server_errors += 1
-                    delay = _retry.backoff(min(retries, 4))
-                else:
+                elif error.status_code not in _UNAVAILABLE:
                     raise
+                asked = _retry.parse_retry_after(error.headers.get("retry-after"))
+                delay = (
+                    _retry.backoff(min(retries, 4)) if asked is None else min(asked, _retry.MAX_RETRY_AFTER)
+                )
             logger.info("Provenant: sending queued turns again in %.2fs", delay)
             if self._halt.wait(delay):
                 raise Halted

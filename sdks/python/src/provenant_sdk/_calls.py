@@ -74,8 +74,8 @@ def me() -> Call:
 # API keys
 
 
-def list_api_keys(include_revoked: bool, limit: int | None) -> Call:
-    return Call("GET", "/api/org/keys", params=_query(includeRevoked=include_revoked or None, limit=limit))
+def list_api_keys(include_revoked: bool) -> Call:
+    return Call("GET", "/api/org/keys", params=_query(includeRevoked=include_revoked or None))
 
 
 def create_api_key(name: str, expires_at: datetime | str | None, access: KeyAccess | None) -> Call:
@@ -98,8 +98,8 @@ def api_key_usage(key_id: str, days: int | None) -> Call:
 # Agents
 
 
-def list_agents(status: AgentStatus | None, limit: int | None) -> Call:
-    return Call("GET", "/api/agents", params=_query(status=status, limit=limit))
+def list_agents(status: AgentStatus | None) -> Call:
+    return Call("GET", "/api/agents", params=_query(status=status))
 
 
 def get_agent(agent_id: str) -> Call:
@@ -147,10 +147,8 @@ def archive_agent(agent_id: str) -> Call:
 # Sessions and turns
 
 
-def list_sessions(
-    agent_id: str | None, status: SessionStatus | None, q: str | None, limit: int | None
-) -> Call:
-    return Call("GET", "/api/sessions", params=_query(agentId=agent_id, status=status, q=q, limit=limit))
+def list_sessions(agent_id: str | None, status: SessionStatus | None, q: str | None) -> Call:
+    return Call("GET", "/api/sessions", params=_query(agentId=agent_id, status=status, q=q))
 
 
 def create_session(
@@ -274,8 +272,8 @@ def audit_filters(
     }
 
 
-def list_audit_entries(filters: dict[str, Any], limit: int | None) -> Call:
-    return Call("GET", "/api/audit", params=_query(**filters, limit=limit))
+def list_audit_entries(filters: dict[str, Any]) -> Call:
+    return Call("GET", "/api/audit", params=_query(**filters))
 
 
 def export_audit_log(filters: dict[str, Any]) -> Call:

@@ -29,7 +29,7 @@ from provenant_sdk._http import (
     send_async,
     send_sync,
 )
-from provenant_sdk._paging import Page, next_page
+from provenant_sdk._paging import Page, next_cursor
 from provenant_sdk._resources import flat
 from provenant_sdk._resources.agents import Agents, AsyncAgents
 from provenant_sdk._resources.api_keys import ApiKeys, AsyncApiKeys
@@ -110,7 +110,7 @@ class ProvenantClient(BaseClient):
 
     def _page(self, call: Call) -> Page[Any]:
         response = send_sync(self._http, call, self.max_retries)
-        return cast(list[Any], decode(response)), next_page(response)
+        return cast(list[Any], decode(response)), next_cursor(response)
 
     def _lines(self, call: Call) -> Iterator[Any]:
         response = send_sync(self._http, call, self.max_retries, stream=True)
@@ -280,7 +280,7 @@ class AsyncProvenantClient(BaseClient):
 
     async def _page(self, call: Call) -> Page[Any]:
         response = await send_async(self._http, call, self.max_retries)
-        return cast(list[Any], decode(response)), next_page(response)
+        return cast(list[Any], decode(response)), next_cursor(response)
 
     async def _lines(self, call: Call) -> AsyncIterator[Any]:
         response = await send_async(self._http, call, self.max_retries, stream=True)

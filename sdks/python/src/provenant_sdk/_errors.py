@@ -1,7 +1,8 @@
 """Every exception the SDK raises, in one tree.
 
     ProvenantError                   base; also raised alone for a missing or invalid base URL or key
-    ├── APIConnectionError           no HTTP answer: refused, dropped, DNS, timeout (code ``"timeout"``)
+    ├── APIConnectionError           no HTTP answer: connection refused or dropped, DNS, ...
+    │   └── APITimeoutError          ... or the timeout ran out (code ``"timeout"``)
     └── APIStatusError (HttpError)   the server answered with a status outside 2xx
         ├── AuthenticationError      401: missing, unknown, expired or revoked key
         ├── PermissionDeniedError    403: the key's role or access may not do this
@@ -32,6 +33,7 @@ from provenant_sdk._retry import parse_retry_after
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
+    "APITimeoutError",
     "AuthenticationError",
     "ConflictError",
     "HttpError",
@@ -70,6 +72,10 @@ class ProvenantError(Exception):
 
 class APIConnectionError(ProvenantError):
     """The request got no HTTP answer (after the retries it was allowed)."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request got no answer within the client's ``timeout`` (after the retries it was allowed)."""
 
 
 class APIStatusError(ProvenantError):

@@ -16,6 +16,7 @@ from provenant_sdk import _retry
 from provenant_sdk._errors import (
     APIConnectionError,
     APIStatusError,
+    APITimeoutError,
     ProvenantError,
     error_class,
 )
@@ -143,7 +144,7 @@ def settle(request: httpx.Request, outcome: httpx.Response | httpx.TransportErro
     """
     if isinstance(outcome, httpx.TransportError):
         if isinstance(outcome, httpx.TimeoutException):
-            raise APIConnectionError(f"{request.method} {request.url.path} timed out", code="timeout")
+            raise APITimeoutError(f"{request.method} {request.url.path} timed out", code="timeout")
         raise APIConnectionError(
             f"{request.method} {request.url.path} to {request.url.scheme}://{request.url.netloc.decode()}"
             f" got no answer: {type(outcome).__name__}: {outcome}",

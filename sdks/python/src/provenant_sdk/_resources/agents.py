@@ -17,8 +17,8 @@ class Agents:
         self._client = client
 
     def list(self, *, status: AgentStatus | None = None, limit: int | None = None) -> PagedList[Agent]:
-        """Every agent of the organization, most recently updated first, fetched ``limit`` a page."""
-        return PagedList(self._client._page, _calls.list_agents(status, limit))
+        """The organization's agents (the first ``limit``, or all), most recently updated first."""
+        return PagedList(self._client._page, _calls.list_agents(status), limit)
 
     def get(self, agent_id: str) -> Agent:
         return cast(Agent, self._client._request(_calls.get_agent(agent_id)))
@@ -73,7 +73,7 @@ class AsyncAgents:
 
     def list(self, *, status: AgentStatus | None = None, limit: int | None = None) -> AsyncPagedList[Agent]:
         """Every agent of the organization: ``async for`` fetches page after page, ``await`` gives a list."""
-        return AsyncPagedList(self._client._page, _calls.list_agents(status, limit))
+        return AsyncPagedList(self._client._page, _calls.list_agents(status), limit)
 
     async def get(self, agent_id: str) -> Agent:
         return cast(Agent, await self._client._request(_calls.get_agent(agent_id)))

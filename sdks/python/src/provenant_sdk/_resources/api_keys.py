@@ -17,8 +17,8 @@ class ApiKeys:
         self._client = client
 
     def list(self, *, include_revoked: bool = False, limit: int | None = None) -> PagedList[ApiKey]:
-        """Keys the caller may see (OWNER and ADMIN: all of the org's; others: their own), newest first."""
-        return PagedList(self._client._page, _calls.list_api_keys(include_revoked, limit))
+        """Keys the caller may see (OWNER and ADMIN: the org's; others: their own), newest first."""
+        return PagedList(self._client._page, _calls.list_api_keys(include_revoked), limit)
 
     def create(
         self, name: str, *, expires_at: datetime | str | None = None, access: KeyAccess | None = None
@@ -46,7 +46,7 @@ class AsyncApiKeys:
         self._client = client
 
     def list(self, *, include_revoked: bool = False, limit: int | None = None) -> AsyncPagedList[ApiKey]:
-        return AsyncPagedList(self._client._page, _calls.list_api_keys(include_revoked, limit))
+        return AsyncPagedList(self._client._page, _calls.list_api_keys(include_revoked), limit)
 
     async def create(
         self, name: str, *, expires_at: datetime | str | None = None, access: KeyAccess | None = None

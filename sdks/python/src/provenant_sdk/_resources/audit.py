@@ -27,9 +27,9 @@ class Audit:
         until: datetime | str | None = None,
         limit: int | None = None,
     ) -> PagedList[AuditEntry]:
-        """Entries newest first, fetched ``limit`` a page; ``since`` and ``until`` are inclusive."""
+        """Entries (the first ``limit``, or all) newest first; ``since`` and ``until`` are inclusive."""
         filters = _calls.audit_filters(action, user_id, resource_type, resource_id, since, until)
-        return PagedList(self._client._page, _calls.list_audit_entries(filters, limit))
+        return PagedList(self._client._page, _calls.list_audit_entries(filters), limit)
 
     def export(
         self,
@@ -62,7 +62,7 @@ class AsyncAudit:
         limit: int | None = None,
     ) -> AsyncPagedList[AuditEntry]:
         filters = _calls.audit_filters(action, user_id, resource_type, resource_id, since, until)
-        return AsyncPagedList(self._client._page, _calls.list_audit_entries(filters, limit))
+        return AsyncPagedList(self._client._page, _calls.list_audit_entries(filters), limit)
 
     def export(
         self,

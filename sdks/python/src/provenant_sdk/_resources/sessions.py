@@ -37,8 +37,8 @@ class Sessions:
         q: str | None = None,
         limit: int | None = None,
     ) -> PagedList[Session]:
-        """Sessions newest first, fetched ``limit`` a page; ``q``: text in any turn (case-insensitive)."""
-        return PagedList(self._client._page, _calls.list_sessions(agent_id, status, q, limit))
+        """Sessions (the first ``limit``, or all) newest first; ``q``: text in any turn, any case."""
+        return PagedList(self._client._page, _calls.list_sessions(agent_id, status, q), limit)
 
     def create(
         self,
@@ -119,7 +119,7 @@ class AsyncSessions:
         q: str | None = None,
         limit: int | None = None,
     ) -> AsyncPagedList[Session]:
-        return AsyncPagedList(self._client._page, _calls.list_sessions(agent_id, status, q, limit))
+        return AsyncPagedList(self._client._page, _calls.list_sessions(agent_id, status, q), limit)
 
     async def create(
         self,
