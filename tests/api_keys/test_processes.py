@@ -1,0 +1,82 @@
+"""Key use and rolling across real `provenant serve` processes sharing one database, over HTTP: what each
+process counts adds up, what a process counted is written when it stops or, with no request after, by
+its timer; a rolled key's grace period ends in every process."""
+
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.factories import Account, assert_unauthorized, bearer, register
+from tests.servers import serve
+
+KEYS = "/api/org/keys"
+# Machines behind one load balancer share the signing secret, so a JWT works on each.
+SHARED = {"PROVENANT_JWT_SECRET": secrets.token_hex(32)}
+
+
+def _usage_today(http: httpx.Client, account: Account, key_id: str) -> int:
+    response = http.get(f"{KEYS}/{key_id}/usage", params={"days": 1}, headers=account.headers)
+    assert response.status_code == 200, response.text
+    return int(response.json()[0]["requests"])
+
+
+def _use(url: str, key: str, times: int) -> None:
+    with httpx.Client(base_url=url, headers=bearer(key), timeout=30) as http:
+        for _ in range(times):
+            assert http.get("/api/auth/me").status_code == 200
+
+
+def test_counts_from_two_processes_add_up_and_a_stop_loses_none(tmp_path: Path, database_url: str) -> None:
+    with serve(tmp_path / "a", database_url, env=SHARED) as first:
+        with httpx.Client(base_url=first.url, timeout=30) as http:
+            owner = register(http)
+            created: dict[str, Any] = http.post(KEYS, json={"name": "ci"}, headers=owner.headers).json()
+        with serve(tmp_path / "b", database_url, env=SHARED) as second:
+            _use(first.url, created["key"], 7)
+            _use(second.url, created["key"], 5)
+            _use(first.url, created["key"], 4)
+    # Both stopped (SIGTERM, as a deployment stops them): a third process reads what they wrote.
+    with serve(tmp_path / "c", database_url, env=SHARED) as third, httpx.Client(base_url=third.url, timeout=30) as http:
+        assert _usage_today(http, owner, created["id"]) == 16
+        (listed,) = http.get(KEYS, headers=owner.headers).json()
+        assert listed["lastUsedAt"] is not None
+
+
+def test_uses_with_no_request_after_them_are_written_within_a_minute(tmp_path: Path, database_url: str) -> None:
+    with serve(tmp_path, database_url) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        owner = register(http)
+        created = http.post(KEYS, json={"name": "ci"}, headers=owner.headers).json()
+        _use(server.url, created["key"], 6)
+        assert _usage_today(http, owner, created["id"]) == 1  # the first use, written at once
+
+        deadline = time.monotonic() + 60
+        while _usage_today(http, owner, created["id"]) < 6 and time.monotonic() < deadline:
+            time.sleep(1)
+
+        assert _usage_today(http, owner, created["id"]) == 6
+        assert "key use not written" not in server.log()
+
+
+def test_a_rolled_keys_grace_period_ends_in_every_process(tmp_path: Path, database_url: str) -> None:
+    with (
+        serve(tmp_path / "a", database_url, env=SHARED) as first,
+        serve(tmp_path / "b", database_url, env=SHARED) as second,
+        httpx.Client(base_url=first.url, timeout=30) as http,
+    ):
+        owner = register(http)
+        old = http.post(KEYS, json={"name": "ci"}, headers=owner.headers).json()
+        rolled = http.post(f"{KEYS}/{old['id']}/roll", json={"graceSeconds": 3}, headers=owner.headers)
+        assert rolled.status_code == 201, rolled.text
+        grace_ends = time.monotonic() + 3
+        new_key = rolled.json()["key"]
+
+        for url in (first.url, second.url):
+            assert httpx.get(f"{url}/api/auth/me", headers=bearer(old["key"])).status_code == 200
+            assert httpx.get(f"{url}/api/auth/me", headers=bearer(new_key)).status_code == 200
+        time.sleep(max(0.0, grace_ends - time.monotonic()) + 0.2)
+        for url in (first.url, second.url):
+            assert_unauthorized(httpx.get(f"{url}/api/auth/me", headers=bearer(old["key"])), "api_key_expired")
+            assert httpx.get(f"{url}/api/auth/me", headers=bearer(new_key)).status_code == 200
