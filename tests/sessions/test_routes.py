@@ -35,6 +35,7 @@ TURN_FIELDS = {
     "inputTokens",
     "outputTokens",
     "metadata",
+    "clientId",
     "createdAt",
 }
 

@@ -1,7 +1,17 @@
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AliasChoices, Field
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from provenant.agents.schemas import Tags
 from provenant.schemas import ApiModel, Timestamp, UtcDateTime
@@ -75,6 +85,48 @@ class TurnCreate(ApiModel):
     input_tokens: Count | None = None
     output_tokens: Count | None = None
     metadata: StorableObject | None = None
+    # The sender's idempotency id: a turn whose clientId its session already holds is not stored again.
+    client_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+
+MAX_BATCH = 500
+TurnBatch = Annotated[list[TurnCreate], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+def _body_shape(value: Any) -> str:
+    return "batch" if isinstance(value, list) else "one"
+
+
+def _items_named_by_index(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Errors name a batch's item as the contract does, ``[3].role``: without this, pydantic's location
+    would read ``batch.3.role`` (the union's tag, then the bare index)."""
+    try:
+        return handler(value)
+    except ValidationError as invalid:
+        renamed = [
+            InitErrorDetails(
+                type=PydanticCustomError(error["type"], "{message}", {"message": error["msg"]}),
+                loc=_location(error["loc"]),
+                input=error["input"],
+            )
+            for error in invalid.errors(include_url=False)
+        ]
+        raise ValidationError.from_exception_data(invalid.title, renamed) from None
+
+
+def _location(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    shape, *inner = loc
+    if shape == "batch" and inner and isinstance(inner[0], int):
+        inner[0] = f"[{inner[0]}]"  # joined to what follows with "." when rendered: "[3].role"
+    return tuple(inner)
+
+
+# One turn, or a batch of 1 to 500 stored all or nothing; told apart by the body's own shape.
+TurnsIn = Annotated[
+    Annotated[TurnCreate, Tag("one")] | Annotated[TurnBatch, Tag("batch")],
+    Discriminator(_body_shape),
+    WrapValidator(_items_named_by_index),
+]
 
 
 class SessionRead(ApiModel):
@@ -105,6 +157,7 @@ class TurnRead(ApiModel):
     input_tokens: int | None
     output_tokens: int | None
     metadata: JsonObject | None = MetadataField
+    client_id: str | None
     created_at: Timestamp
 
 

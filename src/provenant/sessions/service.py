@@ -5,18 +5,21 @@ A session is ACTIVE until it ends (COMPLETED or FAILED); ending is final and ide
 """
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth.principal import Principal
-from provenant.auth.roles import can_delete
+from provenant.auth.roles import Access, can_delete
 from provenant.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from provenant.models import Agent, AgentSession, Turn, new_id
+from provenant.paging import Page, PageRequest, Position, newest_first, page_of
+from provenant.sessions.schemas import TurnCreate
 
 ACTIVE = "ACTIVE"
 _MAX_INT = 2**31 - 1
@@ -24,14 +27,14 @@ _MAX_INT = 2**31 - 1
 _ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 _sessions, _turns = cast(Table, AgentSession.__table__), cast(Table, Turn.__table__)
-_take_next_seq = (
+_take_places_statement = (
     update(_sessions)
     .where(
         _sessions.c.id == bindparam("target_id"),
         _sessions.c.org_id == bindparam("caller_org_id"),
         _sessions.c.status == ACTIVE,
     )
-    .values(turn_count=_sessions.c.turn_count + 1, updated_at=bindparam("now"))
+    .values(turn_count=_sessions.c.turn_count + bindparam("count"), updated_at=bindparam("now"))
     .returning(_sessions.c.turn_count)
 )
 
@@ -70,10 +73,25 @@ def _snapshot(agent_session: AgentSession) -> dict[str, Any]:
     }
 
 
-def _find(session: Session, caller: Principal, session_id: str, *, for_update: bool = False) -> AgentSession:
+def _visible_to(caller: Principal) -> list[ColumnElement[bool]]:
+    """The sessions ``caller`` may read: its org's; for an ``ingest`` key, only those it created
+    (another's session is "not found", as an unknown id is)."""
+    conditions = [AgentSession.org_id == caller.org_id]
+    if caller.access == Access.INGEST:
+        conditions.append(AgentSession.created_by_api_key_id == caller.api_key_id)
+    return conditions
+
+
+def _find(
+    session: Session, caller: Principal, session_id: str, *, for_update: bool = False, to_read: bool = False
+) -> AgentSession:
+    """A session of the caller's org. To write, any of them: an ``ingest`` key also adds turns to and
+    ends sessions it did not create (a rolled key's successor carries on its predecessor's sessions);
+    to read, only what ``_visible_to`` allows."""
     if not _is_id(session_id):
         raise NotFound("Session")
-    query = select(AgentSession).where(AgentSession.id == session_id, AgentSession.org_id == caller.org_id)
+    visible = _visible_to(caller) if to_read else [AgentSession.org_id == caller.org_id]
+    query = select(AgentSession).where(AgentSession.id == session_id, *visible)
     if for_update:
         query = query.with_for_update()
     agent_session = session.scalars(query).one_or_none()
@@ -136,75 +154,122 @@ def list_sessions(
     agent_id: str | None,
     status: str | None,
     q: str | None,
-    limit: int,
-) -> list[AgentSession]:
-    """Newest first. Each filter keeps an (org, ..., created_at) index usable: the rows come out of
-    the index already in order and the scan stops after ``limit`` matches."""
-    query = select(AgentSession).where(AgentSession.org_id == caller.org_id)
+    page: PageRequest,
+) -> Page[AgentSession]:
+    """Newest first, one page. Each filter keeps an (org, ..., created_at) index usable: the rows come
+    out of the index already in order and the scan stops after the page's matches."""
+    query = select(AgentSession).where(*_visible_to(caller))
     if agent_id is not None:
         if not _is_id(agent_id):
-            return []
+            return Page([], None)
         query = query.where(AgentSession.agent_id == agent_id)
     if status is not None:
         query = query.where(AgentSession.status == status)
     if q:
         mentions = Turn.content_text.contains(q.casefold(), autoescape=True)
         query = query.where(exists().where(Turn.session_id == AgentSession.id, mentions))
-    query = query.order_by(AgentSession.created_at.desc(), AgentSession.id.desc()).limit(limit)
-    return list(session.scalars(query))
+    found = session.scalars(newest_first(query, _sessions.c.created_at, _sessions.c.id, page)).all()
+    return page_of(found, page, _position)
+
+
+def _position(agent_session: AgentSession) -> Position:
+    return Position(agent_session.created_at, agent_session.id)
 
 
 def get_session(session: Session, caller: Principal, session_id: str) -> tuple[AgentSession, list[Turn]]:
-    """The session and its turns in the order they were accepted."""
-    agent_session = _find(session, caller, session_id)
+    """The session and its turns in the order they were accepted; an ``ingest`` key reads only the
+    sessions it created."""
+    agent_session = _find(session, caller, session_id, to_read=True)
     turns = session.scalars(select(Turn).where(Turn.session_id == agent_session.id).order_by(Turn.seq))
     return agent_session, list(turns)
 
 
-def add_turn(
-    session: Session,
-    caller: Principal,
-    session_id: str,
-    *,
-    role: str,
-    content: Any,
-    tool_calls: Any,
-    latency_ms: int | None,
-    input_tokens: int | None,
-    output_tokens: int | None,
-    metadata: dict[str, Any] | None,
-) -> Turn:
-    """Appends a turn. Its place in the session is taken by one atomic UPDATE of the session's
-    counter, which also refuses a session that has ended: concurrent writers get 1, 2, 3, ... in
-    the order the database serialised them, with no gap and no duplicate.
+def add_turns(session: Session, caller: Principal, session_id: str, turns: Sequence[TurnCreate]) -> list[Turn]:
+    """Appends ``turns`` in their order, all in the request's transaction: all are stored or none.
 
-    The ingestion hot path: two Core statements on the request's connection (the ORM's unit of
-    work would double the CPU per turn); the returned Turn is built from the inserted values."""
+    A turn whose ``client_id`` the session already holds is not stored again: the held turn takes its
+    place in the answer. So does the first turn of the batch with the same ``client_id``: a batch that
+    repeats an id stores it once, and both places answer the first one (later fields are ignored, as
+    on a resend).
+
+    Places are 1, 2, 3, ... in the order the database serialised the writers, with no gap and no
+    duplicate, taken from the session's counter by an UPDATE that also refuses an ended session
+    (409 ``session_ended``, nothing stored). The ingestion hot path: Core statements on the request's
+    connection (the ORM's unit of work would double the CPU per turn); the returned Turns are built
+    from the inserted values."""
     now = datetime.now(UTC)
     connection = session.connection()
-    seq = None
+    client_ids = [turn.client_id for turn in turns if turn.client_id is not None]
+    if not client_ids:
+        last = _take_places(session, caller, session_id, len(turns), now)
+        rows = [_row(turn, session_id, seq, now) for seq, turn in enumerate(turns, start=last - len(turns) + 1)]
+        connection.execute(insert(_turns), rows)
+        return [_turn_of(row) for row in rows]
+
+    # Locks the session's row first (on PostgreSQL; SQLite's write lock is already held), so that two
+    # batches of one session run one after the other and the second finds what the first stored:
+    # a resent batch racing its original stores nothing twice (the unique index would refuse it).
+    last = _take_places(session, caller, session_id, 0, now)
+    held: dict[str | None, Turn] = {
+        turn.client_id: turn
+        for turn in session.scalars(
+            select(Turn).where(Turn.session_id == session_id, Turn.client_id.in_(set(client_ids)))
+        )
+    }
+    answer: list[Turn] = []
+    fresh: list[dict[str, Any]] = []
+    for turn in turns:
+        if turn.client_id is not None and turn.client_id in held:
+            answer.append(held[turn.client_id])
+            continue
+        last += 1
+        row = _row(turn, session_id, last, now)
+        stored = _turn_of(row)
+        if turn.client_id is not None:
+            held[turn.client_id] = stored
+        fresh.append(row)
+        answer.append(stored)
+    if fresh:
+        connection.execute(insert(_turns), fresh)
+        connection.execute(
+            update(_sessions).where(_sessions.c.id == session_id).values(turn_count=last, updated_at=now)
+        )
+    return answer
+
+
+def _take_places(session: Session, caller: Principal, session_id: str, count: int, now: datetime) -> int:
+    """Moves the active session's turn counter on by ``count`` and returns it; 404 for a session the
+    caller's org does not have, 409 ``session_ended`` for an ended one."""
+    last = None
     if _is_id(session_id):
-        seq = connection.execute(
-            _take_next_seq, {"target_id": session_id, "caller_org_id": caller.org_id, "now": now}
-        ).scalar_one_or_none()
-    if seq is None:
+        arguments = {"target_id": session_id, "caller_org_id": caller.org_id, "now": now, "count": count}
+        last = session.connection().execute(_take_places_statement, arguments).scalar_one_or_none()
+    if last is None:
         _find(session, caller, session_id)
         raise Conflict("This session has ended; it accepts no more turns.", code="session_ended")
-    values = {
+    return int(last)
+
+
+def _row(turn: TurnCreate, session_id: str, seq: int, now: datetime) -> dict[str, Any]:
+    return {
         "id": new_id(),
         "session_id": session_id,
         "seq": seq,
-        "role": role,
-        "content": content,
-        "content_text": searchable_text(content),
-        "tool_calls": tool_calls,
-        "latency_ms": latency_ms,
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "metadata": metadata,
+        "role": turn.role,
+        "content": turn.content,
+        "content_text": searchable_text(turn.content),
+        "tool_calls": turn.tool_calls,
+        "latency_ms": turn.latency_ms,
+        "input_tokens": turn.input_tokens,
+        "output_tokens": turn.output_tokens,
+        "metadata": turn.metadata,
+        "client_id": turn.client_id,
         "created_at": now,
     }
-    connection.execute(insert(_turns), values)
+
+
+def _turn_of(row: dict[str, Any]) -> Turn:
+    values = dict(row)
     values["metadata_"] = values.pop("metadata")
     return Turn(**values)
 
@@ -264,12 +329,12 @@ def update_session(
     if status == ACTIVE:
         if ended_at is not None:
             raise ValidationFailed("endedAt", "an ACTIVE session has no end time")
-        agent_session = _find(session, caller, session_id)
+        agent_session = _find(session, caller, session_id, to_read=True)
         if agent_session.status != ACTIVE:
             raise Conflict("This session has ended and cannot be reopened.", code="session_ended")
         return agent_session
     if status is None and ended_at is None:
-        return _find(session, caller, session_id)
+        return _find(session, caller, session_id, to_read=True)
     return end_session(session, caller, session_id, status=status or "COMPLETED", ended_at=ended_at)
 
 
