@@ -8,7 +8,7 @@ Everything else goes through the ORM session as usual.
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 from sqlalchemy import JSON, Select, Table, Text, cast, func, literal_column
@@ -19,26 +19,41 @@ from provenant.db import Reader
 from provenant.models import UTCDateTime
 
 
+class _Compiled(NamedTuple):
+    sql: str
+    positional: tuple[str, ...] | None
+    fixed: dict[str, Any]
+    processors: dict[str, Callable[[Any], Any]]
+
+
 class LeanQuery:
     """A SELECT compiled once per dialect; ``build`` receives the dialect name."""
 
     def __init__(self, build: Callable[[str], Select[Any]]) -> None:
         self._build = build
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+        self._compiled: dict[str, _Compiled] = {}
 
-    def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+    def _for(self, dialect: Dialect) -> "_Compiled":
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             statement = self._build(dialect.name).compile(dialect=dialect)
             positional = tuple(statement.positiontup or ()) if dialect.positional else None
             # Values of the statement's own literals (e.g. substr positions), merged into each call.
             fixed = {name: value for name, value in statement.params.items() if value is not None}
-            compiled = self._compiled[dialect.name] = (str(statement), positional, fixed)
+            # A typed parameter (a UTCDateTime cursor) is stored as its type stores it, as the ORM would.
+            processors = {
+                name: processor
+                for name, bind in statement.binds.items()
+                if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+            }
+            compiled = self._compiled[dialect.name] = _Compiled(str(statement), positional, fixed, processors)
         return compiled
 
     def rows(self, reader: Reader, **params: Any) -> list[tuple[Any, ...]]:
-        sql, positional, fixed = self._for(reader.dialect)
+        sql, positional, fixed, processors = self._for(reader.dialect)
         params = {**fixed, **params} if fixed else params
+        if processors:
+            params = {name: processors[name](value) if name in processors else value for name, value in params.items()}
         arguments = tuple(params[name] for name in positional) if positional is not None else params
         return reader.fetchall(sql, arguments)
 
@@ -84,6 +99,6 @@ def json_object_of(schema: type[BaseModel], table: Table, dialect: str) -> Colum
     return cast(func.json_build_object(*pairs), Text)
 
 
-def json_array(rows: list[tuple[Any, ...]]) -> str:
-    """Rows of one JSON object each → the JSON array, in their order."""
-    return "[" + ",".join(row[0] for row in rows) + "]"
+def json_array(objects: list[str]) -> str:
+    """JSON objects as text → the JSON array, in their order."""
+    return "[" + ",".join(objects) + "]"

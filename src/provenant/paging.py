@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request, Response
 from sqlalchemy import ColumnElement, Select, and_, or_
@@ -68,11 +68,18 @@ class Page(Generic[T]):
     next: Position | None  # None on the last page
 
 
+def sorts_after(
+    at: ColumnElement[datetime], item_id: ColumnElement[str], after_at: Any, after_id: Any
+) -> ColumnElement[bool]:
+    """Rows that come after (``after_at``, ``after_id``) newest first: older, or as old with a smaller id."""
+    return or_(at < after_at, and_(at == after_at, item_id < after_id))
+
+
 def newest_first(query: S, at: ColumnElement[datetime], item_id: ColumnElement[str], page: PageRequest) -> S:
     """``query`` ordered newest first, starting after ``page.after``, one row more than the page (to
     learn whether another page follows without counting)."""
     if page.after is not None:
-        query = query.where(or_(at < page.after.at, and_(at == page.after.at, item_id < page.after.id)))
+        query = query.where(sorts_after(at, item_id, page.after.at, page.after.id))
     return query.order_by(at.desc(), item_id.desc()).limit(page.limit + 1)
 
 
@@ -84,7 +91,8 @@ def page_of(rows: Sequence[T], page: PageRequest, position: Callable[[T], Positi
 
 
 def link_next(request: Request, response: Response, next_position: Position | None) -> None:
-    """Sets ``Link: <…>; rel="next"`` when another page follows: the request's own URL with the cursor."""
+    """Sets ``Link: <…>; rel="next"`` on ``response`` (the route's injected one, or the Response it
+    returns) when another page follows: the request's own URL with the cursor."""
     if next_position is not None:
         url = request.url.include_query_params(cursor=next_position.encode())
         response.headers["Link"] = f'<{url}>; rel="next"'

@@ -1,22 +1,35 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from provenant.agents import service
 from provenant.agents.schemas import AgentCreate, AgentGetOrCreate, AgentRead, AgentStatus, AgentUpdate
 from provenant.auth.deps import RequireDelete, RequireIngest, RequireRead, RequireWrite
+from provenant.lean import json_array
+from provenant.paging import CursorParam, Limit, PageRequest, link_next
 from provenant.schemas import Success
 from provenant.unit_of_work import DatabaseDep, SessionDep
+
+# Older clients expect the whole org in one answer; 200 is the most one page holds.
+AGENTS_DEFAULT_LIMIT = 200
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
 
 @router.get("", response_model=list[AgentRead])
 async def list_agents(
-    database: DatabaseDep, caller: RequireRead, status: Annotated[AgentStatus | None, Query()] = None
+    request: Request,
+    database: DatabaseDep,
+    caller: RequireRead,
+    status: Annotated[AgentStatus | None, Query()] = None,
+    limit: Limit = AGENTS_DEFAULT_LIMIT,
+    cursor: CursorParam = None,
 ) -> Response:
     """The org's agents, most recently updated first."""
-    return Response(service.list_agents_json(database.reader, caller, status=status), media_type="application/json")
+    page = service.list_agents_json(database.reader, caller, status=status, page=PageRequest.of(limit, cursor))
+    response = Response(json_array(page.items), media_type="application/json")
+    link_next(request, response, page.next)
+    return response
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentRead)
