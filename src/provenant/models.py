@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def new_id() -> str:
@@ -158,6 +158,8 @@ class AuditEntry(Base):
     ip_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who acted, for reading the log; loaded only where a query asks (``raise`` catches an N+1).
+    user: Mapped["User | None"] = relationship(viewonly=True, lazy="raise")
 
     __table_args__ = (
         Index("ix_audit_org_created", "org_id", "created_at"),

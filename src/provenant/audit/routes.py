@@ -1,12 +1,14 @@
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from provenant.audit import service
 from provenant.audit.schemas import AuditEntryRead
 from provenant.auth.deps import RequireAuditReader
+from provenant.models import AuditEntry
+from provenant.paging import DEFAULT_LIMIT, CursorParam, Limit, PageRequest, link_next
 from provenant.schemas import UtcDateTime
 from provenant.unit_of_work import DatabaseDep, SessionDep
 
@@ -29,12 +31,18 @@ AuditFilterDep = Annotated[service.AuditFilter, Depends(_filter)]
 
 @router.get("", response_model=list[AuditEntryRead])
 async def list_audit_entries(
+    request: Request,
+    response: Response,
     session: SessionDep,
     caller: RequireAuditReader,
     where: AuditFilterDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[dict[str, Any]]:
-    return service.list_entries(session, caller.org_id, where, limit=limit)
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> list[AuditEntry]:
+    """The org's entries, newest first."""
+    page = service.list_entries(session, caller.org_id, where, PageRequest.of(limit, cursor))
+    link_next(request, response, page.next)
+    return page.items
 
 
 @router.get(

@@ -5,7 +5,7 @@ describes. Snapshots (``before``/``after``) come from ``snapshot``, which each d
 public fields it names: never a key, a hash, a password or a token.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -13,11 +13,12 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from provenant.audit.actions import AuditAction
 from provenant.auth.principal import Actor
-from provenant.models import AuditEntry, User
+from provenant.models import AuditEntry
+from provenant.paging import Page, PageRequest, Position, newest_first, page_of
 from provenant.schemas import format_timestamp
 
 MAX_USER_AGENT = 512
@@ -86,12 +87,8 @@ def _start_of_millisecond(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def _query(org_id: str, where: AuditFilter) -> Select[Any]:
-    query = (
-        select(AuditEntry, User.name, User.email)
-        .outerjoin(User, User.id == AuditEntry.user_id)
-        .where(AuditEntry.org_id == org_id)
-    )
+def _query(org_id: str, where: AuditFilter) -> Select[tuple[AuditEntry]]:
+    query = select(AuditEntry).options(joinedload(AuditEntry.user)).where(AuditEntry.org_id == org_id)
     if where.action:
         query = query.where(AuditEntry.action == where.action)
     if where.user_id:
@@ -107,48 +104,28 @@ def _query(org_id: str, where: AuditFilter) -> Select[Any]:
     if where.until:
         # <= its last microsecond rather than < the next millisecond, which would overflow at 9999-12-31.
         query = query.where(AuditEntry.created_at <= _start_of_millisecond(where.until) + _REST_OF_MILLISECOND)
-    return query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    return query
 
 
-def list_entries(session: Session, org_id: str, where: AuditFilter, *, limit: int) -> list[dict[str, Any]]:
-    return [_as_dict(*row) for row in session.execute(_query(org_id, where).limit(limit))]
+def _position(entry: AuditEntry) -> Position:
+    return Position(entry.created_at, entry.id)
+
+
+def list_entries(session: Session, org_id: str, where: AuditFilter, page: PageRequest) -> Page[AuditEntry]:
+    """A page of the matching entries, newest first, each with the user who acted."""
+    query = newest_first(_query(org_id, where), AuditEntry.created_at, AuditEntry.id, page)
+    return page_of(session.scalars(query).all(), page, _position)
 
 
 def iter_entries(
-    session_factory: Any, org_id: str, where: AuditFilter, *, page_size: int = 500
-) -> Iterator[dict[str, Any]]:
-    """Every matching entry, newest first, a page per short transaction (keyset pagination)."""
-    cursor: tuple[datetime, str] | None = None
+    session_factory: Callable[[], Session], org_id: str, where: AuditFilter, *, page_size: int = 500
+) -> Iterator[AuditEntry]:
+    """Every matching entry, newest first, a page per short transaction."""
+    page = PageRequest(page_size, after=None)
     while True:
-        query = _query(org_id, where)
-        if cursor is not None:
-            created_at, entry_id = cursor
-            query = query.where(
-                (AuditEntry.created_at < created_at)
-                | ((AuditEntry.created_at == created_at) & (AuditEntry.id < entry_id))
-            )
         with session_factory() as session:
-            rows = session.execute(query.limit(page_size)).all()
-        for row in rows:
-            yield _as_dict(*row)
-        if len(rows) < page_size:
+            listed = list_entries(session, org_id, where, page)
+        yield from listed.items
+        if listed.next is None:
             return
-        last = rows[-1][0]
-        cursor = (last.created_at, last.id)
-
-
-def _as_dict(entry: AuditEntry, user_name: str | None, user_email: str | None) -> dict[str, Any]:
-    user = {"id": entry.user_id, "name": user_name, "email": user_email} if entry.user_id else None
-    return {
-        "id": entry.id,
-        "action": entry.action,
-        "resource_type": entry.resource_type,
-        "resource_id": entry.resource_id,
-        "user": user,
-        "api_key_id": entry.api_key_id,
-        "before": entry.before,
-        "after": entry.after,
-        "ip_address": entry.ip_address,
-        "user_agent": entry.user_agent,
-        "created_at": entry.created_at,
-    }
+        page = PageRequest(page_size, after=listed.next)
