@@ -162,7 +162,10 @@ class Sender:
     def put_control(self, target: Target, item: Any) -> None:
         """Queue a session's creation or end. When the queue is full it is left out, counting no turn: a
         session is created anyway before its first batch; one whose end is left out stays ACTIVE."""
-        if self._closed or len(self._queue) >= self._max:
+        if self._closed:
+            self._warn("closed", "A session was used after its client was closed; nothing was sent.")
+            return
+        if len(self._queue) >= self._max:
             self._warn("queue_full", _QUEUE_FULL.format(self._max))
             return
         self._queue.append((target, item))
