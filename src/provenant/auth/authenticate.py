@@ -263,19 +263,19 @@ class KeyUse:
         self._due: datetime | None = None  # when the oldest unwritten use must be written
         self._paused_until: datetime | None = None  # after a failed write
         self._timer: asyncio.TimerHandle | None = None
-        self._timer_loop: asyncio.AbstractEventLoop | None = None
 
     def record(self, key_id: str, now: datetime, *, written_last_used: datetime | None) -> None:
         with self._lock:
             self._requests[key_id, now.date()] += 1
             if self._last_used.get(key_id, now) <= now:
                 self._last_used[key_id] = now
+            first = self._due is None
             if self._due is None:
                 self._due = now + KEY_USE_INTERVAL
             due = now >= self._due or written_last_used is None or now - written_last_used >= KEY_USE_INTERVAL
         if due and (self._paused_until is None or now >= self._paused_until):
             self.write(now)
-        else:
+        elif first:
             self._write_later()
 
     def write(self, now: datetime | None = None) -> None:
@@ -324,9 +324,7 @@ class KeyUse:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # called outside any loop: the next request or the shutdown writes them
-        if self._timer is not None and self._timer_loop is loop:
-            return
-        self._timer_loop = loop
+        self._cancel_timer()
         self._timer = loop.call_later(KEY_USE_INTERVAL.total_seconds(), self._on_timer)
 
     def _on_timer(self) -> None:
