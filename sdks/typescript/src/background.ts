@@ -5,9 +5,10 @@
  * Each turn carries a random `clientId`, so a batch resent after a lost answer is not stored twice. No answer,
  * 429, 502, 503 and 504 are retried with backoff (honouring Retry-After) for as long as the process lives, and
  * nothing queued behind a batch is sent meanwhile, so each session's turns arrive in order; another 5xx gets
- * SERVER_ERROR_RETRIES more tries. A refusal (401, 403, 404, 409, 422, or that 5xx) drops the turns concerned,
- * counts them in `dropped` and warns once per kind. Timers are unref'd, so a queue never keeps a finished
- * program alive: Node's `beforeExit` flushes instead.
+ * SERVER_ERROR_RETRIES more tries. What the server refuses is dropped, counted in `dropped` and warned about once
+ * per kind: a refused session (401, 403, 404, 409) loses all its turns, a 422 the item it names, a 5xx that
+ * outlasted its tries its batch. Timers are unref'd, so a queue never keeps a finished program alive: Node's
+ * `beforeExit` flushes instead.
  */
 import { randomUUID } from 'node:crypto';
 
