@@ -1,43 +1,123 @@
-"""Every test runs the real app on a fresh database: a SQLite file, or its own PostgreSQL schema.
+"""Every test runs the real app on a fresh database of its own, migrated as `provenant serve` migrates it.
 
-The app is built by create_app() and its schema by the Alembic migrations, exactly as
-`provenant serve` does; nothing is overridden, so auth in tests is the auth users get.
+The app is built by create_app() and its schema by the Alembic migrations (once per run, then copied:
+see tests/databases.py); auth in tests is the auth users get.
+
+Which database: a test runs on SQLite, unless what it tests differs by dialect (locking, SQL written
+per dialect, reconnects, migrations, concurrency, crash safety). Such a module says so in its first
+lines, ``pytestmark = pytest.mark.both_databases``, and its tests run once on each database that
+``PROVENANT_TEST_DATABASES`` names (both by default; ``sqlite`` on a machine without PostgreSQL).
 """
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
-from provenant import migrate
+from provenant.accounts import passwords
 from provenant.app import create_app
 from provenant.config import Settings
 from provenant.db import Database
+from tests import databases
+from tests.databases import POSTGRES_URL, POSTGRESQL, SQLITE
 from tests.servers import LiveServer, serve
 
-POSTGRES_URL = os.environ.get("PROVENANT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+__all__ = ["POSTGRES_URL"]  # tests that speak to the PostgreSQL server itself import it from here
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'provenant.db'}"
-        return
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+_SELECTED = pytest.StashKey[list[str]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
     try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        config.stash[_SELECTED] = databases.selected()
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "dialect" not in metafunc.fixturenames:
+        return
+    selected = metafunc.config.stash[_SELECTED]
+    if metafunc.definition.get_closest_marker("postgresql_only"):
+        dialects = [POSTGRESQL]
+    elif metafunc.definition.get_closest_marker("both_databases"):
+        dialects = selected
+    else:
+        dialects = [SQLITE] if SQLITE in selected else selected[:1]
+    metafunc.parametrize("dialect", dialects, indirect=True)
+
+
+def _dialect_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("dialect") if callspec else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leaves out (as deselected, never as passed or skipped) the tests of a database not selected, and
+    stops the run at once, saying what to do, when a selected test needs a PostgreSQL that is not there."""
+    selected = config.stash[_SELECTED]
+    left_out = [item for item in items if _dialect_of(item) not in (None, *selected)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        dropped = set(left_out)
+        items[:] = [item for item in items if item not in dropped]
+    if any(_dialect_of(item) == POSTGRESQL for item in items) and (problem := databases.postgres_problem()):
+        raise pytest.UsageError(problem)
+
+
+@pytest.fixture
+def dialect(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` or ``postgresql``: the database this test runs on (chosen by pytest_generate_tests)."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return databases.make_sqlite_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    with databases.postgres_template() as name:
+        yield name
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, dialect: str, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own, at the latest revision: a SQLite file in the test's data
+    directory, or a PostgreSQL database."""
+    if dialect == SQLITE:
+        yield databases.copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "data" / "provenant.db")
+        return
+    with databases.postgres_database(template=request.getfixturevalue("postgres_template")) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_database_url(dialect: str, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own with nothing in it, for tests of the migrations themselves."""
+    if dialect == SQLITE:
+        yield databases.sqlite_url(tmp_path / "empty" / "provenant.db")
+        return
+    with databases.postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheapest_argon2_in_process() -> Iterator[None]:
+    """The app inside the test process hashes with argon2-cffi's CHEAPEST parameters (its profile for
+    tests): same argon2id code path, same hash format, microseconds instead of a quarter-second of
+    CPU per sign-in, which was most of the suite's time. Servers started with ``serve()`` keep the
+    production parameters: the freeze and concurrency tests measure the server under that load."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_password_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+        passwords.dummy_password_hash.cache_clear()  # unknown emails are checked against a hash made alike
+        yield
+    passwords.dummy_password_hash.cache_clear()
 
 
 @pytest.fixture
@@ -47,9 +127,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def database(settings: Settings) -> Iterator[Database]:
-    """The same database the app uses, migrated to head, for tests that must look underneath."""
+    """The same database the app uses (at the latest revision), for tests that must look underneath."""
     db = Database(settings.resolved_database_url)
-    migrate.upgrade(db)
     yield db
     db.dispose()
 

@@ -1,6 +1,7 @@
 """`provenant serve` in a subprocess, spoken to over real HTTP on loopback."""
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -12,11 +13,22 @@ from pathlib import Path
 
 import httpx
 
+# Below Linux's ephemeral range (32768-60999), where the kernel never hands a port to an outgoing
+# connection or a bind to port 0: between the check here and the server's own bind, only another
+# test server choosing at random could take it, and then the start is retried on another port.
+_PORTS = range(20000, 32768)
+_STARTS = 3
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    while True:
+        port = random.choice(_PORTS)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 @dataclass
@@ -29,6 +41,24 @@ class LiveServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def wait_until_healthy(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not _healthy(self.url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise ServerDidNotStart(f"provenant serve did not start:\n{self.log()}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+class ServerDidNotStart(RuntimeError):
+    @property
+    def port_was_taken(self) -> bool:
+        return "address already in use" in str(self).lower()
+
 
 def _healthy(url: str) -> bool:
     try:
@@ -38,10 +68,11 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def serve(
+def started(
     directory: Path, database_url: str, *, workers: int = 1, env: Mapping[str, str] | None = None
 ) -> Iterator[LiveServer]:
-    """A server on a free port with its data directory and log under ``directory``; stopped on exit.
+    """A server process launched on a free port, not yet answering: for tests that start several at
+    once (``serve`` waits for it). Its data directory and log are under ``directory``; stopped on exit.
     ``env`` adds to (or overrides) the server's environment."""
     port = free_port()
     data_dir = directory / "live-data"
@@ -60,12 +91,24 @@ def serve(
         process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
     server = LiveServer(f"http://127.0.0.1:{port}", log_path, data_dir, process)
     try:
-        deadline = time.monotonic() + 30
-        while not _healthy(server.url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"provenant serve did not start:\n{server.log()}")
-            time.sleep(0.1)
         yield server
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()
+
+
+@contextmanager
+def serve(
+    directory: Path, database_url: str, *, workers: int = 1, env: Mapping[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """A server answering on a free port, with its data directory and log under ``directory``; stopped on exit.
+    ``env`` adds to (or overrides) the server's environment."""
+    for attempt in range(1, _STARTS + 1):
+        with started(directory, database_url, workers=workers, env=env) as server:
+            try:
+                server.wait_until_healthy()
+            except ServerDidNotStart as failure:
+                if failure.port_was_taken and attempt < _STARTS:
+                    continue
+                raise
+            yield server
+            return

@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 
 from tests.factories import create_agent, key_headers, register
 
+pytestmark = pytest.mark.both_databases  # the edges of year 1 and 9999 are stored as each database stores timestamps
+
 PAST_9999_IN_UTC = "9999-12-31T20:00:00-05:00"
 BEFORE_YEAR_1_IN_UTC = "0001-01-01T00:00:00+05:00"
 

@@ -1,9 +1,12 @@
 """The agent list is rendered as JSON by the database (provenant.lean): it must say exactly what
 the single-agent route, rendered by the AgentRead schema, says."""
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import register
+
+pytestmark = pytest.mark.both_databases  # the list's JSON is written in each dialect's SQL (provenant.lean)
 
 
 def test_every_listed_agent_is_byte_for_byte_what_get_agent_answers(client: TestClient) -> None:

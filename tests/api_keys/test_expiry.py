@@ -8,6 +8,8 @@ from fastapi.testclient import TestClient
 
 from tests.factories import assert_unauthorized, bearer, create_key, register
 
+pytestmark = pytest.mark.both_databases  # expiry to the microsecond, as each database stores timestamps
+
 EXPIRES_AT = datetime(2031, 7, 1, 0, 0, 0, tzinfo=UTC)
 
 

@@ -3,11 +3,14 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import time_machine
 from fastapi.testclient import TestClient
 
 from provenant.db import Database
 from tests.factories import Account, add_member, bearer, register, set_role, unique
+
+pytestmark = pytest.mark.both_databases  # lastUsedAt is a conditional UPDATE beside an upsert written per dialect
 
 START = datetime(2031, 6, 1, 9, 0, 0, tzinfo=UTC)
 

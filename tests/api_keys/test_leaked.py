@@ -22,6 +22,8 @@ from provenant.db import Database, is_sqlite
 from tests.factories import Account, assert_unauthorized, bearer, register
 from tests.servers import serve
 
+pytestmark = pytest.mark.both_databases  # the revocation waits out each database's own lock
+
 REPORT = "/api/keys/report-leaked"
 KEYS = "/api/org/keys"
 UNKNOWN = "pk_live_" + "0123456789abcdef" * 2

@@ -20,6 +20,8 @@ from provenant.db import Database
 from provenant.errors import ProvenantError
 from tests.factories import Account, Client, add_member, assert_unauthorized, audit_entries, bearer, register
 
+pytestmark = pytest.mark.both_databases  # the key limit holds under a row lock or the write lock
+
 LIMIT = 100
 
 

@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.factories import Account, assert_unauthorized, bearer, register
 from tests.servers import serve
+
+pytestmark = pytest.mark.both_databases  # use counts are an upsert written per dialect, added up across processes
 
 KEYS = "/api/org/keys"
 # Machines behind one load balancer share the signing secret, so a JWT works on each.

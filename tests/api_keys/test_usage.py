@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from provenant.db import Database, is_sqlite
 from tests.factories import Account, add_member, bearer, register
 
+pytestmark = pytest.mark.both_databases  # use counts are an upsert written per dialect
+
 KEYS = "/api/org/keys"
 START = datetime(2031, 5, 10, 9, 0, 0, tzinfo=UTC)
 

@@ -13,6 +13,8 @@ from provenant.models import AuditEntry
 from tests.factories import Account, audit_entries, create_agent, create_key, register
 from tests.servers import LiveServer
 
+pytestmark = pytest.mark.both_databases  # the export pages through equal timestamps in SQL
+
 
 @pytest.fixture
 def owner(client: TestClient) -> Account:

@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 from provenant.db import Database
 from tests.factories import Account, add_member, audit_entries, create_agent, create_key, register
 
+pytestmark = pytest.mark.both_databases  # from and to are compared in SQL, as each database stores timestamps
+
 
 @pytest.fixture
 def owner(client: TestClient) -> Account:

@@ -21,6 +21,8 @@ from provenant.db import Database
 from tests.factories import PASSWORD, bearer, create_key, register
 from tests.servers import serve
 
+pytestmark = pytest.mark.both_databases  # the counters are an upsert written per dialect
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
 LIMITS = {
     "sign_in_failures_per_account": 3,

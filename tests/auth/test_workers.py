@@ -4,9 +4,12 @@ and none of them may act on what it read before."""
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.factories import assert_unauthorized, bearer, register
 from tests.servers import serve
+
+pytestmark = pytest.mark.both_databases  # each worker's reads see other processes' commits: each database's isolation
 
 ME = "/api/auth/me"
 REQUESTS = 40  # each on a new connection, so the kernel spreads them over the four workers

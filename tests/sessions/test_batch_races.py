@@ -20,6 +20,8 @@ from tests.factories import bearer, create_agent, create_key, register
 from tests.servers import serve
 from tests.sessions.factories import start_session
 
+pytestmark = pytest.mark.both_databases  # batches racing on one session meet each database's locking
+
 SENDERS = 6
 BATCH = 50
 # A race is won or lost in a millisecond: each one is run on several fresh sessions.

@@ -1,9 +1,12 @@
 """GET /api/sessions: newest first, filtered by agent, status and the text of the turns."""
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import Account, create_agent, register
 from tests.sessions.factories import add_turn, start_session
+
+pytestmark = pytest.mark.both_databases  # text search is LIKE, whose rules differ per dialect
 
 
 def _ids(client: TestClient, owner: Account, **params: object) -> list[str]:

@@ -3,10 +3,13 @@
 import re
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import Account, create_agent, register
 from tests.sessions.factories import start_session
+
+pytestmark = pytest.mark.both_databases  # the cursor is compared as each database stores timestamps
 
 NEXT = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
 

@@ -21,6 +21,8 @@ from provenant.paging import PageRequest
 from provenant.sessions import service
 from tests.factories import register
 
+pytestmark = pytest.mark.both_databases  # query plans are each database's own
+
 
 @contextmanager
 def _statements(database: Database) -> Iterator[list[tuple[str, Any]]]:

@@ -17,6 +17,8 @@ from tests.factories import bearer, create_agent, create_key, register
 from tests.servers import LiveServer, serve
 from tests.sessions.factories import add_turn, start_session
 
+pytestmark = pytest.mark.both_databases  # sequence numbers under concurrent writers rest on each database's locking
+
 WRITERS = 8
 TURNS_PER_WRITER = 25
 MIB = 1024 * 1024

@@ -20,6 +20,8 @@ from provenant.team import service
 from tests.factories import Account, Client, invite_and_accept, login, register
 from tests.servers import LiveServer
 
+pytestmark = pytest.mark.both_databases  # row locks on PostgreSQL, the write lock on SQLite
+
 
 def _principal(client: TestClient, account: Account) -> Principal:
     """Who ``account`` is, as the server authenticates them (read through the real /me)."""

@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.engine import make_url
 
 from provenant.db import is_sqlite
 from tests.factories import assert_unauthorized, bearer, create_agent, create_key, register
 from tests.servers import serve
+
+pytestmark = pytest.mark.both_databases  # what survives a SIGKILL is each database's durability
 
 WRITERS = 4
 RUN_SECONDS = 2.0

@@ -1,12 +1,11 @@
 """The Reader: the process's own autocommit connection for authentication and the agent list."""
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import text
 
 from provenant.db import Database
-from tests.conftest import POSTGRES_URL
+
+pytestmark = pytest.mark.both_databases  # autocommit reads and reconnects are each driver's own
 
 
 def test_a_read_sees_what_another_connection_committed_the_moment_before(database: Database) -> None:
@@ -36,25 +35,20 @@ def test_a_failing_statement_raises_and_the_reader_keeps_working(database: Datab
     assert database.reader.fetchall("SELECT 1", ()) == [(1,)]
 
 
-@pytest.fixture
-def postgres() -> Iterator[Database]:
-    db = Database(POSTGRES_URL)
-    yield db
-    db.dispose()
-
-
-def test_a_read_after_the_database_dropped_the_connection_reconnects(postgres: Database) -> None:
+@pytest.mark.postgresql_only
+def test_a_read_after_the_database_dropped_the_connection_reconnects(database: Database) -> None:
     """A PostgreSQL restart or failover ends the reader's session; the next request must not fail."""
-    (backend_pid,) = postgres.reader.fetchall("SELECT pg_backend_pid()", ())[0]
-    with postgres.engine.connect() as admin:
+    (backend_pid,) = database.reader.fetchall("SELECT pg_backend_pid()", ())[0]
+    with database.engine.connect() as admin:
         assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend_pid}).scalar() is True
 
-    ((new_pid,),) = postgres.reader.fetchall("SELECT pg_backend_pid()", ())
+    ((new_pid,),) = database.reader.fetchall("SELECT pg_backend_pid()", ())
     assert new_pid != backend_pid
 
 
-def test_a_statement_that_keeps_losing_its_connection_is_retried_once_then_raised(postgres: Database) -> None:
+@pytest.mark.postgresql_only
+def test_a_statement_that_keeps_losing_its_connection_is_retried_once_then_raised(database: Database) -> None:
     suicide = "SELECT pg_terminate_backend(pg_backend_pid())"
-    with pytest.raises(postgres.reader.dialect.loaded_dbapi.Error):
-        postgres.reader.fetchall(suicide, ())
-    assert postgres.reader.fetchall("SELECT 1", ()) == [(1,)]
+    with pytest.raises(database.reader.dialect.loaded_dbapi.Error):
+        database.reader.fetchall(suicide, ())
+    assert database.reader.fetchall("SELECT 1", ()) == [(1,)]

@@ -14,9 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
+import pytest
 
 from tests.factories import PASSWORD, bearer, create_key, invite, link_token, register, unique
 from tests.servers import LiveServer
+
+pytestmark = pytest.mark.both_databases  # concurrent writers meet each database's locking
 
 PROBE_EVERY = 0.2
 PROBE_BOUND = 1.0  # normal is milliseconds: a second means the loop was blocked
