@@ -1,10 +1,12 @@
-// API Keys: the org's keys (OWNER and ADMIN) or one's own, New Key, Revoke.
+// API Keys: the org's keys (OWNER and ADMIN) or one's own, New Key (with its access), Roll, Revoke, and
+// each key's requests per day.
 //
-// The full key exists only in the answer to Create: it is shown once in the green banner, kept in a
-// closure while the banner is up (never in storage), and dropped with the banner. Leaving the page or
+// The full key exists only in the answer to Create or Roll: it is shown once in the green banner, kept in
+// a closure while the banner is up (never in storage), and dropped with the banner. Leaving the page or
 // closing the banner while it is shown asks first.
 
 import { api, apiAll } from "../api.js";
+import { dailyBars } from "../charts.js";
 import { dateText, statusBadge, timeText } from "../components.js";
 import {
   banner,
@@ -23,12 +25,45 @@ import {
   table,
   uniqueId,
 } from "../dom.js";
-import { daysBetween, isPast, relativeTime } from "../format.js";
+import { count, daysBetween, exactTime, isPast, relativeTime } from "../format.js";
 import { canCreateKey, canRevokeKey, canSeeAllKeys } from "../roles.js";
 
 const DAY = 86_400_000;
 const ROTATE_AFTER_DAYS = 90;
 const CI_WORDS = new Set(["ci", "cd", "github", "gitlab", "actions", "pipeline", "circleci", "jenkins", "buildkite"]);
+
+// What each access lets a key do: the contract's "Key access and rolling", in a line each.
+export const ACCESS_CHOICES = [
+  {
+    value: "full",
+    label: "Full — acts as you",
+    short: "Full access",
+    hint: "Everything your role allows, now and as your role changes: for your own scripts and CI.",
+  },
+  {
+    value: "read",
+    label: "Read only",
+    short: "Read only",
+    hint: "Reads agents, sessions and what else your role may see; changes nothing.",
+  },
+  {
+    value: "ingest",
+    label: "Ingest only",
+    short: "Ingest only",
+    hint: "What an instrumented agent needs: creates agents and sessions, adds turns, ends sessions, reads only its own sessions.",
+  },
+];
+
+// How long the old key keeps working once rolled (graceSeconds).
+const GRACE_CHOICES = [
+  { value: 0, label: "Now" },
+  { value: 3600, label: "1 hour" },
+  { value: 86_400, label: "24 hours" },
+  { value: 604_800, label: "7 days" },
+];
+const DEFAULT_GRACE = 86_400;
+const USAGE_DAYS = 30;
+const USAGE_REQUESTS_AT_ONCE = 4;
 
 const EXPIRY_CHOICES = [
   { value: "never", label: "No expiry" },
@@ -51,6 +86,20 @@ export function keyStatus(key) {
   return "Active";
 }
 
+function accessText(key) {
+  return (ACCESS_CHOICES.find((choice) => choice.value === key.access) || ACCESS_CHOICES[0]).short;
+}
+
+function statusCell(key) {
+  if (key.revokedReason === "leaked") {
+    return [
+      h("span", { class: "badge badge-revoked badge-leaked" }, "Revoked — found exposed"),
+      h("div", { class: "sub nowrap" }, dateText(key.revokedAt, "")),
+    ];
+  }
+  return statusBadge(keyStatus(key));
+}
+
 function localInputValue(date) {
   const pad = (n) => String(n).padStart(2, "0");
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
@@ -60,6 +109,8 @@ export async function render(container, ctx) {
   const { me } = ctx;
   const seeAll = canSeeAllKeys(me);
   const state = { keys: [], members: null, show: "active", member: "", formOpen: false };
+  const usage = new Map(); // key id → its days, once loaded ("failed" if that failed)
+  const usageSlots = new Map(); // key id → the cell its chart goes in, for the rows on screen
   let secret = null; // {name, key} while the green banner is shown
 
   const newKey = canCreateKey(me) ? button("New Key", { kind: "primary", on: { click: openForm } }) : null;
@@ -74,7 +125,7 @@ export async function render(container, ctx) {
     h(
       "p",
       { class: "lede muted" },
-      "Keys let the SDKs and CI act for you, with your current role. A key is shown once, when it is created.",
+      "Keys let the SDKs and CI act for you: with your current role, or only reading, or only ingesting. A key is shown once, when it is created or rolled.",
     ),
     bannerSlot,
     formSlot,
@@ -115,6 +166,10 @@ export async function render(container, ctx) {
     const age = daysBetween(key.createdAt, new Date());
     if (age >= ROTATE_AFTER_DAYS) {
       found.push(h("span", { class: "mark", title: `Created ${age} days ago` }, "due for rotation"));
+    }
+    if (key.rolledToId) {
+      const until = h("time", { datetime: key.expiresAt, title: exactTime(key.expiresAt) }, relativeTime(key.expiresAt));
+      found.push(h("span", { class: "mark mark-info" }, "rolled — stops working ", until));
     }
     if (!key.lastUsedAt && Date.now() - new Date(key.createdAt).getTime() > DAY) {
       found.push(h("span", { class: "mark" }, "never used — check its configuration"));
@@ -205,7 +260,11 @@ export async function render(container, ctx) {
         label: "Name",
         cell: (key) => {
           const found = marks(key);
-          return [h("div", { class: "name" }, key.name), found.length ? h("div", { class: "marks" }, found) : null];
+          return [
+            h("div", { class: "name" }, key.name),
+            h("div", { class: ["sub", `access-${key.access}`] }, accessText(key)),
+            found.length ? h("div", { class: "marks" }, found) : null,
+          ];
         },
       },
       { label: "Key", class: "nowrap", cell: (key) => h("code", {}, `pk_live_${key.keyPrefix}…`) },
@@ -218,26 +277,75 @@ export async function render(container, ctx) {
       },
       { label: "Expires", class: "nowrap", cell: (key) => dateText(key.expiresAt, "Never") },
       { label: "Last used", class: "nowrap", cell: (key) => timeText(key.lastUsedAt, "Never") },
-      { label: "Status", cell: (key) => statusBadge(keyStatus(key)) },
+      { label: `Requests, ${USAGE_DAYS} days`, class: "usage", cell: usageCell },
+      { label: "Status", cell: statusCell },
       {
         label: h("span", { class: "visually-hidden" }, "Actions"),
         class: "actions",
-        cell: (key) =>
-          keyStatus(key) !== "Revoked" && canRevokeKey(me, key)
-            ? button("Revoke", {
-                class: "button-small button-danger-text",
-                "aria-label": `Revoke ${key.name}`,
-                on: { click: () => revoke(key) },
-              })
-            : null,
+        cell: (key) => {
+          if (keyStatus(key) === "Revoked" || !canRevokeKey(me, key)) return null;
+          const rollable = keyStatus(key) === "Active" && !key.rolledToId && !creatorLeft(key);
+          return [
+            rollable
+              ? button("Roll", { class: "button-small", "aria-label": `Roll ${key.name}`, on: { click: () => roll(key) } })
+              : null,
+            button("Revoke", {
+              class: "button-small button-danger-text",
+              "aria-label": `Revoke ${key.name}`,
+              on: { click: () => revoke(key) },
+            }),
+          ];
+        },
       },
     ];
+    usageSlots.clear();
     listSlot.replaceChildren(
       table(columns, keys, {
         caption: "API keys",
         rowProps: (key) => ({ class: keyStatus(key) === "Active" ? null : "is-inactive", dataset: { keyId: key.id } }),
       }),
     );
+    loadUsage(keys);
+  }
+
+  // ---- requests per day -------------------------------------------------------------------------
+
+  function usageCell(key) {
+    const slot = h("div", { class: "usage-chart" });
+    usageSlots.set(key.id, slot);
+    fillUsage(key);
+    return slot;
+  }
+
+  function fillUsage(key) {
+    const slot = usageSlots.get(key.id);
+    const days = usage.get(key.id);
+    if (!slot || days === undefined) return;
+    if (days === "failed") {
+      slot.replaceChildren(h("span", { class: "faint", title: "Could not load this key's usage" }, "—"));
+      return;
+    }
+    const total = days.reduce((sum, day) => sum + day.requests, 0);
+    slot.replaceChildren(
+      dailyBars(days, { label: `Requests per day of ${key.name}` }),
+      h("span", { class: "usage-total", "aria-hidden": "true" }, count(total)),
+    );
+  }
+
+  async function loadUsage(keys) {
+    const waiting = keys.filter((key) => !usage.has(key.id));
+    async function worker() {
+      while (waiting.length && ctx.isCurrent()) {
+        const key = waiting.shift();
+        try {
+          usage.set(key.id, await api(`/org/keys/${encodeURIComponent(key.id)}/usage`, { query: { days: USAGE_DAYS } }));
+        } catch {
+          usage.set(key.id, "failed");
+        }
+        fillUsage(key);
+      }
+    }
+    await Promise.all(Array.from({ length: USAGE_REQUESTS_AT_ONCE }, worker));
   }
 
   function refresh() {
@@ -270,6 +378,50 @@ export async function render(container, ctx) {
       },
       async () => {
         await api(`/org/keys/${encodeURIComponent(key.id)}`, { method: "DELETE" });
+        await reload();
+      },
+      listError,
+    );
+  }
+
+  async function roll(key) {
+    let grace = DEFAULT_GRACE;
+    const group = uniqueId("grace");
+    const choices = h(
+      "div",
+      { class: "choices", role: "radiogroup", "aria-label": "The old key stops working" },
+      GRACE_CHOICES.map((choice) =>
+        h(
+          "label",
+          { class: "choice" },
+          h("input", {
+            type: "radio",
+            name: group,
+            value: String(choice.value),
+            checked: choice.value === grace,
+            on: { change: () => (grace = choice.value) },
+          }),
+          h("span", {}, choice.label),
+        ),
+      ),
+    );
+    await confirmThen(
+      {
+        title: `Roll “${key.name}”?`,
+        message: [
+          h("p", {}, "A new key with the same name, access and expiry is made and shown once. Put it where the old one is used."),
+          h("p", {}, "The old key stops working:"),
+          choices,
+          h("p", {}, "If the old key leaked, choose Now."),
+        ],
+        confirmLabel: "Roll key",
+      },
+      async () => {
+        const created = await api(`/org/keys/${encodeURIComponent(key.id)}/roll`, {
+          method: "POST",
+          body: { graceSeconds: grace },
+        });
+        showSecret(created, { replaces: key.name, graceSeconds: grace });
         await reload();
       },
       listError,
@@ -315,8 +467,31 @@ export async function render(container, ctx) {
         h("span", {}, choice.label),
       ),
     );
+    let access = "full";
+    const accessGroup = uniqueId("access");
+    const accessChoices = ACCESS_CHOICES.map((choice) => {
+      const hintId = uniqueId("access-hint");
+      return h(
+        "div",
+        { class: "access-choice" },
+        h(
+          "label",
+          {},
+          h("input", {
+            type: "radio",
+            name: accessGroup,
+            value: choice.value,
+            checked: choice.value === access,
+            "aria-describedby": hintId,
+            on: { change: () => (access = choice.value) },
+          }),
+          h("span", {}, choice.label),
+        ),
+        h("p", { class: "hint", id: hintId }, choice.hint),
+      );
+    });
     const submit = button("Create", { type: "submit", kind: "primary" });
-    const error = errorSlot({ name: "Name", expiresAt: "Expiry" });
+    const error = errorSlot({ name: "Name", expiresAt: "Expiry", access: "Access" });
 
     function expiresAt() {
       if (expiry === "never") return null;
@@ -386,7 +561,7 @@ export async function render(container, ctx) {
       try {
         const created = await api("/org/keys", {
           method: "POST",
-          body: { name: name.value.trim(), expiresAt: when ? when.toISOString() : null },
+          body: { name: name.value.trim(), expiresAt: when ? when.toISOString() : null, access },
         });
         state.formOpen = false;
         formSlot.replaceChildren();
@@ -407,6 +582,12 @@ export async function render(container, ctx) {
         h(
           "fieldset",
           { class: "field choices-field" },
+          h("legend", { class: "fieldset-legend" }, "Access"),
+          h("div", { class: "access-choices" }, accessChoices),
+        ),
+        h(
+          "fieldset",
+          { class: "field choices-field" },
           h("legend", { class: "fieldset-legend" }, "Expiry"),
           h("div", { class: "choices" }, radios),
           dateInput,
@@ -423,14 +604,26 @@ export async function render(container, ctx) {
 
   // ---- the green banner -------------------------------------------------------------------------
 
-  function showSecret(created) {
+  function showSecret(created, { replaces, graceSeconds } = {}) {
     secret = { name: created.name, key: created.key };
     const done = button("I have stored the key", { kind: "primary", on: { click: dismiss } });
+    let rolled = null;
+    if (replaces !== undefined) {
+      const choice = GRACE_CHOICES.find((option) => option.value === graceSeconds);
+      rolled = h(
+        "p",
+        {},
+        graceSeconds
+          ? `It replaces the old “${replaces}”, which keeps working for ${choice ? choice.label : `${graceSeconds} seconds`}.`
+          : `It replaces the old “${replaces}”, which has stopped working.`,
+      );
+    }
     bannerSlot.replaceChildren(
       banner(
         "success",
         h("h2", {}, `Your new key “${created.name}”`),
         h("p", {}, h("strong", {}, "Copy it now: it will not be shown again.")),
+        rolled,
         h("div", { class: "banner-row" }, h("code", { class: "secret", "data-secret": "" }, created.key), copyButton(created.key)),
         h(
           "p",
