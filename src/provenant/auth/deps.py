@@ -114,6 +114,7 @@ RequireDelete = Annotated[Principal, Depends(_requires(Action.DELETE_OWN, Action
 # Own keys; OWNER and ADMIN also others' (the service decides which).
 RequireKeyManager = Annotated[Principal, Depends(_requires(Action.MANAGE_OWN_KEYS))]
 RequireInviter = Annotated[Principal, Depends(_requires(Action.INVITE))]
+RequireInvitationReader = Annotated[Principal, Depends(_requires(Action.READ_INVITATIONS))]
 RequireRoleChanger = Annotated[Principal, Depends(_requires(Action.CHANGE_ROLES))]
 RequireMemberRemover = Annotated[Principal, Depends(_requires(Action.REMOVE_MEMBERS))]
 RequireAuditReader = Annotated[Principal, Depends(_requires(Action.READ_AUDIT))]

@@ -31,6 +31,7 @@ class Action(StrEnum):
     DELETE_ANY = "delete_any"
     MANAGE_ORG_KEYS = "manage_org_keys"  # see and revoke every key of the org
     INVITE = "invite"
+    READ_INVITATIONS = "read_invitations"  # the org's pending invitations
     CHANGE_ROLES = "change_roles"
     REMOVE_MEMBERS = "remove_members"
     READ_AUDIT = "read_audit"
@@ -47,6 +48,7 @@ _ADMINISTER = frozenset(
         Action.DELETE_ANY,
         Action.MANAGE_ORG_KEYS,
         Action.INVITE,
+        Action.READ_INVITATIONS,
         Action.CHANGE_ROLES,
         Action.REMOVE_MEMBERS,
         Action.READ_AUDIT,
@@ -65,7 +67,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
 
 ACCESS: dict[Access, frozenset[Action]] = {
     Access.FULL: frozenset(Action),
-    Access.READ: frozenset({Action.READ, Action.READ_OWN_SESSIONS, Action.READ_AUDIT}),
+    Access.READ: frozenset({Action.READ, Action.READ_OWN_SESSIONS, Action.READ_INVITATIONS, Action.READ_AUDIT}),
     Access.INGEST: frozenset({Action.INGEST, Action.READ_OWN_SESSIONS}),
 }
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from provenant.accounts.schemas import AuthResult
 from provenant.auth.deps import (
     AnonymousActor,
+    RequireInvitationReader,
     RequireInviter,
     RequireMemberRemover,
     RequireRead,
@@ -66,7 +67,7 @@ async def remove_member(session: SessionDep, caller: RequireMemberRemover, user_
 
 
 @router.get("/invitations", response_model=list[InvitationRead])
-async def list_invitations(session: SessionDep, caller: RequireInviter) -> list[Any]:
+async def list_invitations(session: SessionDep, caller: RequireInvitationReader) -> list[Any]:
     """Pending invitations, newest first."""
     return service.list_invitations(session, caller)
 
