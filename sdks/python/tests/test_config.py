@@ -9,20 +9,14 @@ from provenant_sdk import AuthenticationError, ProvenantClient, ProvenantError
 
 from accounts import Account
 
-
-def _user_document() -> Path:
-    """The product's user document, from shared/spec beside (an ancestor of) this repository."""
-    for folder in Path(__file__).resolve().parents:
-        candidate = folder / "shared" / "spec" / "authentication-and-api-keys.md"
-        if candidate.is_file():
-            return candidate
-    raise AssertionError("authentication-and-api-keys.md not found in any shared/spec above the tests")
+USER_DOCUMENT = Path(__file__).resolve().parents[3] / "docs" / "authentication-and-api-keys.md"
+"""The product's user document, shipped in this repository."""
 
 
 def test_the_user_documents_python_example_runs_verbatim(
     account: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    blocks = re.findall(r"```python\n(.*?)```", _user_document().read_text(), flags=re.DOTALL)
+    blocks = re.findall(r"```python\n(.*?)```", USER_DOCUMENT.read_text(), flags=re.DOTALL)
     assert len(blocks) == 1
     monkeypatch.setenv("PROVENANT_URL", account.base_url)
     monkeypatch.setenv("PROVENANT_API_KEY", account.api_key)
