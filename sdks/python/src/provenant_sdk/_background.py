@@ -241,8 +241,13 @@ class Sender:
             if self._thread is not None and self._thread.is_alive():
                 return
             _close_at_exit_of_this_process()
-            self._thread = threading.Thread(target=self._run, name="provenant-sender", daemon=True)
-            self._thread.start()
+            thread = threading.Thread(target=self._run, name="provenant-sender", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError as error:  # e.g. at interpreter shutdown: the caller must not see it
+                self._warn("thread", f"The sending thread could not start: {error}")
+                return
+            self._thread = thread
 
     def _warn(self, kind: str, message: str) -> None:
         if kind in self._warned:
