@@ -182,6 +182,8 @@ class Invitation(Base):
     accepted_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Loaded only where a query asks (``raise`` catches an N+1).
+    invited_by: Mapped["User"] = relationship(viewonly=True, lazy="raise")
 
     __table_args__ = (Index("ix_invitations_org_email", "org_id", "email_key"),)
 

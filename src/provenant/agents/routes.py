@@ -1,4 +1,4 @@
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
@@ -6,6 +6,7 @@ from provenant.agents import service
 from provenant.agents.schemas import AgentCreate, AgentGetOrCreate, AgentRead, AgentStatus, AgentUpdate
 from provenant.auth.deps import RequireDelete, RequireIngest, RequireRead, RequireWrite
 from provenant.lean import json_array
+from provenant.models import Agent
 from provenant.paging import CursorParam, Limit, PageRequest, link_next
 from provenant.schemas import Success
 from provenant.unit_of_work import DatabaseDep, SessionDep
@@ -33,7 +34,7 @@ async def list_agents(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentRead)
-async def create_agent(session: SessionDep, caller: RequireWrite, body: AgentCreate) -> Any:
+async def create_agent(session: SessionDep, caller: RequireWrite, body: AgentCreate) -> Agent:
     return service.create_agent(session, caller, **body.model_dump())
 
 
@@ -44,19 +45,19 @@ async def create_agent(session: SessionDep, caller: RequireWrite, body: AgentCre
 )
 async def get_or_create_agent(
     session: SessionDep, caller: RequireIngest, body: AgentGetOrCreate, response: Response
-) -> Any:
+) -> Agent:
     agent, created = service.get_or_create_agent(session, caller, **body.model_dump())
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return agent
 
 
 @router.get("/{agent_id}", response_model=AgentRead)
-async def get_agent(session: SessionDep, caller: RequireRead, agent_id: str) -> Any:
+async def get_agent(session: SessionDep, caller: RequireRead, agent_id: str) -> Agent:
     return service.get_agent(session, caller, agent_id)
 
 
 @router.patch("/{agent_id}", response_model=AgentRead)
-async def update_agent(session: SessionDep, caller: RequireWrite, agent_id: str, body: AgentUpdate) -> Any:
+async def update_agent(session: SessionDep, caller: RequireWrite, agent_id: str, body: AgentUpdate) -> Agent:
     return service.update_agent(session, caller, agent_id, body.model_dump(exclude_unset=True))
 
 

@@ -4,7 +4,7 @@
 its transaction begins (see provenant.accounts.passwords).
 """
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
@@ -19,6 +19,7 @@ from provenant.auth.deps import (
     attempt_limiter,
 )
 from provenant.auth.roles import Role
+from provenant.models import Invitation, User
 from provenant.schemas import Success
 from provenant.team import service
 from provenant.team.schemas import (
@@ -48,12 +49,12 @@ LinkOrigin = Annotated[str, Depends(_link_origin)]
 
 
 @router.get("/members", response_model=list[MemberRead])
-async def list_members(session: SessionDep, caller: RequireRead) -> list[Any]:
+async def list_members(session: SessionDep, caller: RequireRead) -> list[User]:
     return service.list_members(session, caller)
 
 
 @router.patch("/members/{user_id}/role", response_model=MemberRead)
-async def change_member_role(session: SessionDep, caller: RequireRoleChanger, user_id: str, body: RoleChange) -> Any:
+async def change_member_role(session: SessionDep, caller: RequireRoleChanger, user_id: str, body: RoleChange) -> User:
     """OWNER: any role; ADMIN: MEMBER ↔ VIEWER of non-admins only. The org always keeps an OWNER (409)."""
     return service.change_role(session, caller, user_id=user_id, role=body.role)
 
@@ -67,13 +68,15 @@ async def remove_member(session: SessionDep, caller: RequireMemberRemover, user_
 
 
 @router.get("/invitations", response_model=list[InvitationRead])
-async def list_invitations(session: SessionDep, caller: RequireInvitationReader) -> list[Any]:
+async def list_invitations(session: SessionDep, caller: RequireInvitationReader) -> list[Invitation]:
     """Pending invitations, newest first."""
     return service.list_invitations(session, caller)
 
 
 @router.post("/invitations", status_code=status.HTTP_201_CREATED, response_model=InvitationCreated)
-async def invite(session: SessionDep, caller: RequireInviter, body: InvitationCreate, origin: LinkOrigin) -> Any:
+async def invite(
+    session: SessionDep, caller: RequireInviter, body: InvitationCreate, origin: LinkOrigin
+) -> service.IssuedInvitation:
     """The only response that carries the invite link. It works once, for 7 days."""
     return service.invite(session, caller, email=body.email, role=Role(body.role), link_origin=origin)
 
@@ -86,7 +89,7 @@ async def cancel_invitation(session: SessionDep, caller: RequireInviter, invitat
 
 
 @invitation_links_router.get("/invitations/{token}", response_model=InvitationPreview)
-async def preview_invitation(session: SessionDep, token: str) -> Any:
+async def preview_invitation(session: SessionDep, token: str) -> service.InvitationPreview:
     """404 ``not_found`` for an unknown token; 410 ``invitation_used``, ``invitation_cancelled`` or
     ``invitation_expired``."""
     return service.preview_invitation(session, token=token)

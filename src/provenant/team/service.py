@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from provenant.accounts import passwords
 from provenant.accounts.service import SignedIn, email_key, find_user_by_email, sign_in
@@ -41,16 +41,6 @@ _ADMIN_RULES = {
     "invite": "An ADMIN can invite MEMBERs and VIEWERs only.",
     "cancel": "An ADMIN cannot cancel an invitation to join as ADMIN.",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class InvitationView:
-    id: str
-    email: str
-    role: str
-    expires_at: datetime
-    created_at: datetime
-    invited_by: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,25 +169,15 @@ def remove_member(session: Session, caller: Principal, *, user_id: str) -> None:
 # --- invitations, as the org sees them ----------------------------------------------------------
 
 
-def list_invitations(session: Session, caller: Principal) -> list[InvitationView]:
-    """Pending invitations (neither used, cancelled nor expired), newest first."""
+def list_invitations(session: Session, caller: Principal) -> list[Invitation]:
+    """Pending invitations (neither used, cancelled nor expired), newest first, with who sent them."""
     query = (
-        select(Invitation, User.name, User.email)
-        .join(User, User.id == Invitation.invited_by_id)
+        select(Invitation)
+        .options(joinedload(Invitation.invited_by))
         .where(Invitation.org_id == caller.org_id, _pending(datetime.now(UTC)))
         .order_by(Invitation.created_at.desc(), Invitation.id.desc())
     )
-    return [
-        InvitationView(
-            id=invitation.id,
-            email=invitation.email,
-            role=invitation.role,
-            expires_at=invitation.expires_at,
-            created_at=invitation.created_at,
-            invited_by={"name": name, "email": email},
-        )
-        for invitation, name, email in session.execute(query)
-    ]
+    return list(session.scalars(query))
 
 
 def invite(
