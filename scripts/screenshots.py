@@ -5,9 +5,13 @@
 Starts its own `provenant serve` on a fresh SQLite file, seeds a realistic organization through the API
 (members, invitations, keys, agents, sessions with turns; the audit log fills itself), then saves each page
 at 1280 px wide, and the list pages (API Keys, Agents, Sessions, Audit Log) once more at 1024 px. Uses
-Debian's Chromium, like the tests.
+Debian's Chromium, like the tests. Name pages to take only theirs (the names of the PNGs without the width,
+e.g. `keys`, which also takes keys-new, keys-created, keys-roll and keys-1024):
+
+    .venv/bin/python scripts/screenshots.py keys
 """
 
+import math
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -25,7 +29,7 @@ from tests.factories import PASSWORD, Account, accept, invite, link_token, login
 from tests.servers import serve  # noqa: E402
 
 from provenant.db import Database  # noqa: E402
-from provenant.models import ApiKey  # noqa: E402
+from provenant.models import ApiKey, ApiKeyUsage  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -38,8 +42,10 @@ def member(http: httpx.Client, owner: Account, role: str, name: str, email: str)
     return login(http, email)
 
 
-def key(http: httpx.Client, account: Account, name: str, *, days: int | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"name": name}
+def key(
+    http: httpx.Client, account: Account, name: str, *, days: int | None = None, access: str = "full"
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": name, "access": access}
     if days:
         body["expiresAt"] = (datetime.now(UTC) + timedelta(days=days)).isoformat().replace("+00:00", "Z")
     response = http.post("/api/org/keys", json=body, headers=account.headers)
@@ -77,10 +83,12 @@ def seed(http: httpx.Client, database: Database) -> dict[str, Any]:
     invite(http, admin, email="mary@analytical.example", role="VIEWER")
 
     old = key(http, owner, "nightly-batch")
-    unused = key(http, engineer, "staging-ingestion")
-    key(http, admin, "github-actions-ci", days=90)
+    unused = key(http, engineer, "staging-ingestion", access="ingest")
+    ci = key(http, admin, "github-actions-ci", days=90)
     revoked = key(http, engineer, "laptop-dev")
-    prod = key(http, owner, "prod-ingestion")
+    exposed = key(http, engineer, "notebook-experiments", access="read")
+    metrics = key(http, admin, "grafana-metrics", access="read")
+    prod = key(http, owner, "prod-ingestion", access="ingest")
     with database.transaction() as session:
         session.execute(
             update(ApiKey).where(ApiKey.id == old["id"]).values(created_at=datetime.now(UTC) - timedelta(days=124))
@@ -88,7 +96,24 @@ def seed(http: httpx.Client, database: Database) -> dict[str, Any]:
         session.execute(
             update(ApiKey).where(ApiKey.id == unused["id"]).values(created_at=datetime.now(UTC) - timedelta(days=3))
         )
+        # Requests per day before today (today's are counted as the seeding below uses the keys).
+        today = datetime.now(UTC).date()
+        for days_ago in range(1, 30):
+            day = today - timedelta(days=days_ago)
+            weekday = day.weekday() < 5
+            busy = round((1800 if weekday else 450) * (1 + 0.25 * math.sin(days_ago)))
+            session.add(ApiKeyUsage(api_key_id=prod["id"], day=day, requests=busy))
+            session.add(ApiKeyUsage(api_key_id=metrics["id"], day=day, requests=288))
+            if weekday:
+                session.add(ApiKeyUsage(api_key_id=ci["id"], day=day, requests=40 + 13 * (days_ago % 4)))
+            if days_ago % 7 == 2:
+                session.add(ApiKeyUsage(api_key_id=exposed["id"], day=day, requests=75))
+            session.add(ApiKeyUsage(api_key_id=old["id"], day=day, requests=12))
     http.delete(f"/api/org/keys/{revoked['id']}", headers=owner.headers).raise_for_status()
+    # Rolled a day ago with a week's grace: the old key still works while the batch job moves over.
+    rolled = http.post(f"/api/org/keys/{old['id']}/roll", json={"graceSeconds": 604_800}, headers=owner.headers)
+    rolled.raise_for_status()
+    http.post("/api/keys/report-leaked", json={"keys": [exposed["key"]]}).raise_for_status()
 
     headers = {"Authorization": f"Bearer {prod['key']}"}
     http.get("/api/auth/me", headers={"Authorization": f"Bearer {old['key']}"}).raise_for_status()
@@ -141,7 +166,16 @@ def seed(http: httpx.Client, database: Database) -> dict[str, Any]:
     return {"owner": owner, "agent_id": agents["Support Triage"], "session_id": session_id}
 
 
+ONLY = set(sys.argv[1:])
+
+
+def wanted(name: str) -> bool:
+    return not ONLY or name.split("-")[0] in ONLY
+
+
 def shoot(page: Page, path: str, name: str, *, ready: str = "main h1", full_page: bool = False) -> None:
+    if not wanted(name):
+        return
     page.goto(path)
     page.wait_for_selector(ready)
     page.wait_for_load_state("networkidle")
@@ -177,15 +211,8 @@ def main() -> None:
             shoot(page, "/audit", "audit")
             shoot(page, "/team", "team")
             shoot(page, "/account", "account")
-            shoot(page, "/keys", "keys")
-            page.get_by_role("button", name="New Key").first.click()
-            page.get_by_label("Name").fill("github-actions-deploy")
-            page.screenshot(path=str(OUT / "keys-new.png"))
-            print("docs/screenshots/keys-new.png")
-            page.get_by_role("button", name="Create").click()
-            page.wait_for_selector(".banner-success")
-            page.screenshot(path=str(OUT / "keys-created.png"))
-            print("docs/screenshots/keys-created.png")
+            if wanted("keys"):
+                keys_page(page)
             narrow = browser.new_context(base_url=server.url, viewport={"width": 1024, "height": 768})
             narrow_page = narrow.new_page()
             narrow_page.goto("/signin")
@@ -193,6 +220,31 @@ def main() -> None:
             for name in ("keys", "agents", "sessions", "audit"):
                 shoot(narrow_page, f"/{name}", f"{name}-1024")
             browser.close()
+
+
+def keys_page(page: Page) -> None:
+    """API Keys: the list (all keys, so that rolled and exposed ones show), New Key, Created, and Roll."""
+    page.set_viewport_size({"width": 1280, "height": 1060})  # every key of the seed, the sidebar whole
+    shoot(page, "/keys", "keys")
+    page.get_by_role("button", name="All", exact=True).click()
+    page.wait_for_selector("svg.daily-bars")
+    page.screenshot(path=str(OUT / "keys.png"))
+    page.get_by_role("button", name="New Key").first.click()
+    page.get_by_label("Name").fill("support-agent-prod")
+    page.get_by_label("Ingest only").check()
+    page.screenshot(path=str(OUT / "keys-new.png"))
+    print("docs/screenshots/keys-new.png")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_selector(".banner-success")
+    page.screenshot(path=str(OUT / "keys-created.png"))
+    print("docs/screenshots/keys-created.png")
+    page.goto("/keys")
+    page.get_by_role("button", name="Roll github-actions-ci").click()
+    page.get_by_role("dialog").get_by_text("1 hour", exact=True).click()
+    page.screenshot(path=str(OUT / "keys-roll.png"))
+    print("docs/screenshots/keys-roll.png")
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    page.set_viewport_size({"width": 1280, "height": 800})
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@
 import { count, shortDate } from "./format.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const BAR = 3;
+const BAR = 2;
 const GAP = 1;
 const HEIGHT = 24;
 
@@ -42,6 +42,7 @@ export function dailyBars(days, options = {}) {
     width,
     height: HEIGHT,
     viewBox: `0 0 ${width} ${HEIGHT}`,
+    preserveAspectRatio: "none", // a narrower page may draw it narrower, never shorter
     focusable: "false",
   });
   const title = svg("title");

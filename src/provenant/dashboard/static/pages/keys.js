@@ -118,7 +118,7 @@ export async function render(container, ctx) {
   const formSlot = h("div", { class: "slot" });
   const listError = errorSlot();
   const toolbar = h("div", { class: "toolbar" });
-  const listSlot = h("div", { class: "slot" }, loading("Loading keys…"));
+  const listSlot = h("div", { class: "slot keys-list" }, loading("Loading keys…"));
 
   mount(container,
     pageHeader("API Keys", newKey),
@@ -164,7 +164,7 @@ export async function render(container, ctx) {
     }
     if (keyStatus(key) !== "Active") return found;
     const age = daysBetween(key.createdAt, new Date());
-    if (age >= ROTATE_AFTER_DAYS) {
+    if (age >= ROTATE_AFTER_DAYS && !key.rolledToId) {
       found.push(h("span", { class: "mark", title: `Created ${age} days ago` }, "due for rotation"));
     }
     if (key.rolledToId) {
@@ -285,7 +285,9 @@ export async function render(container, ctx) {
         cell: (key) => {
           if (keyStatus(key) === "Revoked" || !canRevokeKey(me, key)) return null;
           const rollable = keyStatus(key) === "Active" && !key.rolledToId && !creatorLeft(key);
-          return [
+          return h(
+            "div",
+            { class: "row-actions" },
             rollable
               ? button("Roll", { class: "button-small", "aria-label": `Roll ${key.name}`, on: { click: () => roll(key) } })
               : null,
@@ -294,7 +296,7 @@ export async function render(container, ctx) {
               "aria-label": `Revoke ${key.name}`,
               on: { click: () => revoke(key) },
             }),
-          ];
+          );
         },
       },
     ];
