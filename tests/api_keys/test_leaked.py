@@ -1,12 +1,9 @@
 """POST /api/keys/report-leaked: anyone may report keys found exposed; every active one among them is
 revoked as "leaked", and the answer is the same whatever the keys were, sent before any of them is
-looked up. Bounded, and limited per client IP."""
+looked up (test_leaked_busy.py shows it with the database locked). Bounded, and limited per client IP."""
 
-import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,14 +12,10 @@ import httpx
 import pytest
 import time_machine
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from provenant.db import Database, is_sqlite
+from provenant.db import Database
 from tests.factories import Account, assert_unauthorized, bearer, register
 from tests.servers import serve
-
-pytestmark = pytest.mark.both_databases  # the revocation waits out each database's own lock
 
 REPORT = "/api/keys/report-leaked"
 KEYS = "/api/org/keys"
@@ -206,51 +199,3 @@ def test_the_limit_lifts_after_the_hour(client: TestClient) -> None:
         assert _report(client, [UNKNOWN]).status_code == 429
         traveller.shift(timedelta(hours=1))
         assert _report(client, [UNKNOWN]).status_code == 202
-
-
-# --- no oracle: answered before any lookup --------------------------------------------------------------
-
-
-@contextmanager
-def _keys_locked(database: Database) -> Iterator[None]:
-    """Another connection holds the API keys table (SQLite: the write lock) past the lock timeout."""
-    if is_sqlite(database.url):
-        holder = sqlite3.connect(str(make_url(database.url).database), isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
-        return
-    engine = create_engine(database.url)
-    try:
-        with engine.connect() as connection, connection.begin():
-            connection.execute(text("LOCK TABLE api_keys IN EXCLUSIVE MODE"))
-            yield
-    finally:
-        engine.dispose()
-
-
-def test_the_answer_does_not_wait_for_the_lookup_and_a_busy_database_is_waited_out(
-    tmp_path: Path, database_url: str, database: Database
-) -> None:
-    """Counters in Redis, so that nothing before the answer touches the database: while the keys are
-    locked the 202 for a real key still comes at once, as it would for any other; the revocation follows."""
-    env = {"PROVENANT_REDIS_URL": "redis://127.0.0.1:6379/0", "PROVENANT_REDIS_PREFIX": f"test-{uuid.uuid4().hex}:"}
-    with serve(tmp_path, database_url, env=env) as server, httpx.Client(base_url=server.url, timeout=30) as http:
-        owner = register(http)
-        created = _create(http, owner)
-        with _keys_locked(database):
-            started = time.monotonic()
-            answer = _report(http, [created["key"]])
-            # The lock timeout is 1 s: an answer that waited for the lookup would take longer.
-            assert time.monotonic() - started < 0.9
-            assert (answer.status_code, answer.json()) == (202, {"received": 1})
-            time.sleep(2.5)  # the revocation has tried and is waiting to try again
-        deadline = time.monotonic() + 20
-        while _listed(http, owner, created["id"])["revokedAt"] is None and time.monotonic() < deadline:
-            time.sleep(0.25)
-        assert _listed(http, owner, created["id"])["revokedReason"] == "leaked"
-        assert "a leaked-key report waits for the database" in server.log()
-        assert created["key"] not in server.log() and created["key"][8:] not in server.log()

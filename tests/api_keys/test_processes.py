@@ -4,6 +4,7 @@ its timer; a rolled key's grace period ends in every process."""
 
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +84,27 @@ def test_a_rolled_keys_grace_period_ends_in_every_process(tmp_path: Path, databa
         for url in (first.url, second.url):
             assert_unauthorized(httpx.get(f"{url}/api/auth/me", headers=bearer(old["key"])), "api_key_expired")
             assert httpx.get(f"{url}/api/auth/me", headers=bearer(new_key)).status_code == 200
+
+
+def test_two_processes_rolling_one_key_at_once_make_one_new_key(tmp_path: Path, database_url: str) -> None:
+    """The old key is locked while it is rolled: the second roll finds it rolled (409), never a second heir."""
+    with (
+        serve(tmp_path / "a", database_url, env=SHARED) as first,
+        serve(tmp_path / "b", database_url, env=SHARED) as second,
+        httpx.Client(base_url=first.url, timeout=30) as http,
+    ):
+        owner = register(http)
+        for attempt in range(5):
+            old = http.post(KEYS, json={"name": f"ci-{attempt}"}, headers=owner.headers).json()
+            roll = f"{KEYS}/{old['id']}/roll"
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                sent = [
+                    pool.submit(httpx.post, url + roll, json={"graceSeconds": 60}, headers=owner.headers, timeout=30)
+                    for url in (first.url, second.url)
+                ]
+                answers = [future.result() for future in sent]
+            statuses = sorted(answer.status_code for answer in answers)
+            # 409 api_key_rolled, or 503 busy when the other process held the lock past the timeout.
+            assert statuses[0] == 201 and statuses[1] in (409, 503), [answer.text for answer in answers]
+            heirs = [key for key in http.get(KEYS, headers=owner.headers).json() if key["name"] == f"ci-{attempt}"]
+            assert len(heirs) == 2  # the old key (in its grace period) and one new key
