@@ -245,13 +245,13 @@ class KeyUse:
     each key's latest use, written together in one short transaction of their own.
 
     Written when a key's stored lastUsedAt is missing (its first use shows at once) or 30 s old; when
-    the oldest unwritten use is 30 s old (by the next request, or by a timer on the event loop if none
-    comes); and when the app shuts down. So there is no write per request, and a use counts even when
-    its request is then refused or fails. A write that fails keeps its counts for the next one, 30 s
-    later, and never fails the request that triggered it.
+    the oldest unwritten use is 30 s old (noticed by the next request, or by a timer if none comes);
+    and when the app shuts down. So there is no write per request, and a use counts even when its
+    request is then refused or fails. A write that fails keeps its counts for the next one, 30 s
+    later, and is only logged.
 
-    Every write runs on the event loop, whole, between two awaits (the rule of provenant.db): while a
-    request is authenticated (before its own first statement), from the timer, or at shutdown.
+    No request writes for it: a write runs on the event loop as a callback of its own (the loop's next
+    turn, or the timer), whole, with no await inside (the rule of provenant.db), or at shutdown.
     """
 
     def __init__(self, database: Database) -> None:
@@ -263,6 +263,7 @@ class KeyUse:
         self._due: datetime | None = None  # when the oldest unwritten use must be written
         self._paused_until: datetime | None = None  # after a failed write
         self._timer: asyncio.TimerHandle | None = None
+        self._soon_loop: asyncio.AbstractEventLoop | None = None  # a write is queued on this loop
 
     def record(self, key_id: str, now: datetime, *, written_last_used: datetime | None) -> None:
         with self._lock:
@@ -274,7 +275,7 @@ class KeyUse:
                 self._due = now + KEY_USE_INTERVAL
             due = now >= self._due or written_last_used is None or now - written_last_used >= KEY_USE_INTERVAL
         if due and (self._paused_until is None or now >= self._paused_until):
-            self.write(now)
+            self._write_soon()
         elif first:
             self._write_later()
 
@@ -317,6 +318,22 @@ class KeyUse:
                     self._last_used[key] = at
             self._paused_until = self._due = now + KEY_USE_INTERVAL
         self._write_later()
+
+    def _write_soon(self) -> None:
+        """A callback of its own at the event loop's next turn: between two turns of whatever request is
+        running, so never inside one's transaction, and before the loop takes a request that comes later."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.write()  # called outside any loop: write now
+            return
+        if self._soon_loop is not loop:
+            self._soon_loop = loop
+            loop.call_soon(self._on_soon)
+
+    def _on_soon(self) -> None:
+        self._soon_loop = None
+        self.write()
 
     def _write_later(self) -> None:
         """A timer on the running event loop, so that uses with no request after them are written too."""
