@@ -48,7 +48,9 @@ def _field_holding_nul(value: Any, path: str = "") -> str | None:
 
 
 def _field_in_body(body: bytes) -> str | None:
-    if not _ESCAPED_NUL.search(body):
+    # A plain substring search first: the regex's look-behind makes it try every byte (5 ms for a
+    # 100 KB batch of turns against 50 µs); it only tells an escaped backslash from a real escape.
+    if b"\\u0000" not in body or not _ESCAPED_NUL.search(body):
         return None
     try:
         return _field_holding_nul(json.loads(body)) or "body"

@@ -37,6 +37,7 @@ _take_places_statement = (
     .values(turn_count=_sessions.c.turn_count + bindparam("count"), updated_at=bindparam("now"))
     .returning(_sessions.c.turn_count)
 )
+_insert_turns = insert(_turns)  # built once: a new construct per request cost 15-30 µs of SQLAlchemy
 
 
 def _is_id(value: str) -> bool:
@@ -203,7 +204,7 @@ def add_turns(session: Session, caller: Principal, session_id: str, turns: Seque
     if not client_ids:
         last = _take_places(session, caller, session_id, len(turns), now)
         rows = [_row(turn, session_id, seq, now) for seq, turn in enumerate(turns, start=last - len(turns) + 1)]
-        connection.execute(insert(_turns), rows)
+        connection.execute(_insert_turns, rows)
         return [_turn_of(row) for row in rows]
 
     # Locks the session's row first (on PostgreSQL; SQLite's write lock is already held), so that two
@@ -230,7 +231,7 @@ def add_turns(session: Session, caller: Principal, session_id: str, turns: Seque
         fresh.append(row)
         answer.append(stored)
     if fresh:
-        connection.execute(insert(_turns), fresh)
+        connection.execute(_insert_turns, fresh)
         connection.execute(
             update(_sessions).where(_sessions.c.id == session_id).values(turn_count=last, updated_at=now)
         )
