@@ -10,6 +10,9 @@ from fastapi.testclient import TestClient
 from tests.factories import Account, bearer, create_agent, create_key, register
 from tests.sessions.factories import add_turn, start_session
 
+# All or nothing is each database's transaction; clientId idempotency each database's IN query and unique index.
+pytestmark = pytest.mark.both_databases
+
 MIB = 1024 * 1024
 
 
