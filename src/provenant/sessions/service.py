@@ -212,8 +212,9 @@ def add_turns(session: Session, caller: Principal, session_id: str, turns: Seque
         return [_turn_of(row) for row in rows]
 
     # Locks the session's row first (on PostgreSQL; SQLite's write lock is already held), so that two
-    # batches of one session run one after the other and the second finds what the first stored:
-    # a resent batch racing its original stores nothing twice (the unique index would refuse it).
+    # batches of one session run one after the other and the second finds what the first stored. Were
+    # the held turns read before the lock, a resend racing its original would meet the unique index
+    # (session, clientId) at its INSERT, and its request would fail instead of answering the held turns.
     last = _take_places(session, caller, session_id, 0, now)
     held: dict[str | None, Turn] = {
         turn.client_id: turn
