@@ -32,10 +32,15 @@ _SELECTED = pytest.StashKey[list[str]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Reads PROVENANT_TEST_DATABASES; a run that names PostgreSQL stops at once, saying what to do, when
+    PostgreSQL is not there (checked once, by the main process when pytest-xdist runs the tests)."""
     try:
         config.stash[_SELECTED] = databases.selected()
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
+    is_xdist_worker = hasattr(config, "workerinput")
+    if POSTGRESQL in config.stash[_SELECTED] and not is_xdist_worker and (problem := databases.postgres_problem()):
+        raise pytest.UsageError(problem)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -57,16 +62,13 @@ def _dialect_of(item: pytest.Item) -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leaves out (as deselected, never as passed or skipped) the tests of a database not selected, and
-    stops the run at once, saying what to do, when a selected test needs a PostgreSQL that is not there."""
+    """Leaves out the tests of a database not selected: reported as deselected, never as passed or skipped."""
     selected = config.stash[_SELECTED]
     left_out = [item for item in items if _dialect_of(item) not in (None, *selected)]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         dropped = set(left_out)
         items[:] = [item for item in items if item not in dropped]
-    if any(_dialect_of(item) == POSTGRESQL for item in items) and (problem := databases.postgres_problem()):
-        raise pytest.UsageError(problem)
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from provenant.db import Database, is_sqlite
 from tests.factories import Account, register
 from tests.servers import serve
 
-pytestmark = pytest.mark.both_databases  # the revocation waits out each database's own lock
+# The revocation waits out each database's own lock; serial: it times answers to the second.
+pytestmark = [pytest.mark.both_databases, pytest.mark.serial]
 
 KEYS = "/api/org/keys"
 

@@ -18,7 +18,8 @@ from provenant.config import Settings
 from provenant.db import Database, is_sqlite
 from tests.factories import register, unique
 
-pytestmark = pytest.mark.both_databases  # pool exhaustion and lock waits are each database's own
+# Pool exhaustion and lock waits are each database's own; serial: it times answers to the second.
+pytestmark = [pytest.mark.both_databases, pytest.mark.serial]
 
 BOUND = 1.0  # seconds; normal is milliseconds
 
