@@ -34,7 +34,7 @@ def _roll(client: TestClient, account: Account, key_id: str, **body: Any) -> Any
 
 
 def _listed(client: TestClient, account: Account, key_id: str) -> dict[str, Any]:
-    keys = client.get(f"{KEYS}?includeRevoked=true", headers=account.headers).json()
+    keys = client.get(f"{KEYS}?includeRevoked=true&limit=200", headers=account.headers).json()
     return dict(next(key for key in keys if key["id"] == key_id))
 
 

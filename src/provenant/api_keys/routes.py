@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
 from provenant.api_keys import leaked, service, usage
 from provenant.api_keys.schemas import (
@@ -16,6 +16,7 @@ from provenant.api_keys.schemas import (
 )
 from provenant.auth.deps import AnonymousActor, RequireKeyManager, RequireRead, attempt_limiter
 from provenant.openapi import ERROR_REF
+from provenant.paging import DEFAULT_LIMIT, CursorParam, Limit, PageRequest, link_next
 from provenant.schemas import Success
 from provenant.unit_of_work import DatabaseDep, SessionDep
 
@@ -32,12 +33,18 @@ def _error(description: str, *, retry_after: bool = False) -> dict[str, Any]:
 
 @router.get("", response_model=list[ApiKeyRead])
 async def list_api_keys(
+    request: Request,
+    response: Response,
     session: SessionDep,
     caller: RequireRead,
     include_revoked: Annotated[bool, Query(alias="includeRevoked")] = False,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
 ) -> list[service.KeyView]:
     """OWNER and ADMIN see every key of the org, others their own; newest first."""
-    return service.list_keys(session, caller, include_revoked=include_revoked)
+    page = service.list_keys(session, caller, include_revoked=include_revoked, page=PageRequest.of(limit, cursor))
+    link_next(request, response, page.next)
+    return page.items
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated)

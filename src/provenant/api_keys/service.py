@@ -15,6 +15,7 @@ from provenant.auth.principal import Principal
 from provenant.auth.roles import Access, Action
 from provenant.errors import Conflict, NotFound, ValidationFailed
 from provenant.models import ApiKey, User
+from provenant.paging import Page, PageRequest, Position, newest_first, page_of
 
 # A person needs a few keys (a laptop, CI, an agent or two); a hundred bounds what a leaked JWT or a
 # runaway script can mint, and the list a person must review.
@@ -88,12 +89,16 @@ def visible_key(session: Session, caller: Principal, key_id: str, *, for_update:
     return key, owner
 
 
-def list_keys(session: Session, caller: Principal, *, include_revoked: bool) -> list[KeyView]:
-    query = _visible_to(caller).order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+def list_keys(session: Session, caller: Principal, *, include_revoked: bool, page: PageRequest) -> Page[KeyView]:
+    """A page of the keys the caller may see, newest first."""
+    query = _visible_to(caller)
     if not include_revoked:
         query = query.where(ApiKey.revoked_at.is_(None))
+    rows = session.execute(newest_first(query, ApiKey.created_at, ApiKey.id, page)).all()
     now = datetime.now(UTC)
-    return [_view(key, owner, now=now) for key, owner in session.execute(query)]
+    return page_of(
+        [_view(key, owner, now=now) for key, owner in rows], page, lambda view: Position(view.created_at, view.id)
+    )
 
 
 def create_key(
@@ -104,8 +109,9 @@ def create_key(
     if expires_at is not None and expires_at <= now:
         raise ValidationFailed("expiresAt", "must be in the future")
     _check_key_limit(session, caller.user_id, caller.org_id, now=now)
-    key, raw = _new_key(session, user_id=caller.user_id, org_id=caller.org_id, name=name, expires_at=expires_at,
-                        access=access, now=now)
+    key, raw = _new_key(
+        session, user_id=caller.user_id, org_id=caller.org_id, name=name, expires_at=expires_at, access=access, now=now
+    )
     audit.record(
         session, caller, AuditAction.APIKEY_CREATE, resource_type="api_key", resource_id=key.id, after=snapshot(key)
     )
@@ -166,8 +172,13 @@ def revoke_key(session: Session, caller: Principal, key_id: str) -> None:
     key.revoked_at = datetime.now(UTC)
     key.revoked_reason = "revoked"
     audit.record(
-        session, caller, AuditAction.APIKEY_REVOKE, resource_type="api_key", resource_id=key.id,
-        before=before, after=snapshot(key),
+        session,
+        caller,
+        AuditAction.APIKEY_REVOKE,
+        resource_type="api_key",
+        resource_id=key.id,
+        before=before,
+        after=snapshot(key),
     )
 
 
@@ -182,14 +193,26 @@ def roll_key(session: Session, caller: Principal, key_id: str, *, grace: timedel
     _check_rollable(old, owner, now=now)
     _check_key_limit(session, owner.id, old.org_id, now=now, replacing=old.id)
     before = snapshot(old)
-    new, raw = _new_key(session, user_id=owner.id, org_id=old.org_id, name=old.name, expires_at=old.expires_at,
-                        access=old.access, now=now)
+    new, raw = _new_key(
+        session,
+        user_id=owner.id,
+        org_id=old.org_id,
+        name=old.name,
+        expires_at=old.expires_at,
+        access=old.access,
+        now=now,
+    )
     ends = now + grace
     old.expires_at = ends if old.expires_at is None else min(old.expires_at, ends)
     old.rolled_to_id = new.id
     audit.record(
-        session, caller, AuditAction.APIKEY_ROLL, resource_type="api_key", resource_id=old.id,
-        before=before, after={**snapshot(old), "newKey": snapshot(new)},
+        session,
+        caller,
+        AuditAction.APIKEY_ROLL,
+        resource_type="api_key",
+        resource_id=old.id,
+        before=before,
+        after={**snapshot(old), "newKey": snapshot(new)},
     )
     return _view(new, owner, now=now, raw=raw)
 

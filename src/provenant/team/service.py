@@ -420,8 +420,9 @@ def _revoke_keys_of_earlier_membership(
     ).all()
     for key in keys:
         key.revoked_at = now
+        key.revoked_reason = "revoked"
         audit.record(
             session, actor, AuditAction.APIKEY_REVOKE, resource_type="api_key", resource_id=key.id,
-            after={"id": key.id, "name": key.name, "keyPrefix": key.key_prefix, "reason": "owner rejoined"},
+            after=audit.snapshot(key, "id", "name", "key_prefix", "revoked_at", reason="owner rejoined"),
             org_id=account.org_id, user_id=account.id,
         )
