@@ -106,6 +106,13 @@ class ApiKey(Base):
     rolled_to_id: Mapped[str | None] = mapped_column(String(36))
     # "revoked" (by a person) or "leaked" (reported exposed); None while not revoked.
     revoked_reason: Mapped[str | None] = mapped_column(String(16))
+    # The creator, for showing a key; loaded only where a query asks (``raise`` catches an N+1).
+    user: Mapped["User"] = relationship(viewonly=True, lazy="raise")
+
+    @property
+    def is_active(self) -> bool:
+        """Neither revoked nor past its expiry, now."""
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > utcnow())
 
     __table_args__ = (Index("ix_api_keys_org_created", "org_id", "created_at"),)
 

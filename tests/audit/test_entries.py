@@ -245,3 +245,12 @@ def test_timestamps_in_before_and_after_are_written_as_the_api_writes_them(clien
     assert invited["after"]["expiresAt"].endswith("Z")
     assert cancelled["after"]["cancelledAt"].endswith("Z")
     assert "+00:00" not in str(invited) + str(cancelled)
+
+
+def test_a_sessions_end_is_audited_with_the_time_the_api_shows(client: TestClient, owner: Account) -> None:
+    agent = create_agent(client, owner.headers)
+    started = client.post("/api/sessions", json={"agentId": agent["id"]}, headers=owner.headers).json()
+    ended = client.post(f"/api/sessions/{started['id']}/end", json={}, headers=owner.headers).json()
+
+    (entry,) = audit_entries(client, owner.headers, action="session.end")
+    assert entry["after"]["endedAt"] == ended["endedAt"]

@@ -15,6 +15,7 @@ from provenant.api_keys.schemas import (
     LeakReport,
 )
 from provenant.auth.deps import AnonymousActor, RequireKeyManager, RequireRead, attempt_limiter
+from provenant.models import ApiKey
 from provenant.openapi import ERROR_REF
 from provenant.paging import DEFAULT_LIMIT, CursorParam, Limit, PageRequest, link_next
 from provenant.schemas import Success
@@ -31,6 +32,11 @@ def _error(description: str, *, retry_after: bool = False) -> dict[str, Any]:
     return response
 
 
+def _shown_once(new: service.NewKey) -> ApiKeyCreated:
+    """The key object with the raw key: the one response that carries it."""
+    return ApiKeyCreated.model_validate(ApiKeyRead.model_validate(new.stored).model_dump() | {"key": new.secret})
+
+
 @router.get("", response_model=list[ApiKeyRead])
 async def list_api_keys(
     request: Request,
@@ -40,7 +46,7 @@ async def list_api_keys(
     include_revoked: Annotated[bool, Query(alias="includeRevoked")] = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
-) -> list[service.KeyView]:
+) -> list[ApiKey]:
     """OWNER and ADMIN see every key of the org, others their own; newest first."""
     page = service.list_keys(session, caller, include_revoked=include_revoked, page=PageRequest.of(limit, cursor))
     link_next(request, response, page.next)
@@ -48,10 +54,12 @@ async def list_api_keys(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated)
-async def create_api_key(session: SessionDep, caller: RequireKeyManager, body: ApiKeyCreate) -> service.KeyView:
+async def create_api_key(session: SessionDep, caller: RequireKeyManager, body: ApiKeyCreate) -> ApiKeyCreated:
     """Every role may create keys; the key acts with its creator's role, narrowed by its access. The
     response is the only one that ever carries the key."""
-    return service.create_key(session, caller, name=body.name, expires_at=body.expires_at, access=body.access)
+    return _shown_once(
+        service.create_key(session, caller, name=body.name, expires_at=body.expires_at, access=body.access)
+    )
 
 
 @router.delete("/{key_id}", response_model=Success)
@@ -74,11 +82,11 @@ async def revoke_api_key(session: SessionDep, caller: RequireKeyManager, key_id:
 )
 async def roll_api_key(
     session: SessionDep, caller: RequireKeyManager, key_id: str, body: ApiKeyRoll | None = None
-) -> service.KeyView:
+) -> ApiKeyCreated:
     """A new key with the same name, access, expiry and creator, shown once; the old key keeps working for
     `graceSeconds` (or until its own earlier expiry), then answers 401 `api_key_expired`."""
     grace = timedelta(seconds=body.grace_seconds if body else 0)
-    return service.roll_key(session, caller, key_id, grace=grace)
+    return _shown_once(service.roll_key(session, caller, key_id, grace=grace))
 
 
 @router.get("/{key_id}/usage", response_model=list[DailyUsage])

@@ -66,19 +66,6 @@ class ApiKeyCreated(ApiKeyRead):
     key: str
 
 
-class AuditedKey(ApiModel):
-    """What the audit log keeps of a key: never the key or its hash."""
-
-    id: str
-    name: str
-    key_prefix: str
-    access: str
-    expires_at: Timestamp | None
-    revoked_at: Timestamp | None
-    revoked_reason: str | None
-    rolled_to_id: str | None
-
-
 IsoDate = Annotated[date, PlainSerializer(date.isoformat, return_type=str)]
 
 

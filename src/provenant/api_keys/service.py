@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
-from provenant.api_keys.schemas import AuditedKey
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth import security
@@ -23,109 +23,75 @@ MAX_ACTIVE_KEYS_PER_USER = 100
 
 
 @dataclass(frozen=True, slots=True)
-class KeyView:
-    """A key as the API shows it: with its creator and whether it works now; never the hash."""
+class NewKey:
+    """A key just made: the stored row, and the raw key that this one response shows."""
 
-    id: str
-    name: str
-    key_prefix: str
-    access: str
-    is_active: bool
-    expires_at: datetime | None
-    last_used_at: datetime | None
-    created_at: datetime
-    revoked_at: datetime | None
-    revoked_reason: str | None
-    rolled_to_id: str | None
-    user: dict[str, str]
-    key: str | None = None
-
-
-def is_active(key: ApiKey, now: datetime) -> bool:
-    return key.revoked_at is None and (key.expires_at is None or key.expires_at > now)
-
-
-def _view(key: ApiKey, owner: User, *, now: datetime, raw: str | None = None) -> KeyView:
-    return KeyView(
-        id=key.id,
-        name=key.name,
-        key_prefix=key.key_prefix,
-        access=key.access,
-        is_active=is_active(key, now),
-        expires_at=key.expires_at,
-        last_used_at=key.last_used_at,
-        created_at=key.created_at,
-        revoked_at=key.revoked_at,
-        # Keys revoked before reasons were kept, or by a rule that gives none, were revoked all the same.
-        revoked_reason=key.revoked_reason or ("revoked" if key.revoked_at else None),
-        rolled_to_id=key.rolled_to_id,
-        user={"id": owner.id, "name": owner.name, "email": owner.email},
-        key=raw,
-    )
+    stored: ApiKey
+    secret: str
 
 
 def snapshot(key: ApiKey) -> dict[str, Any]:
-    """A key as the audit log records it: its public fields, as the API writes them."""
-    return AuditedKey.model_validate(key).model_dump(mode="json", by_alias=True)
+    """A key as the audit log records it: never the key or its hash."""
+    return audit.snapshot(
+        key, "id", "name", "key_prefix", "access", "expires_at", "revoked_at", "revoked_reason", "rolled_to_id"
+    )
 
 
-def _visible_to(caller: Principal) -> Select[ApiKey, User]:
-    """OWNER and ADMIN see every key of the org; everyone else their own."""
-    query = select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.org_id == caller.org_id)
+def _visible_to(caller: Principal) -> Select[tuple[ApiKey]]:
+    """OWNER and ADMIN see every key of the org; everyone else their own. Each with its creator."""
+    query = (
+        select(ApiKey).join(ApiKey.user).options(contains_eager(ApiKey.user)).where(ApiKey.org_id == caller.org_id)
+    )
     if not caller.can(Action.MANAGE_ORG_KEYS):
         query = query.where(ApiKey.user_id == caller.user_id)
     return query
 
 
-def visible_key(session: Session, caller: Principal, key_id: str, *, for_update: bool = False) -> tuple[ApiKey, User]:
+def visible_key(session: Session, caller: Principal, key_id: str, *, for_update: bool = False) -> ApiKey:
     """A key the caller may see and act on, with its creator; "not found" for anyone else's."""
     query = _visible_to(caller).where(ApiKey.id == key_id)
     if for_update:
         query = query.with_for_update(of=ApiKey)
-    row = session.execute(query).one_or_none()
-    if row is None:
+    key = session.scalars(query).one_or_none()
+    if key is None:
         raise NotFound("API key")
-    key, owner = row
-    return key, owner
+    return key
 
 
-def list_keys(session: Session, caller: Principal, *, include_revoked: bool, page: PageRequest) -> Page[KeyView]:
+def list_keys(session: Session, caller: Principal, *, include_revoked: bool, page: PageRequest) -> Page[ApiKey]:
     """A page of the keys the caller may see, newest first."""
     query = _visible_to(caller)
     if not include_revoked:
         query = query.where(ApiKey.revoked_at.is_(None))
-    rows = session.execute(newest_first(query, ApiKey.created_at, ApiKey.id, page)).all()
-    now = datetime.now(UTC)
-    return page_of(
-        [_view(key, owner, now=now) for key, owner in rows], page, lambda view: Position(view.created_at, view.id)
-    )
+    keys = session.scalars(newest_first(query, ApiKey.created_at, ApiKey.id, page)).all()
+    return page_of(keys, page, lambda key: Position(key.created_at, key.id))
 
 
 def create_key(
     session: Session, caller: Principal, *, name: str, expires_at: datetime | None, access: Access = Access.FULL
-) -> KeyView:
+) -> NewKey:
     """The only place a raw key exists: it is returned here and stored as its SHA-256 alone."""
     now = datetime.now(UTC)
     if expires_at is not None and expires_at <= now:
         raise ValidationFailed("expiresAt", "must be in the future")
     _check_key_limit(session, caller.user_id, caller.org_id, now=now)
+    owner = session.get_one(User, caller.user_id)
     key, raw = _new_key(
-        session, user_id=caller.user_id, org_id=caller.org_id, name=name, expires_at=expires_at, access=access, now=now
+        session, owner=owner, org_id=caller.org_id, name=name, expires_at=expires_at, access=access, now=now
     )
     audit.record(
         session, caller, AuditAction.APIKEY_CREATE, resource_type="api_key", resource_id=key.id, after=snapshot(key)
     )
-    owner = session.get_one(User, caller.user_id)
-    return _view(key, owner, now=now, raw=raw)
+    return NewKey(key, raw)
 
 
 def _new_key(
-    session: Session, *, user_id: str, org_id: str, name: str, expires_at: datetime | None, access: str, now: datetime
+    session: Session, *, owner: User, org_id: str, name: str, expires_at: datetime | None, access: str, now: datetime
 ) -> tuple[ApiKey, str]:
     raw = security.generate_api_key()
     key = ApiKey(
         org_id=org_id,
-        user_id=user_id,
+        user_id=owner.id,
         name=name,
         key_hash=security.hash_secret(raw),
         key_prefix=security.api_key_display_prefix(raw),
@@ -135,6 +101,7 @@ def _new_key(
     )
     session.add(key)
     session.flush()
+    set_committed_value(key, "user", owner)  # shown with the key; read-only, so set without history
     return key, raw
 
 
@@ -165,7 +132,7 @@ def _check_key_limit(
 
 def revoke_key(session: Session, caller: Principal, key_id: str) -> None:
     """Permanent and idempotent; a key the caller may not see is "not found"."""
-    key, _ = visible_key(session, caller, key_id)
+    key = visible_key(session, caller, key_id)
     if key.revoked_at is not None:
         return
     before = snapshot(key)
@@ -182,20 +149,21 @@ def revoke_key(session: Session, caller: Principal, key_id: str) -> None:
     )
 
 
-def roll_key(session: Session, caller: Principal, key_id: str, *, grace: timedelta) -> KeyView:
+def roll_key(session: Session, caller: Principal, key_id: str, *, grace: timedelta) -> NewKey:
     """A new key with the old one's name, access, expiry and creator; the old one works for ``grace``
     more (or until its own earlier expiry) and then answers ``api_key_expired``, in every process.
 
     Whoever may revoke a key may roll it. The new key belongs to the old key's creator, so it acts
     with the same role as the key it replaces, whoever rolled it."""
     now = datetime.now(UTC)
-    old, owner = visible_key(session, caller, key_id, for_update=True)
+    old = visible_key(session, caller, key_id, for_update=True)
+    owner = old.user
     _check_rollable(old, owner, now=now)
     _check_key_limit(session, owner.id, old.org_id, now=now, replacing=old.id)
     before = snapshot(old)
     new, raw = _new_key(
         session,
-        user_id=owner.id,
+        owner=owner,
         org_id=old.org_id,
         name=old.name,
         expires_at=old.expires_at,
@@ -214,7 +182,7 @@ def roll_key(session: Session, caller: Principal, key_id: str, *, grace: timedel
         before=before,
         after={**snapshot(old), "newKey": snapshot(new)},
     )
-    return _view(new, owner, now=now, raw=raw)
+    return NewKey(new, raw)
 
 
 def _check_rollable(key: ApiKey, owner: User, *, now: datetime) -> None:

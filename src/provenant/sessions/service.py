@@ -68,14 +68,9 @@ def searchable_text(content: Any) -> str:
 
 def _snapshot(agent_session: AgentSession) -> dict[str, Any]:
     """Ids and outcome only: metadata and the end user's id stay out of the audit log."""
-    return {
-        "agentId": agent_session.agent_id,
-        "externalId": agent_session.external_id,
-        "status": agent_session.status,
-        "endedAt": agent_session.ended_at.isoformat() if agent_session.ended_at else None,
-        "totalTokens": agent_session.total_tokens,
-        "totalLatencyMs": agent_session.total_latency_ms,
-    }
+    return audit.snapshot(
+        agent_session, "agent_id", "external_id", "status", "ended_at", "total_tokens", "total_latency_ms"
+    )
 
 
 def _visible_to(caller: Principal) -> list[ColumnElement[bool]]:
