@@ -224,6 +224,8 @@ class AgentSession(Base):
         Index("ix_sessions_org_created", "org_id", "created_at"),
         Index("ix_sessions_org_agent_created", "org_id", "agent_id", "created_at"),
         Index("ix_sessions_org_status_created", "org_id", "status", "created_at"),
+        # An ingest key lists only the sessions it created.
+        Index("ix_sessions_org_key_created", "org_id", "created_by_api_key_id", "created_at"),
     )
 
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, insert
 
 from provenant.auth.principal import Principal
-from provenant.auth.roles import Role
+from provenant.auth.roles import Access, Role
 from provenant.db import Database, is_sqlite
 from provenant.models import Agent, AgentSession, Turn, new_id
 from provenant.paging import PageRequest
@@ -81,8 +81,9 @@ def _seed(database: Database, org_id: str, user_id: str) -> list[str]:
     return agents
 
 
-def _plan(database: Database, **filters: Any) -> str:
-    owner = Principal(org_id=filters.pop("org_id"), user_id="-", role=Role.OWNER)
+def _plan(database: Database, *, caller: Principal | None = None, **filters: Any) -> str:
+    owner = caller or Principal(org_id=filters.pop("org_id"), user_id="-", role=Role.OWNER)
+    filters.pop("org_id", None)
     arguments = {"agent_id": None, "status": None, "q": None, "page": PageRequest(50, None), **filters}
     with database.transaction() as session, _statements(database) as captured:
         service.list_sessions(session, owner, **arguments)
@@ -118,3 +119,15 @@ def test_each_listing_filter_reads_its_org_created_at_index(
         # Any index that leads with session_id serves the turns' lookup.
         turn_indexes = ("uq_turns_session_seq", "uq_turns_session_client_id", "sqlite_autoindex_turns")
         assert any(name in plan for name in turn_indexes), plan
+
+
+def test_an_ingest_keys_listing_reads_the_index_of_the_sessions_it_created(
+    client: TestClient, database: Database
+) -> None:
+    owner = register(client)
+    _seed(database, owner.org_id, owner.user_id)
+    ingest_key = Principal(
+        org_id=owner.org_id, user_id=owner.user_id, role=Role.OWNER, api_key_id=new_id(), access=Access.INGEST
+    )
+    plan = _plan(database, caller=ingest_key)
+    assert "ix_sessions_org_key_created" in plan, plan
