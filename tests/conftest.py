@@ -22,11 +22,8 @@ from provenant.app import create_app
 from provenant.config import Settings
 from provenant.db import Database
 from tests import databases
-from tests.databases import POSTGRES_URL, POSTGRESQL, SQLITE
+from tests.databases import POSTGRESQL, SQLITE
 from tests.servers import LiveServer, serve
-
-__all__ = ["POSTGRES_URL"]  # tests that speak to the PostgreSQL server itself import it from here
-
 
 _SELECTED = pytest.StashKey[list[str]]()
 
