@@ -12,6 +12,8 @@ from provenant.config import Settings
 from provenant.db import Database
 from tests.factories import Account, accept, invite, invite_and_accept, link_token, login, register, unique
 
+pytestmark = pytest.mark.both_databases  # which invitations are pending is decided by comparing times in SQL
+
 PREVIEW = "/api/auth/invitations/{}"
 
 
