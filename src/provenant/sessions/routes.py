@@ -1,8 +1,9 @@
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from provenant.auth.deps import RequireDelete, RequireIngest, RequireSessionReader
+from provenant.models import AgentSession, Turn
 from provenant.paging import DEFAULT_LIMIT, CursorParam, Limit, PageRequest, link_next
 from provenant.schemas import Success
 from provenant.sessions import service
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SessionRead)
-async def create_session(session: SessionDep, caller: RequireIngest, body: SessionCreate) -> Any:
+async def create_session(session: SessionDep, caller: RequireIngest, body: SessionCreate) -> AgentSession:
     """Starts an ACTIVE session of one of the org's agents (404 for any other agent id)."""
     return service.create_session(session, caller, **body.model_dump())
 
@@ -39,7 +40,7 @@ async def list_sessions(
     q: Annotated[SearchText | None, Query(description="Case-insensitive text in any turn")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
-) -> list[Any]:
+) -> list[AgentSession]:
     """The org's sessions, newest first, a page at a time (``Link: rel="next"`` while more follow);
     an ``ingest`` key sees only the sessions it created."""
     page = service.list_sessions(
@@ -59,7 +60,7 @@ async def get_session(session: SessionDep, caller: RequireSessionReader, session
 @router.post("/{session_id}/turns", status_code=status.HTTP_201_CREATED, response_model=TurnRead | list[TurnRead])
 async def add_turns(
     session: SessionDep, caller: RequireIngest, session_id: str, body: Annotated[TurnsIn, Body()]
-) -> Any:
+) -> Turn | list[Turn]:
     """One turn, or an array of 1 to 500 stored all or nothing in their order (201 with the stored
     turns in that order); 201 means committed. A turn whose ``clientId`` the session holds is answered
     with the held turn and not stored again. 409 session_ended once the session has ended."""
@@ -69,13 +70,15 @@ async def add_turns(
 
 
 @router.post("/{session_id}/end", response_model=SessionRead)
-async def end_session(session: SessionDep, caller: RequireIngest, session_id: str, body: SessionEnd) -> Any:
+async def end_session(session: SessionDep, caller: RequireIngest, session_id: str, body: SessionEnd) -> AgentSession:
     """Ends the session; ending an ended session returns it unchanged."""
     return service.end_session(session, caller, session_id, **body.model_dump())
 
 
 @router.patch("/{session_id}", response_model=SessionRead)
-async def update_session(session: SessionDep, caller: RequireIngest, session_id: str, body: SessionUpdate) -> Any:
+async def update_session(
+    session: SessionDep, caller: RequireIngest, session_id: str, body: SessionUpdate
+) -> AgentSession:
     """How older clients end a session: ``{status?, endedAt?}``."""
     return service.update_session(session, caller, session_id, **body.model_dump())
 
