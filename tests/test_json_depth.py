@@ -51,6 +51,25 @@ def test_a_string_does_not_hide_real_nesting_after_an_escaped_quote() -> None:
     assert nests_deeper_than(body, 32)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a": "x\\\\", "b": ' + b"[" * 40 + b"]" * 40 + b"}",  # an escaped backslash, then the string ends
+        b'{"a": "x\\\\\\"", "b": ' + b"[" * 40 + b"]" * 40 + b"}",  # an escaped backslash, then an escaped quote
+        b'[{"a": "\\n\\t\\u005b"}, ' + b"[" * 40 + b"]" * 40 + b"]",  # other escapes
+    ],
+)
+def test_escapes_are_paired_as_a_json_reader_pairs_them(body: bytes) -> None:
+    assert json.loads(body)  # each is a valid document, nesting deeper than 32
+    assert nests_deeper_than(body, 32)
+
+
+def test_escaped_backslashes_and_quotes_keep_brackets_inside_their_string() -> None:
+    text = '\\' + '\\"' + "[" * 100 + '\\\\'
+    body = json.dumps([{"content": text}] * 50).encode()
+    assert not nests_deeper_than(body, 32)
+
+
 @pytest.mark.parametrize("body", [b"[" * 100_000, b"{" * 33, b'{"a":' * 40, b"[" * 100_000 + b"]" * 100_000])
 def test_unclosed_or_huge_hostile_bodies_are_too_deep(body: bytes) -> None:
     assert nests_deeper_than(body, 32)

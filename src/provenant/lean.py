@@ -83,7 +83,7 @@ def json_object_of(schema: type[BaseModel], table: Table, dialect: str) -> Colum
     """One row as the JSON text of ``schema`` (its aliases as keys), rendered by the database."""
     pairs: list[ColumnElement[Any]] = []
     for name, field in schema.model_fields.items():
-        key = field.alias or name
+        key = field.serialization_alias or field.alias or name
         if not key.isalnum():
             raise ValueError(f"unexpected JSON key {key!r}")
         column = table.c[name]

@@ -3,7 +3,7 @@ from typing import Annotated
 from pydantic import AfterValidator, EmailStr, Field
 
 from provenant.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, new_password_problem
-from provenant.schemas import ApiModel, Slug, trimmed
+from provenant.schemas import ApiModel, ReadModel, Slug, trimmed
 
 
 def _acceptable(password: str) -> str:
@@ -36,7 +36,7 @@ class LoginRequest(ApiModel):
     password: PresentedPassword
 
 
-class UserRead(ApiModel):
+class UserRead(ReadModel):
     id: str
     name: str
     email: str
@@ -44,24 +44,24 @@ class UserRead(ApiModel):
     org_id: str
 
 
-class OrgRead(ApiModel):
+class OrgRead(ReadModel):
     id: str
     name: str
     slug: str
 
 
-class AuthResult(ApiModel):
+class AuthResult(ReadModel):
     token: str
     user: UserRead
     org: OrgRead
 
 
-class ApiKeyRef(ApiModel):
+class ApiKeyRef(ReadModel):
     id: str
     name: str
 
 
-class Me(ApiModel):
+class Me(ReadModel):
     id: str
     name: str
     email: str

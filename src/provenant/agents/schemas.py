@@ -2,7 +2,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from provenant.schemas import ApiModel, Slug, Timestamp, trimmed
+from provenant.schemas import ApiModel, ReadModel, Slug, Timestamp, trimmed
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Tags = Annotated[list[Tag], Field(max_length=50)]
@@ -42,7 +42,7 @@ class AgentUpdate(ApiModel):
         return value
 
 
-class AgentRead(ApiModel):
+class AgentRead(ReadModel):
     id: str
     org_id: str
     name: str

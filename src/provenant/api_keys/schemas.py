@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PlainSerializer
 
 from provenant.auth.roles import Access
-from provenant.schemas import ApiModel, Timestamp, UtcDateTime, trimmed
+from provenant.schemas import ApiModel, ReadModel, Timestamp, UtcDateTime, trimmed
 
 # A week: long enough to redeploy everything that holds the old key, short enough that a key rolled
 # because it leaked does not stay useful for long.
@@ -41,13 +41,13 @@ class ApiKeyRoll(ApiModel):
     )
 
 
-class KeyOwner(ApiModel):
+class KeyOwner(ReadModel):
     id: str
     name: str
     email: str
 
 
-class ApiKeyRead(ApiModel):
+class ApiKeyRead(ReadModel):
     id: str
     name: str
     key_prefix: str
@@ -69,7 +69,7 @@ class ApiKeyCreated(ApiKeyRead):
 IsoDate = Annotated[date, PlainSerializer(date.isoformat, return_type=str)]
 
 
-class DailyUsage(ApiModel):
+class DailyUsage(ReadModel):
     date: IsoDate
     requests: int
 
@@ -81,5 +81,5 @@ class LeakReport(ApiModel):
     keys: list[ReportedKey] = Field(min_length=1, max_length=MAX_REPORTED_KEYS)
 
 
-class LeakReceived(ApiModel):
+class LeakReceived(ReadModel):
     received: int

@@ -1,15 +1,15 @@
 from typing import Any
 
-from provenant.schemas import ApiModel, Timestamp
+from provenant.schemas import ReadModel, Timestamp
 
 
-class AuditUser(ApiModel):
+class AuditUser(ReadModel):
     id: str
     name: str | None
     email: str | None
 
 
-class AuditEntryRead(ApiModel):
+class AuditEntryRead(ReadModel):
     id: str
     action: str
     resource_type: str

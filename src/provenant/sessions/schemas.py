@@ -14,7 +14,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from provenant.agents.schemas import Tags
-from provenant.schemas import ApiModel, Timestamp, UtcDateTime
+from provenant.schemas import ApiModel, ReadModel, Timestamp, UtcDateTime
 
 SessionStatus = Literal["ACTIVE", "COMPLETED", "FAILED"]
 EndStatus = Literal["COMPLETED", "FAILED"]
@@ -129,7 +129,7 @@ TurnsIn = Annotated[
 ]
 
 
-class SessionRead(ApiModel):
+class SessionRead(ReadModel):
     id: str
     agent_id: str
     agent_version_id: str | None
@@ -147,7 +147,7 @@ class SessionRead(ApiModel):
     updated_at: Timestamp
 
 
-class TurnRead(ApiModel):
+class TurnRead(ReadModel):
     id: str
     session_id: str
     role: TurnRole

@@ -3,13 +3,13 @@ from typing import Annotated, Literal
 from pydantic import EmailStr, Field
 
 from provenant.auth.roles import Role
-from provenant.schemas import ApiModel, Timestamp, trimmed
+from provenant.schemas import ApiModel, ReadModel, Timestamp, trimmed
 
 # Nobody is invited as OWNER: invite as ADMIN, then an OWNER promotes.
 InvitableRole = Literal["ADMIN", "MEMBER", "VIEWER"]
 
 
-class MemberRead(ApiModel):
+class MemberRead(ReadModel):
     id: str
     name: str
     email: str
@@ -26,12 +26,12 @@ class InvitationCreate(ApiModel):
     role: InvitableRole = "MEMBER"
 
 
-class Inviter(ApiModel):
+class Inviter(ReadModel):
     name: str
     email: str
 
 
-class InvitationRead(ApiModel):
+class InvitationRead(ReadModel):
     id: str
     email: str
     role: Role
@@ -40,7 +40,7 @@ class InvitationRead(ApiModel):
     invited_by: Inviter
 
 
-class InvitationCreated(ApiModel):
+class InvitationCreated(ReadModel):
     id: str
     email: str
     role: Role
@@ -48,11 +48,11 @@ class InvitationCreated(ApiModel):
     invite_link: str
 
 
-class InvitingOrg(ApiModel):
+class InvitingOrg(ReadModel):
     name: str
 
 
-class InvitationPreview(ApiModel):
+class InvitationPreview(ReadModel):
     email: str
     role: Role
     org: InvitingOrg
