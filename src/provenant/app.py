@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -21,7 +22,7 @@ from provenant.api_docs import docs_routes
 from provenant.api_keys.routes import leaked_router
 from provenant.api_keys.routes import router as api_keys_router
 from provenant.audit.routes import router as audit_router
-from provenant.auth.authenticate import write_key_use
+from provenant.auth.authenticate import count_key_use, write_key_use
 from provenant.auth.security import load_or_create_jwt_secret
 from provenant.body_limit import BodyLimitMiddleware
 from provenant.config import Settings, get_settings
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             lock_timeout=settings.db_lock_timeout,
         ),
     )
+    count_key_use(database, interval=timedelta(seconds=settings.key_use_write_interval))
     jwt_secret = (
         settings.jwt_secret.get_secret_value() if settings.jwt_secret else load_or_create_jwt_secret(settings.data_dir)
     )

@@ -9,6 +9,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # HS256 keys shorter than its 32-byte output can be brute-forced offline from one token (RFC 7518 §3.2).
 MIN_JWT_SECRET_BYTES = 32
+# Seconds between writes of key use: at most half the minute within which the API promises lastUsedAt and
+# usage, as a failed write is retried one interval later; at least one, or a busy process writes at every request.
+MIN_KEY_USE_WRITE_INTERVAL, MAX_KEY_USE_WRITE_INTERVAL = 1.0, 30.0
 
 
 class Settings(BaseSettings):
@@ -52,6 +55,11 @@ class Settings(BaseSettings):
     sign_in_failures_per_ip_window: int = Field(default=60 * 60, ge=1, description="Seconds.")
     api_key_failures_per_ip: int = Field(default=100, ge=1, description="Failed API-key authentications.")
     api_key_failures_per_ip_window: int = Field(default=60, ge=1, description="Seconds.")
+    key_use_write_interval: float = Field(
+        default=30.0,
+        description="Seconds between a process's writes of the API-key use it counted (lastUsedAt, requests per "
+        "day), 1 to 30: a failed write is retried one interval later, and both are promised within a minute.",
+    )
 
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -82,6 +90,18 @@ class Settings(BaseSettings):
                     "https://app.example.com (no path, no trailing slash), or '*' for any origin"
                 )
         return origins
+
+    @field_validator("key_use_write_interval")
+    @classmethod
+    def _within_the_promise(cls, seconds: float) -> float:
+        # Not ge/le: their error gives the bound but not the reason. NaN fails both comparisons: refused too.
+        if not MIN_KEY_USE_WRITE_INTERVAL <= seconds <= MAX_KEY_USE_WRITE_INTERVAL:
+            raise ValueError(
+                f"{seconds:g} is not between {MIN_KEY_USE_WRITE_INTERVAL:g} and {MAX_KEY_USE_WRITE_INTERVAL:g} "
+                "seconds: lastUsedAt and usage are promised within a minute and a failed write is retried one "
+                "interval later, so at most 30; below 1 a busy process would write at nearly every request"
+            )
+        return seconds
 
     @field_validator("jwt_secret")
     @classmethod

@@ -1,6 +1,6 @@
-"""GET /api/org/keys/{id}/usage: requests per UTC day, counted in memory and written every 30 s, at a
-key's first use, and at shutdown; a write that fails keeps its counts. On both databases: the counts
-are added with an upsert written per dialect."""
+"""GET /api/org/keys/{id}/usage: requests per UTC day, counted in memory and written every 30 s (by
+default: PROVENANT_KEY_USE_WRITE_INTERVAL, 1 to 30), at a key's first use, and at shutdown; a write that
+fails keeps its counts. On both databases: the counts are added with an upsert written per dialect."""
 
 import logging
 import sqlite3
@@ -16,6 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from provenant.app import create_app
+from provenant.config import Settings, get_settings
 from provenant.db import Database, is_sqlite
 from tests.factories import Account, add_member, bearer, register
 
@@ -248,6 +250,52 @@ def test_the_lost_write_is_retried_30_seconds_later_not_at_every_request(
         traveller.shift(timedelta(seconds=25))
         _use(client, created["key"])
         assert _counts(client, owner, created["id"]) == [0, 0, 7]
+
+
+# --- the write interval -------------------------------------------------------------------------------
+
+INTERVAL = "PROVENANT_KEY_USE_WRITE_INTERVAL"
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(None, 30), ("1", 1), ("2.5", 2.5), ("30", 30)])
+def test_the_write_interval_is_30_seconds_unless_set_from_1_to_30(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, seconds: float
+) -> None:
+    if value is None:
+        monkeypatch.delenv(INTERVAL, raising=False)
+    else:
+        monkeypatch.setenv(INTERVAL, value)
+    assert Settings().key_use_write_interval == seconds
+
+
+@pytest.mark.parametrize("value", ["0", "0.5", "31", "60", "nan", "-1"])
+def test_a_write_interval_the_promise_cannot_keep_stops_the_server_saying_why(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv(INTERVAL, value)
+    with pytest.raises(SystemExit) as stopped:
+        get_settings.__wrapped__()  # what `provenant serve` reads first, without this process's cached settings
+    message = str(stopped.value)
+    assert f"{INTERVAL}: " in message and "between 1 and 30 seconds" in message, message
+    assert "promised within a minute" in message, message
+
+
+def test_a_configured_write_interval_is_the_one_waited(settings: Settings) -> None:
+    every_5_seconds = Settings(data_dir=settings.data_dir, database_url=settings.database_url, key_use_write_interval=5)
+    with time_machine.travel(START, tick=False) as traveller, TestClient(create_app(every_5_seconds)) as client:
+        owner = register(client)
+        created = _create(client, owner)
+        _use(client, created["key"])
+        traveller.shift(timedelta(seconds=2))
+        _use(client, created["key"], 5)
+        traveller.shift(timedelta(seconds=2))
+        _use(client, created["key"])
+        assert _counts(client, owner, created["id"]) == [0, 0, 1]  # the stored lastUsedAt is 4 s old
+
+        traveller.shift(timedelta(seconds=1))
+        _use(client, created["key"])
+
+        assert _counts(client, owner, created["id"]) == [0, 0, 8]  # 5 s old: written, not 30 s later
 
 
 def test_usage_dates_are_iso_dates(client: TestClient) -> None:

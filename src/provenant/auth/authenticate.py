@@ -27,10 +27,6 @@ from provenant.models import ApiKey, ApiKeyUsage, Org, RevokedToken, User
 
 logger = logging.getLogger(__name__)
 
-# How often a process writes the key use it counted: lastUsedAt may lag by 60 s (the contract), usage
-# by a minute. The first use of a key is written at once.
-KEY_USE_INTERVAL = timedelta(seconds=30)
-
 _keys, _users, _orgs, _revoked = ApiKey.__table__, User.__table__, Org.__table__, RevokedToken.__table__
 
 
@@ -219,6 +215,7 @@ def authenticate_bearer(
 
 # --- key use: lastUsedAt and requests per key per UTC day -----------------------------------------
 
+
 def _add_requests(dialect: str) -> Any:
     """requests = requests + n for (key, day): what several processes count of one key adds up."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -244,18 +241,20 @@ class KeyUse:
     """What this process counted of key use since it last wrote it: requests per (key, UTC day) and
     each key's latest use, written together in one short transaction of their own.
 
-    Written when a key's stored lastUsedAt is missing (its first use shows at once) or 30 s old; when
-    the oldest unwritten use is 30 s old (noticed by the next request, or by a timer if none comes);
-    and when the app shuts down. So there is no write per request, and a use counts even when its
-    request is then refused or fails. A write that fails keeps its counts for the next one, 30 s
-    later, and is only logged.
+    Written when a key's stored lastUsedAt is missing (its first use shows at once) or one ``interval``
+    old (the setting key_use_write_interval, 30 s by default); when the oldest unwritten use is one
+    interval old (noticed by the next request, or by a timer if none comes); and when the app shuts
+    down. So there is no write per request, and a use counts even when its request is then refused or
+    fails. A write that fails keeps its counts for the next one, an interval later, and is only logged:
+    hence the setting's cap of 30 s, for lastUsedAt and usage promise to lag by at most a minute.
 
     No request writes for it: a write runs on the event loop as a callback of its own (the loop's next
     turn, or the timer), whole, with no await inside (the rule of provenant.db), or at shutdown.
     """
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, interval: timedelta) -> None:
         self._database = database
+        self._interval = interval
         self._add_requests = _add_requests(database.engine.dialect.name)
         self._lock = threading.Lock()
         self._requests: Counter[tuple[str, date]] = Counter()
@@ -272,8 +271,8 @@ class KeyUse:
                 self._last_used[key_id] = now
             first = self._due is None
             if self._due is None:
-                self._due = now + KEY_USE_INTERVAL
-            due = now >= self._due or written_last_used is None or now - written_last_used >= KEY_USE_INTERVAL
+                self._due = now + self._interval
+            due = now >= self._due or written_last_used is None or now - written_last_used >= self._interval
         if due and (self._paused_until is None or now >= self._paused_until):
             self._write_soon()
         elif first:
@@ -316,7 +315,7 @@ class KeyUse:
             for key, at in last_used.items():
                 if self._last_used.get(key, at) <= at:
                     self._last_used[key] = at
-            self._paused_until = self._due = now + KEY_USE_INTERVAL
+            self._paused_until = self._due = now + self._interval
         self._write_later()
 
     def _write_soon(self) -> None:
@@ -342,7 +341,7 @@ class KeyUse:
         except RuntimeError:
             return  # called outside any loop: the next request or the shutdown writes them
         self._cancel_timer()
-        self._timer = loop.call_later(KEY_USE_INTERVAL.total_seconds(), self._on_timer)
+        self._timer = loop.call_later(self._interval.total_seconds(), self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
@@ -357,12 +356,14 @@ class KeyUse:
 _key_uses: "weakref.WeakKeyDictionary[Database, KeyUse]" = weakref.WeakKeyDictionary()
 
 
+def count_key_use(database: Database, *, interval: timedelta) -> None:
+    """Counts the use of ``database``'s keys from now on, written every ``interval`` (see KeyUse)."""
+    _key_uses[database] = KeyUse(database, interval=interval)
+
+
 def key_use(database: Database) -> KeyUse:
-    """What this process counted of the use of ``database``'s keys."""
-    counted = _key_uses.get(database)
-    if counted is None:
-        counted = _key_uses[database] = KeyUse(database)
-    return counted
+    """What this process counted of the use of ``database``'s keys (count_key_use began it)."""
+    return _key_uses[database]
 
 
 def write_key_use(database: Database) -> None:
