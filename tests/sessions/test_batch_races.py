@@ -5,9 +5,8 @@ batches of one session never interleave their places.
 """
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,8 +16,13 @@ from sqlalchemy import select
 from provenant.db import Database
 from provenant.models import AgentSession, Turn
 from tests.factories import bearer, create_agent, create_key, register
-from tests.servers import serve
 from tests.sessions.factories import start_session
+from tests.shared_servers import (  # noqa: F401 - fixtures, found by pytest
+    dialect_fixture,
+    shared_database_fixture,
+    shared_database_url_fixture,
+    two_workers_fixture,
+)
 
 pytestmark = pytest.mark.both_databases  # batches racing on one session meet each database's locking
 
@@ -26,13 +30,6 @@ SENDERS = 6
 BATCH = 50
 # A race is won or lost in a millisecond: each one is run on several fresh sessions.
 ROUNDS = 4
-
-
-@pytest.fixture
-def two_workers(tmp_path: Path, database_url: str) -> Iterator[str]:
-    """`provenant serve --workers 2`: the racing requests really run at once, in two processes."""
-    with serve(tmp_path / "workers", database_url, workers=2) as server:
-        yield server.url
 
 
 def _setup(url: str) -> tuple[dict[str, str], str]:
@@ -81,7 +78,7 @@ def _stored(database: Database, session_id: str) -> tuple[list[tuple[int, str | 
 
 
 def test_identical_batches_racing_store_each_turn_once_and_all_get_the_same_answer(
-    two_workers: str, database: Database
+    two_workers: str, shared_database: Database
 ) -> None:
     key, agent_id = _setup(two_workers)
     batch = [{"role": "USER", "content": f"turn {n}", "clientId": f"c-{n}"} for n in range(BATCH)]
@@ -93,13 +90,13 @@ def test_identical_batches_racing_store_each_turn_once_and_all_get_the_same_answ
         assert [answer.status_code for answer in answers] == [201] * SENDERS, [a.text for a in answers]
         first = answers[0].json()
         assert all(answer.json() == first for answer in answers)
-        stored, turn_count = _stored(database, session_id)
+        stored, turn_count = _stored(shared_database, session_id)
         assert stored == [(n + 1, f"c-{n}", f"turn {n}") for n in range(BATCH)]
         assert turn_count == BATCH
 
 
 def test_overlapping_batches_racing_store_the_union_once_each_batch_in_its_order(
-    two_workers: str, database: Database
+    two_workers: str, shared_database: Database
 ) -> None:
     """Sender k resends turns k*10 .. k*10+29: every turn is held by two or three batches."""
     key, agent_id = _setup(two_workers)
@@ -120,7 +117,7 @@ def test_overlapping_batches_racing_store_the_union_once_each_batch_in_its_order
             assert [turn["clientId"] for turn in turns] == [turn["clientId"] for turn in body]
             for turn in turns:
                 assert by_client_id.setdefault(turn["clientId"], turn["id"]) == turn["id"]
-        stored, turn_count = _stored(database, session_id)
+        stored, turn_count = _stored(shared_database, session_id)
         assert sorted(str(client_id) for _, client_id, _ in stored) == sorted(f"c-{n}" for n in range(expected))
         assert [seq for seq, _, _ in stored] == list(range(1, expected + 1))
         assert turn_count == expected
@@ -128,7 +125,7 @@ def test_overlapping_batches_racing_store_the_union_once_each_batch_in_its_order
 
 @pytest.mark.parametrize("with_client_ids", [False, True])
 def test_batches_racing_each_take_one_run_of_places_in_their_order(
-    two_workers: str, database: Database, with_client_ids: bool
+    two_workers: str, shared_database: Database, with_client_ids: bool
 ) -> None:
     key, agent_id = _setup(two_workers)
     session_id = _new_session(two_workers, key, agent_id)
@@ -143,14 +140,14 @@ def test_batches_racing_each_take_one_run_of_places_in_their_order(
     answers = _race(two_workers, key, bodies, session_id)
 
     assert [answer.status_code for answer in answers] == [201] * SENDERS, [a.text for a in answers]
-    stored, turn_count = _stored(database, session_id)
+    stored, turn_count = _stored(shared_database, session_id)
     assert [seq for seq, _, _ in stored] == list(range(1, SENDERS * BATCH + 1))
     assert turn_count == SENDERS * BATCH
     runs = [[content for _, _, content in stored[start : start + BATCH]] for start in range(0, len(stored), BATCH)]
     assert sorted(runs) == sorted([turn["content"] for turn in body] for body in bodies)
 
 
-def test_batches_racing_an_end_are_stored_whole_or_not_at_all(two_workers: str, database: Database) -> None:
+def test_batches_racing_an_end_are_stored_whole_or_not_at_all(two_workers: str, shared_database: Database) -> None:
     key, agent_id = _setup(two_workers)
     session_id = _new_session(two_workers, key, agent_id)
     bodies = [
@@ -171,7 +168,7 @@ def test_batches_racing_an_end_are_stored_whole_or_not_at_all(two_workers: str, 
     accepted = [body for body, answer in zip(bodies, answers, strict=True) if answer.status_code == 201]
     refused = [answer for answer in answers if answer.status_code != 201]
     assert all(answer.status_code == 409 and answer.json()["code"] == "session_ended" for answer in refused)
-    stored, turn_count = _stored(database, session_id)
+    stored, turn_count = _stored(shared_database, session_id)
     assert sorted(str(client_id) for _, client_id, _ in stored) == sorted(
         turn["clientId"] for body in accepted for turn in body
     )

@@ -3,8 +3,6 @@
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,21 +12,19 @@ from sqlalchemy import select
 from provenant.db import Database
 from provenant.models import AgentSession, Turn
 from tests.factories import bearer, create_agent, create_key, register
-from tests.servers import LiveServer, serve
 from tests.sessions.factories import add_turn, start_session
+from tests.shared_servers import (  # noqa: F401 - fixtures, found by pytest
+    dialect_fixture,
+    shared_database_fixture,
+    shared_database_url_fixture,
+    two_workers_fixture,
+)
 
 pytestmark = pytest.mark.both_databases  # sequence numbers under concurrent writers rest on each database's locking
 
 WRITERS = 8
 TURNS_PER_WRITER = 25
 MIB = 1024 * 1024
-
-
-@pytest.fixture
-def two_workers(tmp_path: Path, database_url: str) -> Iterator[str]:
-    """`provenant serve --workers 2`: requests of one session really run at once, in two processes."""
-    with serve(tmp_path / "workers", database_url, workers=2) as server:
-        yield server.url
 
 
 def _stored_seqs(database: Database, session_id: str) -> tuple[list[int], int]:
@@ -39,9 +35,9 @@ def _stored_seqs(database: Database, session_id: str) -> tuple[list[int], int]:
 
 
 def test_eight_concurrent_writers_keep_their_order_with_dense_sequence_numbers(
-    live_server: LiveServer, database: Database
+    two_workers: str, shared_database: Database
 ) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=30) as setup:
+    with httpx.Client(base_url=two_workers, timeout=30) as setup:
         owner = register(setup)
         key = bearer(create_key(setup, owner))
         session_id = start_session(setup, key, create_agent(setup, key)["id"])["id"]
@@ -49,7 +45,7 @@ def test_eight_concurrent_writers_keep_their_order_with_dense_sequence_numbers(
     failures: list[str] = []
 
     def write(writer: int) -> None:
-        with httpx.Client(base_url=live_server.url, headers=key, timeout=30) as http:
+        with httpx.Client(base_url=two_workers, headers=key, timeout=30) as http:
             for n in range(TURNS_PER_WRITER):
                 body = {"role": "USER", "content": f"writer {writer} turn {n}"}
                 response = http.post(f"/api/sessions/{session_id}/turns", json=body)
@@ -63,7 +59,7 @@ def test_eight_concurrent_writers_keep_their_order_with_dense_sequence_numbers(
         thread.join()
     assert failures == []
 
-    with httpx.Client(base_url=live_server.url, timeout=30) as reader:
+    with httpx.Client(base_url=two_workers, timeout=30) as reader:
         turns = reader.get(f"/api/sessions/{session_id}", headers=key).json()["turns"]
     total = WRITERS * TURNS_PER_WRITER
     assert len(turns) == total
@@ -72,13 +68,13 @@ def test_eight_concurrent_writers_keep_their_order_with_dense_sequence_numbers(
     for writer in range(WRITERS):
         mine = [turn["content"] for turn in turns if turn["content"].startswith(f"writer {writer} ")]
         assert mine == [f"writer {writer} turn {n}" for n in range(TURNS_PER_WRITER)]
-    seqs, turn_count = _stored_seqs(database, session_id)
+    seqs, turn_count = _stored_seqs(shared_database, session_id)
     assert seqs == list(range(1, total + 1))
     assert turn_count == total
 
 
 def test_every_turn_answered_201_is_stored_when_an_end_races_writers_in_two_processes(
-    two_workers: str, database: Database
+    two_workers: str, shared_database: Database
 ) -> None:
     with httpx.Client(base_url=two_workers, timeout=30) as setup:
         owner = register(setup)
@@ -117,7 +113,7 @@ def test_every_turn_answered_201_is_stored_when_an_end_races_writers_in_two_proc
     refused = '409 {"error":"This session has ended; it accepts no more turns.","code":"session_ended"}'
     assert set(outcomes) <= {refused}, outcomes
     assert 40 <= accepted < WRITERS * 40
-    seqs, turn_count = _stored_seqs(database, session_id)
+    seqs, turn_count = _stored_seqs(shared_database, session_id)
     assert seqs == list(range(1, accepted + 1))
     assert turn_count == accepted
 
