@@ -41,6 +41,10 @@ def serve(host: str, port: int, workers: int) -> None:
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
         server_header=False,  # no banner naming the server software and its version
+        # With --workers, uvicorn kills and replaces a worker that does not answer its health check in time.
+        # A worker's start (importing the app: about 1.5 s of CPU) can take longer than uvicorn's 5 s on a busy
+        # machine, and then workers were killed and started again in a loop (seen on two cores under load).
+        timeout_worker_healthcheck=30,
     )
 
 
