@@ -12,7 +12,8 @@ from provenant.models import ApiKeyUsage
 
 def daily_usage(session: Session, caller: Principal, key_id: str, *, days: int) -> list[tuple[date, int]]:
     """The last ``days`` UTC days up to today, oldest first, a day without use as 0. Today's count
-    lags by up to a minute: each process writes what it counted every 30 s."""
+    lags by up to a minute: each process writes what it counted every
+    ``PROVENANT_KEY_USE_WRITE_INTERVAL`` (30 s by default)."""
     visible_key(session, caller, key_id)
     today = datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
