@@ -110,8 +110,9 @@ def empty_database_url(dialect: str, tmp_path: Path) -> Iterator[str]:
 def _cheapest_argon2_in_process() -> Iterator[None]:
     """The app inside the test process hashes with argon2-cffi's CHEAPEST parameters (its profile for
     tests): same argon2id code path, same hash format, microseconds instead of a quarter-second of
-    CPU per sign-in, which was most of the suite's time. Servers started with ``serve()`` keep the
-    production parameters: the freeze and concurrency tests measure the server under that load."""
+    CPU per sign-in, which was most of the suite's time. Servers started with ``serve()`` get the same
+    patch (tests/cheap_argon2_serve.py); the freeze tests, which measure the server under the production
+    hashing load, start theirs with ``production_argon2=True``."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(passwords, "_password_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
         passwords.dummy_password_hash.cache_clear()  # unknown emails are checked against a hash made alike
@@ -145,6 +146,6 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 @pytest.fixture
 def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
-    """`provenant serve` in a subprocess, spoken to over real HTTP on loopback."""
+    """`provenant serve` in a subprocess (with cheap argon2, as above), spoken to over real HTTP on loopback."""
     with serve(tmp_path, database_url) as server:
         yield server

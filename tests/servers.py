@@ -18,6 +18,8 @@ import httpx
 # test server choosing at random could take it, and then the start is retried on another port.
 _PORTS = range(20000, 32768)
 _STARTS = 3
+# Test servers hash as the in-process app does, with argon2-cffi's CHEAPEST parameters: that module says how and why.
+CHEAP_ARGON2_SERVE = Path(__file__).with_name("cheap_argon2_serve.py")
 
 
 def free_port() -> int:
@@ -69,11 +71,18 @@ def _healthy(url: str) -> bool:
 
 @contextmanager
 def started(
-    directory: Path, database_url: str, *, workers: int = 1, env: Mapping[str, str] | None = None
+    directory: Path,
+    database_url: str,
+    *,
+    workers: int = 1,
+    env: Mapping[str, str] | None = None,
+    production_argon2: bool = False,
 ) -> Iterator[LiveServer]:
     """A server process launched on a free port, not yet answering: for tests that start several at
     once (``serve`` waits for it). Its data directory and log are under ``directory``; stopped on exit.
-    ``env`` adds to (or overrides) the server's environment."""
+    ``env`` adds to (or overrides) the server's environment. It hashes passwords with argon2-cffi's
+    CHEAPEST parameters, unless ``production_argon2``: then it is `python -m provenant serve` itself,
+    for tests that measure the server under the production hashing load."""
     port = free_port()
     data_dir = directory / "live-data"
     log_path = directory / "server.log"
@@ -85,7 +94,8 @@ def started(
     }
     environment.pop("PROVENANT_JWT_SECRET", None)
     environment.update(env or {})
-    command = [sys.executable, "-m", "provenant", "serve", "--port", str(port), "--workers", str(workers)]
+    launcher = ["-m", "provenant"] if production_argon2 else [str(CHEAP_ARGON2_SERVE)]
+    command = [sys.executable, *launcher, "serve", "--port", str(port), "--workers", str(workers)]
     directory.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
@@ -98,12 +108,17 @@ def started(
 
 @contextmanager
 def serve(
-    directory: Path, database_url: str, *, workers: int = 1, env: Mapping[str, str] | None = None
+    directory: Path,
+    database_url: str,
+    *,
+    workers: int = 1,
+    env: Mapping[str, str] | None = None,
+    production_argon2: bool = False,
 ) -> Iterator[LiveServer]:
     """A server answering on a free port, with its data directory and log under ``directory``; stopped on exit.
-    ``env`` adds to (or overrides) the server's environment."""
+    ``env`` and ``production_argon2`` as for ``started``."""
     for attempt in range(1, _STARTS + 1):
-        with started(directory, database_url, workers=workers, env=env) as server:
+        with started(directory, database_url, workers=workers, env=env, production_argon2=production_argon2) as server:
             try:
                 server.wait_until_healthy()
             except ServerDidNotStart as failure:

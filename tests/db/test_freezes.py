@@ -12,18 +12,28 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.factories import PASSWORD, bearer, create_key, invite, link_token, register, unique
-from tests.servers import LiveServer
+from tests.servers import LiveServer, serve
 
 # Concurrent writers meet each database's locking; serial: it times answers to the second.
 pytestmark = [pytest.mark.both_databases, pytest.mark.serial]
 
 PROBE_EVERY = 0.2
 PROBE_BOUND = 1.0  # normal is milliseconds: a second means the loop was blocked
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+    """The server hashing at production cost. Most bursts here are sign-ins, registrations and accepts:
+    none may hold the event loop, a connection or a lock while its hash takes a quarter-second of CPU,
+    and with the cheap parameters of other test servers a hash is too quick to show that it does."""
+    with serve(tmp_path, database_url, production_argon2=True) as server:
+        yield server
 
 
 @dataclass

@@ -24,6 +24,9 @@ from urllib.parse import urlsplit
 import httpx
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "host", "content-length"}
+# `provenant serve` hashing passwords with argon2-cffi's CHEAPEST parameters, as the server's own tests run
+# it: these tests register and sign in over and over, and nothing here depends on what a hash costs.
+CHEAP_ARGON2_SERVE = Path(__file__).resolve().parents[3] / "tests" / "cheap_argon2_serve.py"
 
 
 def free_port() -> int:
@@ -34,7 +37,8 @@ def free_port() -> int:
 
 @contextmanager
 def provenant_server(data_dir: Path, jwt_secret: str) -> Iterator[str]:
-    """`provenant serve` on a free port with a fresh data directory; yields its base URL once healthy."""
+    """`provenant serve` (with cheap argon2) on a free port with a fresh data directory; yields its base URL
+    once healthy."""
     server = ServerProcess(data_dir, jwt_secret)
     server.start()
     try:
@@ -62,7 +66,7 @@ class ServerProcess:
             env.pop(name, None)
         log_path = self.data_dir / "server.log"
         serve = ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        command = [sys.executable, "-m", "provenant", *serve]
+        command = [sys.executable, str(CHEAP_ARGON2_SERVE), *serve]
         with log_path.open("ab") as log:
             self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         _wait_until_healthy(self.process, self.url, log_path)
