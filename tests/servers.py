@@ -127,3 +127,17 @@ def serve(
                 raise
             yield server
             return
+
+
+@contextmanager
+def two_processes(directory: Path, database_url: str) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """Two single-process servers on one database, as two machines behind a load balancer, and a client of
+    each: the test chooses which process gets each request (``--workers N`` leaves that to the kernel, which
+    may give one worker a whole run of fresh connections)."""
+    with (
+        serve(directory / "first", database_url) as first_server,
+        serve(directory / "second", database_url) as second_server,
+        httpx.Client(base_url=first_server.url, timeout=30) as first,
+        httpx.Client(base_url=second_server.url, timeout=30) as second,
+    ):
+        yield first, second

@@ -19,7 +19,7 @@ from provenant.app import create_app
 from provenant.config import Settings
 from provenant.db import Database
 from tests.factories import PASSWORD, bearer, create_key, register
-from tests.servers import serve
+from tests.servers import serve, two_processes
 
 pytestmark = pytest.mark.both_databases  # the counters are an upsert written per dialect
 
@@ -151,12 +151,7 @@ def test_the_counters_hold_across_server_processes(
     one worker a run of fresh connections: with two workers, all 40 of 40 in one of eight tries.)"""
     for name, value in {**LIMITS, **counters}.items():
         monkeypatch.setenv(f"PROVENANT_{name.upper()}", str(value))
-    with (
-        serve(tmp_path / "first", database_url) as first_server,
-        serve(tmp_path / "second", database_url) as second_server,
-        httpx.Client(base_url=first_server.url, timeout=30) as first,
-        httpx.Client(base_url=second_server.url, timeout=30) as second,
-    ):
+    with two_processes(tmp_path, database_url) as (first, second):
         owner = register(first)
         both = (first, second)
 

@@ -8,11 +8,10 @@ leaves that to the kernel, which may give one worker a run of fresh connections 
 
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.factories import assert_unauthorized, bearer, register
-from tests.servers import serve
+from tests.servers import two_processes
 
 pytestmark = pytest.mark.both_databases  # each process's reads see other processes' commits: each database's isolation
 
@@ -23,12 +22,7 @@ USES = 5  # per process, before and after the revocation
 def test_a_key_revoked_through_one_process_is_refused_by_every_process_at_once(
     tmp_path: Path, database_url: str
 ) -> None:
-    with (
-        serve(tmp_path / "first", database_url) as first_server,
-        serve(tmp_path / "second", database_url) as second_server,
-        httpx.Client(base_url=first_server.url, timeout=30) as first,
-        httpx.Client(base_url=second_server.url, timeout=30) as second,
-    ):
+    with two_processes(tmp_path, database_url) as (first, second):
         owner = register(first)
         created = first.post("/api/org/keys", json={"name": "ci"}, headers=owner.headers).json()
         key = bearer(created["key"])
