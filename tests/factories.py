@@ -1,5 +1,6 @@
 """Short plain functions that make accounts, members and keys the way users do."""
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -201,3 +202,19 @@ def audit_entries(client: Client, headers: dict[str, str], **filters: Any) -> li
     response = client.get("/api/audit", params=filters, headers=headers)
     assert response.status_code == 200, response.text
     return list(response.json())
+
+
+_NEXT_LINK = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
+
+
+def next_url(response: httpx.Response, *, to: str | None = None) -> str | None:
+    """The URL a list's ``Link: rel="next"`` header names, None on the last page; the header must have exactly
+    that shape, and with ``to`` the URL must be absolute and lead to that path (``http://testserver/api/audit``)."""
+    link = response.headers.get("link")
+    if link is None:
+        return None
+    match = _NEXT_LINK.match(link)
+    assert match, link
+    url = match["url"]
+    assert to is None or url.startswith(f"{to}?"), url
+    return url

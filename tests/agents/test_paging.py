@@ -1,31 +1,18 @@
 """The agent list pages (the contract's "Lists that page"): limit, cursor, Link rel="next"."""
 
-import re
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.factories import Account, create_agent, register
+from tests.factories import Account, create_agent, next_url, register
 
 pytestmark = pytest.mark.both_databases  # the cursor is compared as each database stores timestamps
-
-NEXT = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
 
 
 @pytest.fixture
 def owner(client: TestClient) -> Account:
     return register(client)
-
-
-def next_url(response: httpx.Response) -> str | None:
-    link = response.headers.get("link")
-    if link is None:
-        return None
-    match = NEXT.match(link)
-    assert match, link
-    return match["url"]
 
 
 def test_paging_while_agents_are_added_returns_every_existing_agent_once(client: TestClient, owner: Account) -> None:

@@ -1,30 +1,21 @@
 """GET /api/sessions a page at a time (the contract's "Lists that page"): limit, cursor, Link rel="next"."""
 
-import re
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.factories import Account, create_agent, register
+from tests.factories import Account, create_agent, next_url, register
 from tests.sessions.factories import start_session
 
 pytestmark = pytest.mark.both_databases  # the cursor is compared as each database stores timestamps
-
-NEXT = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
 
 
 def _page(client: TestClient, owner: Account, url: str, **params: Any) -> tuple[list[str], str | None]:
     # No params at all for a Link's URL: httpx would replace its query with an empty one.
     response = client.get(url, params=params or None, headers=owner.headers)
     assert response.status_code == 200, response.text
-    link = response.headers.get("Link")
-    next_url = None
-    if link is not None:
-        match = NEXT.match(link)
-        assert match, link
-        next_url = match["url"]
-    return [session["id"] for session in response.json()], next_url
+    return [session["id"] for session in response.json()], next_url(response)
 
 
 def test_pages_follow_link_next_newest_first_until_the_last_page_has_none(client: TestClient) -> None:
@@ -32,15 +23,15 @@ def test_pages_follow_link_next_newest_first_until_the_last_page_has_none(client
     agent = create_agent(client, owner.headers)
     created = [start_session(client, owner.headers, agent["id"])["id"] for _ in range(7)]
 
-    first, next_url = _page(client, owner, "/api/sessions", limit=3)
+    first, following = _page(client, owner, "/api/sessions", limit=3)
     assert first == created[::-1][:3]
-    assert next_url is not None and next_url.startswith("http://testserver/api/sessions?")
-    second, next_url = _page(client, owner, next_url)
+    assert following is not None and following.startswith("http://testserver/api/sessions?")
+    second, following = _page(client, owner, following)
     assert second == created[::-1][3:6]
-    assert next_url is not None
-    last, next_url = _page(client, owner, next_url)
+    assert following is not None
+    last, following = _page(client, owner, following)
     assert last == created[::-1][6:]
-    assert next_url is None
+    assert following is None
 
 
 def test_a_list_that_fits_one_page_has_no_link(client: TestClient) -> None:
@@ -74,11 +65,11 @@ def test_the_next_page_keeps_the_filters(client: TestClient) -> None:
         mine.append(start_session(client, owner.headers, support["id"])["id"])
         start_session(client, owner.headers, sales["id"])
 
-    first, next_url = _page(client, owner, "/api/sessions", agentId=support["id"], limit=2)
-    assert next_url is not None and f"agentId={support['id']}" in next_url
-    second, next_url = _page(client, owner, next_url)
+    first, following = _page(client, owner, "/api/sessions", agentId=support["id"], limit=2)
+    assert following is not None and f"agentId={support['id']}" in following
+    second, following = _page(client, owner, following)
     assert first + second == mine[::-1]
-    assert next_url is None
+    assert following is None
 
 
 def test_a_cursor_that_is_not_one_of_ours_is_a_validation_error(client: TestClient) -> None:
