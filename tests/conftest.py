@@ -80,9 +80,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_template() -> Iterator[str]:
-    with databases.postgres_template() as name:
-        yield name
+def postgres_copies() -> Iterator[databases.PostgresCopies]:
+    copies = databases.PostgresCopies()
+    yield copies
+    copies.close()
 
 
 @pytest.fixture
@@ -92,7 +93,7 @@ def database_url(request: pytest.FixtureRequest, dialect: str, tmp_path: Path) -
     if dialect == SQLITE:
         yield databases.copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "data" / "provenant.db")
         return
-    with databases.postgres_database(template=request.getfixturevalue("postgres_template")) as url:
+    with request.getfixturevalue("postgres_copies").copy() as url:
         yield url
 
 

@@ -45,7 +45,7 @@ def shared_database_url_fixture(
         directory = tmp_path_factory.mktemp("shared-database")
         yield databases.copy_sqlite(request.getfixturevalue("sqlite_template"), directory / "provenant.db")
         return
-    with databases.postgres_database(template=request.getfixturevalue("postgres_template")) as url:
+    with request.getfixturevalue("postgres_copies").copy() as url:
         yield url
 
 
