@@ -25,6 +25,8 @@ from tests import databases
 from tests.databases import POSTGRESQL, SQLITE
 from tests.servers import LiveServer, serve
 
+pytest_plugins = ["tests.scheduling"]
+
 _SELECTED = pytest.StashKey[list[str]]()
 
 

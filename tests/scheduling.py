@@ -1,0 +1,53 @@
+"""Longest modules first, so that the two pytest-xdist workers finish together.
+
+scripts/test runs ``--dist loadscope``: a module's tests go to one worker (its module-scoped servers
+start once), and a worker takes the next module when it is done with one. Left in collection order,
+or in pytest-xdist's own (most tests first), the modules that start servers and browsers, few tests
+each but most of the time, came last: one worker ran them alone for minutes while the other sat idle.
+
+The order comes from ``tests/module_seconds.json``: each module's seconds in a whole run, as recorded
+by ``pytest --record-module-seconds`` (the durations pytest reports, setup and teardown included). A
+module not in it yet goes first, where a long one does no harm. Stale figures cost time, never a result.
+"""
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+MODULE_SECONDS = Path(__file__).with_name("module_seconds.json")
+_recorded: defaultdict[str, float] = defaultdict(float)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--record-module-seconds",
+        action="store_true",
+        help=f"write each module's seconds in this run to {MODULE_SECONDS.name}, which orders the modules",
+    )
+
+
+def module_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering within modules (by fixture parameters)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    seconds: dict[str, float] = json.loads(MODULE_SECONDS.read_text()) if MODULE_SECONDS.exists() else {}
+    unmeasured = max(seconds.values(), default=0) + 1
+    # sort() is stable: a module's tests keep their order, and modules of equal weight theirs.
+    items.sort(key=lambda item: -seconds.get(module_of(item.nodeid), unmeasured))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # Under pytest-xdist this runs in the main process too, with every worker's reports.
+    _recorded[module_of(report.nodeid)] += report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if not config.getoption("record_module_seconds") or hasattr(config, "workerinput"):
+        return
+    longest_first = dict(sorted(((module, round(s, 1)) for module, s in _recorded.items()), key=lambda kv: -kv[1]))
+    MODULE_SECONDS.write_text(json.dumps(longest_first, indent=1) + "\n")
