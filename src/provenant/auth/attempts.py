@@ -20,9 +20,8 @@ import hashlib
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import redis
 from sqlalchemy import case, delete, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -30,6 +29,9 @@ from provenant.config import Settings
 from provenant.db import Database
 from provenant.errors import Busy, TooManyAttempts, TooManyRequests
 from provenant.models import AuthAttempt, UTCDateTime
+
+if TYPE_CHECKING:
+    import redis
 
 # Stale rows are swept now and then by the hit that draws this chance, not by a scheduler.
 _SWEEP_CHANCE = 1 / 200
@@ -127,13 +129,16 @@ class RedisCounters:
     a limit that cannot be checked is not waived."""
 
     def __init__(self, url: str, prefix: str) -> None:
+        import redis  # here, not at the top: Redis is optional, and importing it cost every server start ~60 ms
+
         self._redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self._unreachable = redis.RedisError
         self._prefix = prefix
 
     def _execute(self, pipe: "redis.client.Pipeline") -> list[Any]:
         try:
             return list(pipe.execute())
-        except redis.RedisError as error:
+        except self._unreachable as error:
             raise Busy() from error
 
     def hit(self, keys: list[tuple[str, timedelta]], now: datetime) -> list[Count]:
