@@ -5,8 +5,8 @@ see tests/databases.py); auth in tests is the auth users get.
 
 Which database: a test runs on SQLite, unless what it tests differs by dialect (locking, SQL written
 per dialect, reconnects, migrations, concurrency, crash safety). Such a module says so in its first
-lines, ``pytestmark = pytest.mark.both_databases``, and its tests run once on each database that
-``PROVENANT_TEST_DATABASES`` names (both by default; ``sqlite`` on a machine without PostgreSQL).
+lines, ``pytestmark = pytest.mark.both_databases`` (or marks only those of its tests), and its tests run
+once on each database that ``PROVENANT_TEST_DATABASES`` names (both by default; ``sqlite`` without PostgreSQL).
 """
 
 from collections.abc import Iterator
