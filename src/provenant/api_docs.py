@@ -79,9 +79,8 @@ def _asset(name: str, media_type: str) -> Route:
     return Route(f"/api/docs/{name}", serve, methods=["GET", "HEAD"], include_in_schema=False)
 
 
-def docs_routes() -> list[Route]:
-    return [
-        Route("/api/docs", _page, methods=["GET", "HEAD"], include_in_schema=False),
-        Route("/api/docs/init.js", _init, methods=["GET", "HEAD"], include_in_schema=False),
-        *(_asset(name, media_type) for name, media_type in _ASSETS.items()),
-    ]
+DOCS_ROUTES = (
+    Route("/api/docs", _page, methods=["GET", "HEAD"], include_in_schema=False),
+    Route("/api/docs/init.js", _init, methods=["GET", "HEAD"], include_in_schema=False),
+    *(_asset(name, media_type) for name, media_type in _ASSETS.items()),
+)
