@@ -9,6 +9,7 @@ browser context (fresh localStorage), so tests share no signed-in state.
 import shutil
 import subprocess
 from collections.abc import Iterator
+from importlib.metadata import version
 
 import httpx
 import pytest
@@ -18,6 +19,31 @@ from provenant.db import Database
 from tests.servers import LiveServer, serve
 
 CHROMIUM = "/usr/bin/chromium"
+# Chromium keeps only the last --disable-features it is given, so ours repeats the list Playwright passes
+# (chromiumSwitches.ts of the version pinned in pyproject.toml) and adds the address bar's dropdown: a
+# WebUI page that each new window (each browser context) loads in a renderer of its own and keeps busy
+# while the tab navigates, from half a CPU-second to a whole one a test, though a headless window shows
+# no address bar and no page can reach it.
+PLAYWRIGHT = "1.65.2"
+PLAYWRIGHTS_DISABLED_FEATURES = [
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+]
+OMNIBOX_DROPDOWN = ["WebUIOmniboxPopup", "WebUIOmniboxAimPopup"]
 
 
 # Package scope, not session: Playwright's sync API keeps an asyncio loop running in this thread while
@@ -36,7 +62,10 @@ def playwright_instance(request: pytest.FixtureRequest) -> Iterator[Playwright]:
 
 @pytest.fixture(scope="package")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM)
+    if (installed := version("playwright")) != PLAYWRIGHT:
+        pytest.fail(f"Playwright {installed}: copy its disabled features into PLAYWRIGHTS_DISABLED_FEATURES")
+    disabled = ",".join(PLAYWRIGHTS_DISABLED_FEATURES + OMNIBOX_DROPDOWN)
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=[f"--disable-features={disabled}"])
     yield browser
     browser.close()
 
