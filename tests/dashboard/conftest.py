@@ -2,8 +2,9 @@
 
 Every server here runs on a SQLite file: the dashboard only speaks the HTTP API, whose behaviour on
 PostgreSQL the rest of the suite covers, so a second database would test nothing more here.
-One browser serves the whole session; each module starts its own server, and each test its own
-browser context (fresh localStorage), so tests share no signed-in state.
+One browser serves the package and one server the whole session (every test makes its own organization,
+so nothing one test writes shows in another's pages); each test opens its own browser context (fresh
+localStorage), so tests share no signed-in state.
 """
 
 import shutil
@@ -70,14 +71,16 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-@pytest.fixture(scope="module")
+# Session scope: pytest-xdist's loadscope hands a worker the dashboard's modules between others' (longest
+# first), so a package- or module-scoped server would start again (a CPU-second) at each of them.
+@pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     directory = tmp_path_factory.mktemp("dashboard")
     with serve(directory, f"sqlite:///{directory / 'provenant.db'}") as live:
         yield live
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server_database(server: LiveServer) -> Iterator[Database]:
     """The server's own database, for the few facts a test must set underneath (a key's age)."""
     db = Database(f"sqlite:///{server.data_dir.parent / 'provenant.db'}")
