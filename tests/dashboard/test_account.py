@@ -6,8 +6,8 @@ import re
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.dashboard.helpers import open_as, register_in_page, stored_token
-from tests.factories import PASSWORD, audit_entries, login
+from tests.dashboard.helpers import open_as, stored_token
+from tests.factories import PASSWORD, audit_entries, login, register
 
 SESSION_ENDED = "Your session has ended"
 NEW_PASSWORD = "a much better passphrase"
@@ -20,8 +20,9 @@ def _open_account_menu(page: Page) -> None:
 def test_sign_out_everywhere_ends_the_session_of_another_browser(
     page: Page, second_page: Page, http: httpx.Client
 ) -> None:
-    email = register_in_page(page)
-    open_as(second_page, login(http, email), "/keys")  # the same person on another machine
+    owner = register(http)
+    open_as(page, owner, "/keys")
+    open_as(second_page, login(http, owner.email), "/keys")  # the same person on another machine
     expect(second_page.get_by_role("heading", name="API Keys", level=1)).to_be_visible()
 
     _open_account_menu(page)
@@ -38,12 +39,13 @@ def test_sign_out_everywhere_ends_the_session_of_another_browser(
     expect(second_page).to_have_url(re.compile(r"/signin\?next=%2Fteam$"))
     expect(second_page.get_by_role("status")).to_contain_text(SESSION_ENDED)
     assert stored_token(second_page) is None
-    actions = [entry["action"] for entry in audit_entries(http, login(http, email).headers)]
+    actions = [entry["action"] for entry in audit_entries(http, login(http, owner.email).headers)]
     assert "auth.logout_all" in actions
 
 
 def test_cancelling_sign_out_everywhere_keeps_every_session(page: Page, http: httpx.Client) -> None:
-    email = register_in_page(page)
+    owner = register(http)
+    open_as(page, owner, "/keys")
     _open_account_menu(page)
     page.get_by_role("button", name="Sign out everywhere").click()
     page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
@@ -51,12 +53,13 @@ def test_cancelling_sign_out_everywhere_keeps_every_session(page: Page, http: ht
     expect(page.get_by_role("heading", name="API Keys", level=1)).to_be_visible()
     token = stored_token(page)
     assert token and http.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    assert login(http, email).token
+    assert login(http, owner.email).token
 
 
 def test_change_password_says_what_is_wrong_beside_the_form_then_works(page: Page, http: httpx.Client) -> None:
-    email = register_in_page(page)
-    first_token = stored_token(page)
+    owner = register(http)
+    open_as(page, owner, "/keys")
+    first_token = owner.token
     _open_account_menu(page)
     page.get_by_role("link", name="Change password").click()
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
@@ -86,5 +89,5 @@ def test_change_password_says_what_is_wrong_beside_the_form_then_works(page: Pag
     expect(page.get_by_role("heading", name="Team", level=1)).to_be_visible()
     old = http.get("/api/auth/me", headers={"Authorization": f"Bearer {first_token}"})
     assert old.status_code == 401 and old.json()["code"] == "token_revoked"
-    assert http.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 401
-    assert login(http, email, NEW_PASSWORD).token
+    assert http.post("/api/auth/login", json={"email": owner.email, "password": PASSWORD}).status_code == 401
+    assert login(http, owner.email, NEW_PASSWORD).token

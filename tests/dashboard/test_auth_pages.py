@@ -15,6 +15,7 @@ from tests.dashboard.helpers import (
     assert_no_stray_words,
     assert_nothing_ran,
     open_as,
+    open_with_token,
     register_in_page,
     sign_in,
     stored_token,
@@ -63,7 +64,9 @@ def test_a_taken_slug_is_said_beside_the_form(page: Page, http: httpx.Client) ->
 
 
 def test_sign_out_clears_the_token_and_sign_in_returns(page: Page, http: httpx.Client) -> None:
-    email = register_in_page(page)
+    registered = register(http)
+    email = registered.email
+    open_as(page, registered, "/keys")
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/signin$"))
     expect(page.get_by_role("status")).to_contain_text("signed out")
@@ -88,9 +91,7 @@ def test_sign_out_clears_the_token_and_sign_in_returns(page: Page, http: httpx.C
 
 
 def test_a_garbage_token_leads_back_to_sign_in_with_the_message(page: Page) -> None:
-    page.goto("/signin")
-    page.evaluate("() => localStorage.setItem('provenant.token', 'not-a-jwt')")
-    page.goto("/keys")
+    open_with_token(page, "not-a-jwt", "/keys")
     expect(page).to_have_url(re.compile(r"/signin\?next=%2Fkeys$"))
     expect(page.get_by_role("status")).to_contain_text(SESSION_ENDED)
     assert stored_token(page) is None
@@ -108,7 +109,7 @@ def test_an_expired_token_leads_back_to_sign_in_with_the_message(
         algorithm="HS256",
     )
     assert http.get("/api/auth/me", headers={"Authorization": f"Bearer {expired}"}).json()["code"] == "token_expired"
-    open_as(page, owner.__class__(expired, owner.user, owner.org, owner.email), "/team")
+    open_with_token(page, expired, "/team")
     expect(page.get_by_role("status")).to_contain_text(SESSION_ENDED)
     assert stored_token(page) is None
 

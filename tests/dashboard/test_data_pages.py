@@ -418,9 +418,8 @@ def test_xss_in_an_agent_a_turn_and_an_audit_entry_shows_as_text(page: Page, htt
         (f"/sessions/{session_id}", page.locator("ol.conversation > li").first),
         ("/audit?action=agent.create", page.locator("main tbody tr")),
     ]
-    open_as(page, owner, "/agents")
     for path, holder in visits:
-        page.goto(path)
+        open_as(page, owner, path)
         expect(holder).to_contain_text(XSS)
         assert_nothing_ran(page)
     page.goto(f"/sessions/{session_id}")

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from provenant.db import Database
 from provenant.models import ApiKey
-from tests.dashboard.helpers import XSS, assert_nothing_ran, open_as, register_in_page, storage_text
+from tests.dashboard.helpers import XSS, assert_nothing_ran, open_as, storage_text
 from tests.factories import create_key, invite_and_accept, register
 
 KEY = re.compile(r"^pk_live_[0-9a-f]{32}$")
@@ -31,7 +31,7 @@ def row(page: Page, name: str):  # type: ignore[no-untyped-def]
 
 
 def test_create_use_reload_and_revoke(page: Page, http: httpx.Client) -> None:
-    register_in_page(page)
+    open_as(page, register(http), "/keys")
     expect(page.get_by_text("No keys yet — create one to use the SDK")).to_be_visible()
 
     key = create_in_page(page, "prod-ingestion")
