@@ -43,6 +43,14 @@ def open_with_token(page: Page, token: str, path: str) -> None:
         page.goto(path)
 
 
+def open_settled_keys_as(page: Page, account: Account) -> None:
+    """Opens API Keys as ``account`` (a new one, without keys) and waits until the list has loaded: the tests
+    that end the session next expect its own message, and a request of the page's still on its way would be
+    answered 401 and end the session with another."""
+    open_as(page, account, "/keys")
+    expect(page.get_by_text("No keys yet — create one to use the SDK")).to_be_visible()
+
+
 def stored_token(page: Page) -> str | None:
     return page.evaluate("key => localStorage.getItem(key)", TOKEN_KEY)  # type: ignore[no-any-return]
 

@@ -6,7 +6,7 @@ import re
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.dashboard.helpers import open_as, stored_token
+from tests.dashboard.helpers import open_settled_keys_as, stored_token
 from tests.factories import PASSWORD, audit_entries, login, register
 
 SESSION_ENDED = "Your session has ended"
@@ -21,8 +21,8 @@ def test_sign_out_everywhere_ends_the_session_of_another_browser(
     page: Page, second_page: Page, http: httpx.Client
 ) -> None:
     owner = register(http)
-    open_as(page, owner, "/keys")
-    open_as(second_page, login(http, owner.email), "/keys")  # the same person on another machine
+    open_settled_keys_as(page, owner)
+    open_settled_keys_as(second_page, login(http, owner.email))  # the same person on another machine
     expect(second_page.get_by_role("heading", name="API Keys", level=1)).to_be_visible()
 
     _open_account_menu(page)
@@ -45,7 +45,7 @@ def test_sign_out_everywhere_ends_the_session_of_another_browser(
 
 def test_cancelling_sign_out_everywhere_keeps_every_session(page: Page, http: httpx.Client) -> None:
     owner = register(http)
-    open_as(page, owner, "/keys")
+    open_settled_keys_as(page, owner)
     _open_account_menu(page)
     page.get_by_role("button", name="Sign out everywhere").click()
     page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
@@ -58,7 +58,7 @@ def test_cancelling_sign_out_everywhere_keeps_every_session(page: Page, http: ht
 
 def test_change_password_says_what_is_wrong_beside_the_form_then_works(page: Page, http: httpx.Client) -> None:
     owner = register(http)
-    open_as(page, owner, "/keys")
+    open_settled_keys_as(page, owner)
     first_token = owner.token
     _open_account_menu(page)
     page.get_by_role("link", name="Change password").click()

@@ -15,6 +15,7 @@ from tests.dashboard.helpers import (
     assert_no_stray_words,
     assert_nothing_ran,
     open_as,
+    open_settled_keys_as,
     open_with_token,
     register_in_page,
     sign_in,
@@ -66,7 +67,7 @@ def test_a_taken_slug_is_said_beside_the_form(page: Page, http: httpx.Client) ->
 def test_sign_out_clears_the_token_and_sign_in_returns(page: Page, http: httpx.Client) -> None:
     registered = register(http)
     email = registered.email
-    open_as(page, registered, "/keys")
+    open_settled_keys_as(page, registered)
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/signin$"))
     expect(page.get_by_role("status")).to_contain_text("signed out")
