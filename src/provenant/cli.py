@@ -11,12 +11,11 @@ from provenant.config import get_settings
 from provenant.db import Database
 
 
-def _migrate(*, unless_at_head: bool = False) -> None:
+def _migrate() -> None:
     settings = get_settings()
     database = Database(settings.resolved_database_url)
     try:
-        if not (unless_at_head and migrate.is_at_head(database)):
-            migrate.upgrade(database)
+        migrate.upgrade(database)
     finally:
         database.dispose()
 
@@ -25,7 +24,7 @@ def serve(host: str, port: int, workers: int) -> None:
     settings = get_settings()
     log_config = logging_setup.log_config(settings.log_level, settings.log_format)
     logging.config.dictConfig(log_config)
-    _migrate(unless_at_head=True)
+    _migrate()
     if settings.jwt_secret is None:
         # Made once here, before workers start, so every worker signs with the same secret.
         load_or_create_jwt_secret(settings.data_dir)

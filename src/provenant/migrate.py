@@ -5,26 +5,18 @@ Several processes may start at once against one database (machines behind a load
 database's migration lock, so exactly one process migrates and the others then find the schema at
 head. PostgreSQL: a transaction-level advisory lock. SQLite: the write lock (``BEGIN IMMEDIATE``),
 which every writer of the file takes anyway.
-
-Alembic is imported only to migrate: its import and a no-op upgrade cost a server start about 0.15 s
-of CPU (an eighth of it), and a server usually starts on a database already at head, which
-``is_at_head`` tells without Alembic.
 """
 
-import ast
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import DBAPIError
 
 from provenant.db import Database, is_busy, is_sqlite
-
-if TYPE_CHECKING:
-    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -36,9 +28,7 @@ _SQLITE_MIGRATION_WAIT_MS = 10 * 60 * 1000
 log = logging.getLogger(__name__)
 
 
-def alembic_config() -> "Config":
-    from alembic.config import Config
-
+def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("path_separator", "os")
@@ -46,8 +36,6 @@ def alembic_config() -> "Config":
 
 
 def upgrade(database: Database, revision: str = "head") -> None:
-    from alembic import command
-
     config = alembic_config()
     with _migration_transaction(database) as connection:
         config.attributes["connection"] = connection
@@ -56,65 +44,10 @@ def upgrade(database: Database, revision: str = "head") -> None:
 
 def autogenerate(database: Database, message: str) -> None:
     """For developers: write a new revision from the difference between models.py and the database."""
-    from alembic import command
-
     config = alembic_config()
     with database.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.revision(config, message=message, autogenerate=True)
-
-
-def is_at_head(database: Database) -> bool:
-    """Whether the database records the newest revision, so that ``upgrade`` would change nothing."""
-    head = _head_revision()
-    if head is None:
-        return False
-    try:
-        with database.engine.connect() as connection:
-            recorded = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
-    except DBAPIError:
-        return False  # never migrated (no alembic_version yet), or out of reach: ``upgrade`` says which
-    return recorded == [head]
-
-
-def _head_revision() -> str | None:
-    """The one revision no other one revises, read from the scripts' literals; None when the scripts
-    are anything but a plain line of revisions (a merge, a branch label, a dependency): Alembic decides."""
-    revises: dict[str, str | None] = {}
-    for script in (MIGRATIONS / "versions").glob("*.py"):
-        if script.name == "__init__.py":
-            continue
-        declared = _declarations(script)
-        revision, down_revision = declared.get("revision"), declared.get("down_revision", ...)
-        if not isinstance(revision, str) or not (down_revision is None or isinstance(down_revision, str)):
-            return None
-        if declared.get("branch_labels", ...) is not None or declared.get("depends_on", ...) is not None:
-            return None
-        revises[revision] = down_revision
-    heads = revises.keys() - revises.values()
-    return heads.pop() if len(heads) == 1 else None
-
-
-_DECLARED = ("revision", "down_revision", "branch_labels", "depends_on")
-
-
-def _declarations(script: Path) -> dict[str, Any]:
-    """A revision script's ``revision = "..."`` and the like, where the value is written out as a literal."""
-    declared: dict[str, Any] = {}
-    for statement in ast.parse(script.read_bytes()).body:
-        target: ast.expr
-        if isinstance(statement, ast.AnnAssign) and statement.value is not None:
-            target, value = statement.target, statement.value
-        elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-            target, value = statement.targets[0], statement.value
-        else:
-            continue
-        if isinstance(target, ast.Name) and target.id in _DECLARED:
-            try:
-                declared[target.id] = ast.literal_eval(value)
-            except ValueError:
-                declared.pop(target.id, None)  # computed: only Alembic, running the script, can know it
-    return declared
 
 
 @contextmanager
