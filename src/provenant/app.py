@@ -28,8 +28,8 @@ from provenant.body_limit import BodyLimitMiddleware
 from provenant.config import Settings, get_settings
 from provenant.dashboard import install_dashboard
 from provenant.db import Database, PoolOptions, is_busy
-from provenant.errors import Busy, ProvenantError, error_response, render
-from provenant.headers import API_HEADERS, NO_STORE, ApiHeadersMiddleware, cors_options, is_api
+from provenant.errors import Busy, InvalidJson, ProvenantError, error_response, render
+from provenant.headers import API_HEADERS, ApiHeadersMiddleware, cors_options, is_api
 from provenant.request_guard import RequestGuardMiddleware
 from provenant.request_id import HEADER as REQUEST_ID_HEADER
 from provenant.request_id import RequestIdMiddleware, request_id
@@ -56,11 +56,16 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method some route answers on this path: the route that raised the 405 knows only its own."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE:
-            methods |= route.methods
+    """Every method the path's resource answers: the route that raised the 405 knows only its own. A path
+    that names a resource of its own is that resource, though a template matches it too:
+    ``/api/agents/get-or-create`` allows POST, not the GET, PATCH and DELETE of ``/api/agents/{agent_id}``."""
+    matching = [
+        route
+        for route in request.app.router.routes
+        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE
+    ]
+    fewest = min((len(route.param_convertors) for route in matching), default=0)
+    methods = {method for route in matching if len(route.param_convertors) == fewest for method in route.methods or ()}
     return ", ".join(sorted(methods))
 
 
@@ -87,7 +92,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(error.get("type") == "json_invalid" for error in errors):
-        return error_response(400, "The request body is not valid JSON.", "invalid_json")
+        return render(InvalidJson())
     details = [{"field": _field_name(tuple(e["loc"])), "message": e["msg"]} for e in errors]
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:3])
     return error_response(422, f"Invalid request — {summary}", "validation_error", details=details)
@@ -110,7 +115,7 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Answered outside every middleware (Starlette's ServerErrorMiddleware): the headers they add are set here.
     headers = {REQUEST_ID_HEADER: reference} if reference else {}
     if is_api(request.url.path):
-        headers |= {**API_HEADERS, "Cache-Control": NO_STORE}
+        headers |= API_HEADERS
     return error_response(
         500,
         f"Something went wrong on our side. If you report it, quote request {reference}.",

@@ -39,6 +39,13 @@ def render(error: ProvenantError) -> JSONResponse:
     return error_response(error.status_code, body.pop("error"), body.pop("code"), headers=error.headers(), **body)
 
 
+class InvalidJson(ProvenantError):
+    """400: the body is not a JSON text as RFC 8259 exchanges them (well-formed, encoded in UTF-8)."""
+
+    code = "invalid_json"
+    message = "The request body is not valid JSON."
+
+
 class Unauthenticated(ProvenantError):
     """401: we do not know who is calling. Always answered with ``WWW-Authenticate: Bearer``."""
 

@@ -1,6 +1,11 @@
 """Headers every ``/api`` response carries, and which browser origins may read them (CORS).
 
-- ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: no-referrer`` on every API response.
+- ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and
+  ``Content-Security-Policy: default-src 'none'; frame-ancestors 'none'`` on every API response: an answer is
+  data, never a page, so a browser that is led to render one (a JSON body holding markup, opened directly or
+  framed) runs nothing, loads nothing and frames nothing. The docs' own page sets its own policy (``api_docs``).
+- Each is set once: an answer that already carries one (the 500 handler sets them, since it may answer from
+  outside this middleware; the docs set their CSP) keeps its own rather than getting it twice.
 - ``Cache-Control: no-store`` on every API response that does not set its own: nearly all of them carry a key, a
   token or personal data, and a rule with exceptions is one a new route gets wrong. Only the docs' static files
   set their own (``no-cache``: revalidated, never stale). ``/api/health`` gets ``no-store`` too; a probe loses
@@ -33,14 +38,16 @@ CONTENT_SECURITY_POLICY = "; ".join(
     )
 )
 
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+NO_STORE = "no-store"
 API_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": API_CONTENT_SECURITY_POLICY,
+    "Cache-Control": NO_STORE,  # unless the response sets its own
 }
-NO_STORE = "no-store"
 
 _RAW_HEADERS = [(name.lower().encode(), value.encode()) for name, value in API_HEADERS.items()]
-_CACHE_CONTROL = b"cache-control"
 
 
 def is_api(path: str) -> bool:
@@ -59,9 +66,8 @@ class ApiHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
-                headers.extend(_RAW_HEADERS)
-                if not any(name.lower() == _CACHE_CONTROL for name, _ in headers):
-                    headers.append((_CACHE_CONTROL, NO_STORE.encode()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(header for header in _RAW_HEADERS if header[0] not in present)
                 message["headers"] = headers
             await send(message)
 

@@ -11,7 +11,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request, Response
@@ -42,14 +42,18 @@ class Position:
 
     @classmethod
     def decode(cls, cursor: str) -> "Position":
+        """The position a cursor names, or a 422. A cursor is the client's text like any other: its instant
+        must be one in UTC (``0001-01-01T00:00:00+01:00`` is not, and answered 500 when the database layer
+        converted it) and its id plain printable ASCII, as every id is (a NUL or a lone surrogate reached
+        the database)."""
         try:
             at, item_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-            position = cls(datetime.fromisoformat(at), str(item_id))
-        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as bad:
+            instant = datetime.fromisoformat(at)
+            if instant.tzinfo is None or not (isinstance(item_id, str) and item_id.isascii() and item_id.isprintable()):
+                raise ValueError("not a cursor this server wrote")
+            return cls(instant.astimezone(UTC), item_id)
+        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError) as bad:
             raise ValidationFailed("cursor", "Not a cursor from this list; start again without one.") from bad
-        if position.at.tzinfo is None:
-            raise ValidationFailed("cursor", "Not a cursor from this list; start again without one.")
-        return position
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,12 @@ class RequestIdMiddleware:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), header]
+                headers = list(message.get("headers", ()))
+                # The 500 handler names the request itself when it answers from outside this middleware;
+                # when it answers from inside (a database error), the header is there already.
+                if not any(name.lower() == header[0] for name, _ in headers):
+                    headers.append(header)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_id)

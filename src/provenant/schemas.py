@@ -10,6 +10,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     PlainSerializer,
     StringConstraints,
 )
@@ -46,6 +47,13 @@ def _in_utc(value: datetime) -> datetime:
 
 # An instant given by a client, in UTC.
 UtcDateTime = Annotated[datetime, BeforeValidator(_iso_8601_text), AfterValidator(_in_utc)]
+
+
+def omittable() -> Any:
+    """The default of a PATCH field that may be left out but not set to null (a validator refuses null; the
+    field's type adds ``| SkipJsonSchema[None]``): the document shows neither ``null`` nor a ``null`` default."""
+    return Field(None, json_schema_extra=lambda schema: schema.pop("default", None))
+
 
 # `name`-like fields: surrounding whitespace is not part of a name.
 def trimmed(max_length: int) -> type[str]:

@@ -1,8 +1,9 @@
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
-from provenant.schemas import ApiModel, ReadModel, Slug, Timestamp, trimmed
+from provenant.schemas import ApiModel, ReadModel, Slug, Timestamp, omittable, trimmed
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Tags = Annotated[list[Tag], Field(max_length=50)]
@@ -27,10 +28,11 @@ class AgentGetOrCreate(ApiModel):
 
 
 class AgentUpdate(ApiModel):
-    name: trimmed(200) | None = None  # type: ignore[valid-type]
-    slug: Slug | None = None
+    # None means "not given": name, slug and tags may be left out, never set to null (the document says so).
+    name: trimmed(200) | SkipJsonSchema[None] = omittable()  # type: ignore[valid-type]
+    slug: Slug | SkipJsonSchema[None] = omittable()
     description: Description | None = None
-    tags: Tags | None = None
+    tags: Tags | SkipJsonSchema[None] = omittable()
     model_family: ModelFamily | None = None
 
     @field_validator("name", "slug", "tags")

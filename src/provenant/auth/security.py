@@ -68,6 +68,11 @@ class JwtClaims:
 
 
 _MAX_GENERATION = 2**31 - 1  # the column is a 32-bit integer
+# Every claim a token of this server carries, and no other. A claim it does not read could carry a limit its
+# signer meant (``nbf``: not before; ``aud``, ``scope``) that would pass unchecked, so a token holding one is
+# refused rather than half-understood. This server never issues one; a version that adds a claim must be
+# deployed to every process sharing the secret (PROVENANT_JWT_SECRET) before any of them issues it.
+_CLAIMS = ("sub", "iat", "exp", "jti", "gen")
 
 
 def issue_jwt(user_id: str, secret: str, now: datetime, *, generation: int = 0) -> str:
@@ -88,6 +93,7 @@ def decode_jwt(token: str, secret: str) -> JwtClaims:
     PyJWT reads ``exp`` and ``iat`` with ``int()``, so ``"1900000000"``, ``1.9e9`` and ``1e20`` would
     pass; here each claim must have exactly the type and range this server issues, and a token
     without ``jti`` (issued before tokens could be revoked) is refused rather than left unrevocable.
+    A token with any other claim is refused (``_CLAIMS``): PyJWT would check ``nbf`` only where asked to.
     """
     try:
         claims = jwt.decode(
@@ -96,7 +102,7 @@ def decode_jwt(token: str, secret: str) -> JwtClaims:
             algorithms=[JWT_ALGORITHM],
             # Times are checked below, after the types: an odd `exp` is invalid, not expired.
             options={
-                "require": ["sub", "iat", "exp", "jti", "gen"],
+                "require": list(_CLAIMS),
                 "verify_exp": False,
                 "verify_iat": False,
                 "verify_nbf": False,
@@ -122,7 +128,9 @@ def _is_short_text(value: Any) -> bool:
 
 
 def _checked_claims(claims: dict[str, Any]) -> JwtClaims:
-    sub, iat, exp, jti, gen = (claims[name] for name in ("sub", "iat", "exp", "jti", "gen"))
+    if len(claims) != len(_CLAIMS):
+        raise TokenInvalid  # a claim this server never issues (all of its own are required above)
+    sub, iat, exp, jti, gen = (claims[name] for name in _CLAIMS)
     if not (_is_short_text(sub) and _is_short_text(jti) and _is_int(iat) and _is_int(exp) and _is_int(gen)):
         raise TokenInvalid
     if not (0 < iat < exp <= iat + JWT_LIFETIME_SECONDS and 0 <= gen <= _MAX_GENERATION):
