@@ -106,7 +106,7 @@ def _field_with_lone_surrogate(body: bytes) -> str | None:
     if not _SURROGATE_ESCAPE.search(unpaired):
         return None
     document = _parsed(body)
-    return None if document is None else _field_holding(document, _SURROGATE) or "body"
+    return None if document is None else _field_holding(document, _SURROGATE)
 
 
 def _field_in_query(query_string: bytes) -> str | None:
@@ -118,7 +118,7 @@ def _field_in_query(query_string: bytes) -> str | None:
     return None
 
 
-def _refusal_of_body(body: bytes) -> InvalidJson | ValidationFailed | None:
+def refusal_of_body(body: bytes) -> InvalidJson | ValidationFailed | None:
     """Why ``body`` is refused, if it is: the encoding first (every later check reads UTF-8), then depth
     (the later checks parse the body), then what its text may not hold."""
     if not _is_utf8(body):
@@ -158,7 +158,7 @@ class RequestGuardMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        refusal = _refusal_of_body(body)
+        refusal = refusal_of_body(body)
         if refusal is not None:
             await render(refusal)(scope, receive, send)
             return
