@@ -54,7 +54,7 @@ def _field_holding(value: Any, pattern: re.Pattern[str], path: str = "") -> str 
             name = _UNNAMEABLE.sub("", key)  # the field is named without what it may not hold
             inner = f"{path}.{name}" if path else name
             if pattern.search(key):
-                return inner
+                return inner or "body"  # a key of the body's own that is nothing else
             found = _field_holding(item, pattern, inner)
             if found:
                 return found
