@@ -109,6 +109,16 @@ def test_malformed_json_on_a_public_route_is_400_too(client: TestClient) -> None
     assert_error(response, 400, "invalid_json")
 
 
+def test_a_number_longer_than_python_reads_is_400_invalid_json(client: TestClient) -> None:
+    """Python's parser refuses integers of more than 4,300 digits with a ValueError, which FastAPI answered as
+    400 ``bad_request``; the contract's answer to JSON the server cannot read is ``invalid_json``."""
+    owner = register(client)
+    body = b'{"name": "Support", "slug": "support", "tags": [' + b"9" * 5000 + b"]}"
+    headers = {**owner.headers, "Content-Type": "application/json"}
+    assert_error(client.post("/api/agents", content=body, headers=headers), 400, "invalid_json")
+    assert client.get("/api/agents", headers=owner.headers).json() == []
+
+
 # --- validation ---------------------------------------------------------------------------------
 
 

@@ -41,7 +41,6 @@ from provenant.unit_of_work import UnitOfWorkMiddleware
 logger = logging.getLogger("provenant")
 
 _STATUS_CODES = {
-    400: "bad_request",
     401: "unauthenticated",
     403: "forbidden",
     404: "not_found",
@@ -73,6 +72,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
     headers = dict(exc.headers or {})
+    if exc.status_code == 400:
+        # FastAPI's answer to a body its JSON parser refused with something other than a decode error (a number
+        # of more than 4,300 digits, Python's limit): malformed JSON as far as the contract is concerned.
+        return render(InvalidJson())
     if exc.status_code == 404:
         message = "Not found."
     elif exc.status_code == 405:
