@@ -62,6 +62,12 @@ def test_the_claims_this_server_issues_are_accepted(client: TestClient, app: Fas
         pytest.param({"gen": False}, id="gen false"),
         pytest.param({"gen": -1}, id="gen negative"),
         pytest.param({"gen": 2**63}, id="gen huge"),
+        # A claim this server never issues: nbf was ignored (a token not yet valid was accepted), and any claim
+        # the server does not read could carry a limit its signer meant.
+        pytest.param({"nbf": NOW + 3600}, id="nbf in an hour"),
+        pytest.param({"nbf": NOW - 60}, id="nbf a minute ago"),
+        pytest.param({"aud": "another-service"}, id="aud"),
+        pytest.param({"scope": "read"}, id="scope"),
     ],
 )
 def test_an_odd_claim_is_an_invalid_token(client: TestClient, app: FastAPI, changes: dict[str, Any]) -> None:
