@@ -188,6 +188,18 @@ def test_patch_with_only_ended_at_completes_the_session_at_that_time(client: Tes
     )
 
 
+def test_patch_with_active_and_an_end_time_is_a_422_that_changes_nothing(client: TestClient) -> None:
+    """A rule between two fields the OpenAPI document states only in words (schemathesis finds it, ST202)."""
+    owner = register(client)
+    session = start_session(client, owner.headers, create_agent(client, owner.headers)["id"])
+    body = {"status": "ACTIVE", "endedAt": "2031-01-02T03:04:05Z"}
+    response = client.patch(f"/api/sessions/{session['id']}", json=body, headers=owner.headers)
+    assert response.status_code == 422
+    assert response.json()["details"] == [{"field": "endedAt", "message": "an ACTIVE session has no end time"}]
+    after = client.get(f"/api/sessions/{session['id']}", headers=owner.headers).json()
+    assert (after["status"], after["endedAt"]) == ("ACTIVE", None)
+
+
 def test_patch_cannot_reopen_an_ended_session(client: TestClient) -> None:
     owner = register(client)
     session = start_session(client, owner.headers, create_agent(client, owner.headers)["id"])
