@@ -141,6 +141,7 @@ LONE_SPELLINGS = [
     b'{"role": "USER", "content": "\\ud83d\\ud83d\\ude00"}',  # a high one, then a whole pair
     b'{"role": "USER", "content": "\\\\\\ud800"}',  # an escaped backslash, then a real escape
     b'{"role": "USER", "content": "\\\\ud83d\\ude00"}',  # the text \ud83d, then the low half alone
+    b'{"role": "USER", "content": "\\ud83d\\\\\\ude00"}',  # two halves with an escaped backslash between
 ]
 # Raw bodies that hold no lone surrogate, and the text each stores.
 STORED_AS = [
