@@ -171,21 +171,24 @@ def test_every_spelling_of_a_lone_surrogate_is_refused_and_pairs_are_stored(clie
 # --- the body's encoding ----------------------------------------------------------------------------
 
 ENCODINGS = ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"]
+# Refused by the guard, which says why: the parser would have read each as something else than UTF-8.
+MISREAD = [
+    b'{"name": "\xed\xa0\x80", "slug": "x"}',  # a surrogate written as UTF-8 bytes (read with surrogatepass)
+    b'{"name": "bot", "slug": "x"\x00}',  # a raw NUL byte (the parser's sign of UTF-16 or UTF-32)
+]
+# Refused by the parser itself.
 NOT_UTF8 = [
-    '{"name": "café", "slug": "cafe"}'.encode("latin-1"),  # not UTF-8 at all
-    b'{"name": "\xed\xa0\x80", "slug": "x"}',  # a surrogate written as UTF-8 bytes
+    '{"name": "café", "slug": "cafe"}'.encode("latin-1"),
     b'{"name": "\xc0\x80", "slug": "x"}',  # an overlong NUL
-    b'{"name": "bot", "slug": "x"\x00}',  # a raw NUL byte
     b'{"name": "\xf4\x90\x80\x80", "slug": "x"}',  # past U+10FFFF
 ]
 
 
-def assert_not_utf8(response: httpx.Response) -> None:
+def assert_not_utf8(
+    response: httpx.Response, error: str = "The request body is not valid JSON: send JSON encoded as UTF-8."
+) -> None:
     assert response.status_code == 400, response.text
-    assert response.json() == {
-        "error": "The request body is not valid JSON: send JSON encoded as UTF-8.",
-        "code": "invalid_json",
-    }
+    assert response.json() == {"error": error, "code": "invalid_json"}
 
 
 def test_a_utf16_or_utf32_sign_in_is_refused_before_anything_reads_it(client: TestClient) -> None:
@@ -214,8 +217,11 @@ def test_a_body_that_is_not_utf8_stores_nothing(client: TestClient) -> None:
             assert_not_utf8(client.post("/api/agents", content=body, headers={**headers, **JSON}))
         body = json.dumps(registration).encode(encoding)
         assert_not_utf8(client.post("/api/auth/register", content=body, headers=JSON))
-    for body in NOT_UTF8:
+    for body in MISREAD:
         assert_not_utf8(client.post("/api/agents", content=body, headers={**headers, **JSON}))
+    for body in NOT_UTF8:
+        response = client.post("/api/agents", content=body, headers={**headers, **JSON})
+        assert_not_utf8(response, "The request body is not valid JSON.")
     assert client.get("/api/agents", headers=headers).json() == []
     login = {"email": registration["email"], "password": PASSWORD}
     assert client.post("/api/auth/login", json=login).status_code == 401

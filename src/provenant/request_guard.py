@@ -4,7 +4,8 @@ A body is JSON encoded in UTF-8, as RFC 8259 requires of JSON exchanged between 
 is refused with 400 ``invalid_json``. Python's parser would guess UTF-16 or UTF-32 from the first bytes
 and read it, and every guard here reads the body as UTF-8 bytes: a UTF-16 body slipped past all of them
 (a NUL in a sign-in's email reached PostgreSQL, a body nested 40 deep was stored). Encoded surrogates
-(``ED A0 80``), which the parser lets through too, are not UTF-8 either.
+(``ED A0 80``), which the parser lets through too, are not UTF-8 either; other bytes that are not UTF-8
+the parser refuses itself.
 
 No text with a NUL character (U+0000) reaches the database: PostgreSQL cannot store one in text or
 JSON, so it is refused on every database with the same 422, naming where it was found (the path, a
@@ -36,6 +37,11 @@ TOO_DEEP = f"must not nest arrays and objects more than {MAX_DEPTH} levels deep"
 NOT_UTF8 = "The request body is not valid JSON: send JSON encoded as UTF-8."
 # \u0000 not itself escaped: preceded by an even number of backslashes.
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+# Either escape worth a closer look: a NUL, or any surrogate. One search with a literal prefix is faster than
+# one substring search for each (130 µs against 330 µs for \u0000 alone, 190 KB of turns on a loaded machine).
+_ESCAPE_TO_CHECK = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_ENCODED_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")  # U+D800 to U+DFFF written as UTF-8
 # In parsed text: pairs are joined by then, so any surrogate left is a lone one.
 _NUL = re.compile("\x00")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -64,19 +70,16 @@ def _field_holding(value: Any, pattern: re.Pattern[str], path: str = "") -> str 
     return None
 
 
-def _is_utf8(body: bytes) -> bool:
-    """Whether ``body`` is UTF-8 that a JSON text may be: no raw NUL byte (JSON escapes every control
-    character, and UTF-16 or UTF-32 puts one beside every ASCII character), no invalid sequence and no
-    encoded surrogate (Python's strict decoder refuses both)."""
+def _read_as_utf8(body: bytes) -> bool:
+    """Whether the parser will read ``body`` as UTF-8, the way every check here reads it. Python's parser
+    guesses UTF-16 or UTF-32 from NUL bytes (a JSON text in either has one beside every ASCII character;
+    in UTF-8 JSON escapes every control character, so no JSON text holds one), and decodes UTF-8 with
+    ``surrogatepass`` (an encoded surrogate, ``ED A0 80``, would become a lone one). Any other byte that is
+    not UTF-8 makes the parser fail: 400 ``invalid_json`` all the same. Decoding the body here to check it
+    would cost nearly as much as parsing it (a millisecond for 120 KB of text beyond ASCII)."""
     if b"\x00" in body:
         return False
-    if body.isascii():
-        return True  # the common case, a C-speed check
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+    return body.isascii() or not _ENCODED_SURROGATE.search(body)
 
 
 def _parsed(body: bytes) -> Any:
@@ -100,7 +103,7 @@ def _field_with_lone_surrogate(body: bytes) -> str | None:
     # the parser decides which escapes pair. Pairing them in the bytes with a regex cost as much as parsing
     # (200 KB of escaped emoji) and misread an escaped backslash between two halves; so a body that escapes
     # characters beyond U+FFFF (Python's json.dumps does by default) is parsed twice.
-    if b"\\ud" not in body and b"\\uD" not in body:
+    if not _SURROGATE_ESCAPE.search(body):
         return None
     document = _parsed(body)
     return None if document is None else _field_holding(document, _SURROGATE)
@@ -118,10 +121,12 @@ def _field_in_query(query_string: bytes) -> str | None:
 def refusal_of_body(body: bytes) -> InvalidJson | ValidationFailed | None:
     """Why ``body`` is refused, if it is: the encoding first (every later check reads UTF-8), then depth
     (the later checks parse the body), then what its text may not hold."""
-    if not _is_utf8(body):
+    if not _read_as_utf8(body):
         return InvalidJson(NOT_UTF8)
     if nests_deeper_than(body):
         return ValidationFailed("body", TOO_DEEP)
+    if not _ESCAPE_TO_CHECK.search(body):
+        return None  # the common case
     if field := _field_with_nul(body):
         return ValidationFailed(field, MESSAGE)
     if field := _field_with_lone_surrogate(body):
