@@ -38,7 +38,7 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 _DESCRIPTIONS = {
-    400: "The body is not valid JSON (`invalid_json`).",
+    400: "The body is not valid JSON in UTF-8 (`invalid_json`).",
     401: "Who is calling is unknown: no, malformed, unknown, expired, revoked or signed-out credentials "
     "(`WWW-Authenticate: Bearer`).",
     403: "The caller's role, or the key's access, does not allow this (`forbidden`).",

@@ -26,7 +26,10 @@ MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page, 1 to 200.")]
-CursorParam = Annotated[str | None, Query(max_length=200, description="Opaque: the `cursor` of a `Link: rel=next`.")]
+CursorParam = Annotated[
+    str | None,
+    Query(max_length=200, description="Opaque: the `cursor` of a `Link: rel=next`; any other value is a 422."),
+]
 
 
 @dataclass(frozen=True, slots=True)
