@@ -49,10 +49,20 @@ def _in_utc(value: datetime) -> datetime:
 UtcDateTime = Annotated[datetime, BeforeValidator(_iso_8601_text), AfterValidator(_in_utc)]
 
 
+def _without_null(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+    branches = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:
+        schema["anyOf"] = branches
+
+
 def omittable() -> Any:
-    """The default of a PATCH field that may be left out but not set to null (a validator refuses null; the
-    field's type adds ``| SkipJsonSchema[None]``): the document shows neither ``null`` nor a ``null`` default."""
-    return Field(None, json_schema_extra=lambda schema: schema.pop("default", None))
+    """The default of a PATCH field ``X | None`` that may be left out but not set to null (a validator refuses
+    null): the document shows it as ``X``, without ``null`` or a ``null`` default. The type keeps ``| None``
+    for validation, whose errors then name the field alone."""
+    return Field(None, json_schema_extra=_without_null)
 
 
 # `name`-like fields: surrounding whitespace is not part of a name.

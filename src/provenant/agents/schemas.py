@@ -1,7 +1,6 @@
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from provenant.schemas import ApiModel, ReadModel, Slug, Timestamp, omittable, trimmed
 
@@ -29,10 +28,10 @@ class AgentGetOrCreate(ApiModel):
 
 class AgentUpdate(ApiModel):
     # None means "not given": name, slug and tags may be left out, never set to null (the document says so).
-    name: trimmed(200) | SkipJsonSchema[None] = omittable()  # type: ignore[valid-type]
-    slug: Slug | SkipJsonSchema[None] = omittable()
+    name: trimmed(200) | None = omittable()  # type: ignore[valid-type]
+    slug: Slug | None = omittable()
     description: Description | None = None
-    tags: Tags | SkipJsonSchema[None] = omittable()
+    tags: Tags | None = omittable()
     model_family: ModelFamily | None = None
 
     @field_validator("name", "slug", "tags")
