@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from provenant.db import Database
 from provenant.models import ApiKey
-from tests.factories import Account, add_member, assert_unauthorized, bearer, register, set_role
+from tests.factories import Account, add_member, assert_unauthorized, bearer, register
 
 KEYS = "/api/org/keys"
 START = datetime(2031, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -156,16 +156,6 @@ def test_a_key_is_rolled_once_and_then_its_replacement_is_rolled(client: TestCli
     assert _listed(client, owner, second["id"])["rolledToId"] == third.json()["id"]
 
 
-def test_a_key_whose_creator_left_cannot_be_rolled(client: TestClient, database: Database) -> None:
-    owner = register(client)
-    member = add_member(client, database, owner, "MEMBER")
-    old = _create(client, member)
-    set_role(database, member.user_id, None)
-    response = _roll(client, owner, old["id"])
-    assert response.status_code == 409
-    assert response.json()["code"] == "api_key_owner_removed"
-
-
 @pytest.mark.parametrize("key_id", ["00000000-0000-0000-0000-000000000000", "not-a-uuid"])
 def test_rolling_an_unknown_key_is_not_found(client: TestClient, key_id: str) -> None:
     owner = register(client)
@@ -196,21 +186,67 @@ def test_members_and_viewers_roll_their_own_keys_only(client: TestClient, databa
     assert _listed(client, owner, owners["id"])["rolledToId"] is None
 
 
-@pytest.mark.parametrize("role", ["OWNER", "ADMIN"])
-def test_owners_and_admins_roll_anyones_key_and_it_stays_its_creators(
+@pytest.mark.parametrize(("roller_role", "creator_role"), [("ADMIN", "OWNER"), ("ADMIN", "ADMIN"), ("OWNER", "MEMBER")])
+@pytest.mark.parametrize("credential", ["jwt", "full key"])
+def test_nobody_rolls_a_key_they_did_not_create_even_one_they_may_see_and_revoke(
+    client: TestClient, database: Database, roller_role: str, creator_role: str, credential: str
+) -> None:
+    """Issue 24: an ADMIN rolled the OWNER's key, received a key acting as the OWNER, and made
+    themselves OWNER with it. A roll hands over a credential acting as the key's creator, so only the
+    creator rolls; the administrator who sees the key is told so and may still revoke it."""
+    owner = register(client)
+    admin = add_member(client, database, owner, "ADMIN", name="Ada")
+    roller = owner if roller_role == "OWNER" else admin
+    creator = owner if creator_role == "OWNER" else add_member(client, database, owner, creator_role, name="Mia")
+    theirs = _create(client, creator)
+    headers = roller.headers if credential == "jwt" else bearer(_create(client, roller, name="roller's")["key"])
+    assert theirs["id"] in {key["id"] for key in client.get(KEYS, headers=headers).json()}  # they see it
+
+    refused = client.post(f"{KEYS}/{theirs['id']}/roll", json={"graceSeconds": 60}, headers=headers)
+
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["code"] == "forbidden"
+    assert "pk_live_" not in refused.text
+    assert _listed(client, creator, theirs["id"])["rolledToId"] is None
+    assert _listed(client, creator, theirs["id"])["expiresAt"] is None
+    with database.transaction(writes=False) as session:
+        assert session.scalar(select(func.count()).select_from(ApiKey).where(ApiKey.user_id == creator.user_id)) == 1
+    assert client.get("/api/audit?action=apikey.roll", headers=owner.headers).json() == []
+    # What an administrator may do with it: revoke it. Its creator rolls it.
+    assert client.delete(f"{KEYS}/{theirs['id']}", headers=headers).status_code == 200
+    assert _roll(client, creator, theirs["id"]).json()["code"] == "api_key_revoked"
+
+
+def test_the_owners_key_cannot_be_turned_into_an_admins_promotion(client: TestClient, database: Database) -> None:
+    """The probe's path end to end: whatever the ADMIN tries with the OWNER's key, they stay ADMIN."""
+    owner = register(client)
+    admin = add_member(client, database, owner, "ADMIN")
+    owners = _create(client, owner)
+
+    rolled = _roll(client, admin, owners["id"], graceSeconds=60)
+
+    assert rolled.status_code == 403
+    promoted = client.patch(f"/api/org/members/{admin.user_id}/role", json={"role": "OWNER"}, headers=admin.headers)
+    assert promoted.status_code == 403
+    me = client.get("/api/auth/me", headers=admin.headers).json()
+    assert me["role"] == "ADMIN"
+    assert client.get("/api/auth/me", headers=bearer(owners["key"])).json()["id"] == owner.user_id
+
+
+@pytest.mark.parametrize("role", ["OWNER", "ADMIN", "MEMBER", "VIEWER"])
+def test_every_role_rolls_its_own_key_and_the_new_key_acts_as_them(
     client: TestClient, database: Database, role: str
 ) -> None:
     owner = register(client)
-    roller = owner if role == "OWNER" else add_member(client, database, owner, "ADMIN")
-    member = add_member(client, database, owner, "MEMBER", name="Mia")
-    old = _create(client, member, access="read")
+    person = owner if role == "OWNER" else add_member(client, database, owner, role)
+    own = _create(client, person, access="read")
 
-    response = _roll(client, roller, old["id"], graceSeconds=60)
+    response = _roll(client, person, own["id"], graceSeconds=60)
 
     assert response.status_code == 201, response.text
-    assert response.json()["user"]["id"] == member.user_id
+    assert response.json()["user"]["id"] == person.user_id
     me = client.get("/api/auth/me", headers=bearer(response.json()["key"])).json()
-    assert (me["id"], me["role"]) == (member.user_id, "MEMBER")
+    assert (me["id"], me["role"]) == (person.user_id, role)
 
 
 def test_another_orgs_key_cannot_be_rolled(client: TestClient) -> None:

@@ -8,6 +8,7 @@ ROUTES.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -153,3 +154,100 @@ def test_each_route_admits_exactly_the_roles_and_key_access_the_contract_gives(
                     f"{response.text[:120]} (expected {'admitted' if admitted else 'refused'})"
                 )
     assert wrong == []
+
+
+# --- credentials in answers: whom they act as ----------------------------------------------------
+
+# Fields of an answer that are credentials (or a link that makes one).
+CREDENTIAL_FIELDS = frozenset({"key", "token", "inviteLink", "resetLink", "secret", "mfaToken", "recoveryCodes"})
+
+# Every route whose answer carries a credential, and whom it acts as. The rule (issue 24): never
+# anyone but the caller; whoever may see or revoke another's key or account gets no credential of theirs.
+MINTS: dict[tuple[str, str], str] = {
+    ("POST", "/api/auth/register"): "the caller: the account it creates",
+    ("POST", "/api/auth/login"): "the caller, after their password",
+    ("POST", "/api/auth/password"): "the caller, after their current password",
+    ("POST", "/api/auth/accept-invitation"): "the caller: a new account, or an existing one after its password",
+    ("POST", "/api/org/keys"): "the caller",
+    ("POST", "/api/org/keys/{key_id}/roll"): "the caller, who must be the key's creator",
+    ("POST", "/api/org/invitations"): "nobody yet: a new account at a role the caller may grant (an existing "
+    "account joins only with its own password)",
+}
+
+
+def _properties(schema: dict[str, Any], schemas: dict[str, Any], seen: frozenset[str] = frozenset()) -> set[str]:
+    """The property names an answer of ``schema`` may carry, through $ref, anyOf and arrays."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return set() if name in seen else _properties(schemas[name], schemas, seen | {name})
+    found = set(schema.get("properties", {}))
+    for alternative in schema.get("anyOf", []) + schema.get("oneOf", []) + schema.get("allOf", []):
+        found |= _properties(alternative, schemas, seen)
+    if "items" in schema:
+        found |= _properties(schema["items"], schemas, seen)
+    return found
+
+
+def test_every_route_that_answers_a_credential_says_whom_it_acts_as(app: FastAPI) -> None:
+    document = app.openapi()
+    schemas = document["components"]["schemas"]
+    answering = {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation.get("responses", {}).items()
+        if status.startswith("2")
+        for content in response.get("content", {}).values()
+        if _properties(content.get("schema", {}), schemas) & CREDENTIAL_FIELDS
+    }
+    assert answering - MINTS.keys() == set(), "a route answering a credential needs its line in MINTS"
+    assert MINTS.keys() - answering == set(), "MINTS names a route that no longer answers a credential"
+
+
+def _me(client: TestClient, token: str) -> tuple[str, str]:
+    me = client.get("/api/auth/me", headers=bearer(token)).json()
+    return me["id"], me["role"]
+
+
+def test_a_key_minted_or_rolled_acts_as_the_caller_and_nobody_rolls_anothers(
+    client: TestClient, callers: list[Caller]
+) -> None:
+    """Every role with every credential, against a key of every role: creating a key gives one that
+    acts as the caller; rolling one's own key too; rolling another's is refused — 403 ``forbidden``
+    when the caller may see it (OWNER, ADMIN), 404 when they may not — and carries no key."""
+    people = {caller.role: caller.account for caller in callers if caller.credential == "jwt"}
+    targets = {role: _new_key(client, account, f"{role}'s target") for role, account in people.items()}
+    wrong: list[str] = []
+    for caller in callers:
+        mints = caller.credential in RULES["manage own keys"][1]
+        created = client.post("/api/org/keys", json={"name": "minted"}, headers=bearer(caller.token))
+        if mints and (created.status_code != 201 or _me(client, created.json()["key"]) != _identity(caller)):
+            wrong.append(f"create as {caller.role} with {caller.credential}: {created.status_code} {created.text[:80]}")
+        own = _new_key(client, caller.account, "own")
+        for owner_role, target in [
+            (caller.role, own),
+            *((role, k) for role, k in targets.items() if role != caller.role),
+        ]:
+            response = client.post(f"/api/org/keys/{target}/roll", json={}, headers=bearer(caller.token))
+            if owner_role == caller.role and target == own and mints:
+                ok = response.status_code == 201 and _me(client, response.json()["key"]) == _identity(caller)
+            elif mints and caller.role not in ADMINS:
+                ok = response.status_code == 404 and response.json()["code"] == "not_found"
+            else:
+                ok = response.status_code == 403 and response.json()["code"] == "forbidden"
+            if not ok or (response.status_code != 201 and "pk_live_" in response.text):
+                wrong.append(
+                    f"roll {owner_role}'s key as {caller.role} with {caller.credential}: "
+                    f"{response.status_code} {response.text[:80]}"
+                )
+    assert wrong == []
+
+
+def _identity(caller: Caller) -> tuple[str, str]:
+    return caller.account.user_id, caller.role
+
+
+def _new_key(client: TestClient, account: Account, name: str) -> str:
+    created = client.post("/api/org/keys", json={"name": name}, headers=account.headers)
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])

@@ -139,6 +139,19 @@ def test_a_member_rolls_their_own_key_and_is_not_offered_others(page: Page, http
     expect(row(page, "my-key").get_by_role("button", name="Roll my-key")).to_be_visible()
 
 
+def test_an_admin_is_offered_revoke_but_not_roll_on_anothers_key(page: Page, http: httpx.Client) -> None:
+    """Rolling another's key would hand over a key acting as them (issue 24): the API refuses it, and
+    the page offers only what it allows."""
+    owner = register(http)
+    admin = invite_and_accept(http, owner, "ADMIN")
+    _create(http, owner, name="owners-key")
+    _create(http, admin, name="admins-key")
+    open_as(page, admin, "/keys")
+    expect(row(page, "owners-key").get_by_role("button", name="Revoke owners-key")).to_be_visible()
+    expect(row(page, "owners-key").get_by_role("button", name="Roll owners-key")).to_have_count(0)
+    expect(row(page, "admins-key").get_by_role("button", name="Roll admins-key")).to_be_visible()
+
+
 def test_each_key_shows_its_requests_of_the_last_30_days(
     page: Page, http: httpx.Client, server_database: Database
 ) -> None:

@@ -75,8 +75,7 @@ async def revoke_api_key(session: SessionDep, caller: RequireKeyManager, key_id:
     responses={
         status.HTTP_409_CONFLICT: _error(
             "The key is revoked (`api_key_revoked`), expired (`api_key_expired`), already rolled (`api_key_rolled`), "
-            "its creator left the organization (`api_key_owner_removed`), or they hold 100 other active keys "
-            "(`key_limit_reached`)."
+            "or its creator holds 100 other active keys (`key_limit_reached`)."
         )
     },
 )
@@ -84,7 +83,8 @@ async def roll_api_key(
     session: SessionDep, caller: RequireKeyManager, key_id: str, body: ApiKeyRoll | None = None
 ) -> ApiKeyCreated:
     """A new key with the same name, access, expiry and creator, shown once; the old key keeps working for
-    `graceSeconds` (or until its own earlier expiry), then answers 401 `api_key_expired`."""
+    `graceSeconds` (or until its own earlier expiry), then answers 401 `api_key_expired`. Only the key's
+    creator may roll it: an OWNER or ADMIN who sees another's key gets 403 and may revoke it instead."""
     grace = timedelta(seconds=body.grace_seconds if body else 0)
     return _shown_once(service.roll_key(session, caller, key_id, grace=grace))
 

@@ -12,8 +12,8 @@ from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth import security
 from provenant.auth.principal import Principal
-from provenant.auth.roles import Access, Action
-from provenant.errors import Conflict, NotFound, ValidationFailed
+from provenant.auth.roles import Access, Action, can_roll_key
+from provenant.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from provenant.models import ApiKey, User
 from provenant.paging import Page, PageRequest, Position, newest_first, page_of
 
@@ -153,17 +153,21 @@ def roll_key(session: Session, caller: Principal, key_id: str, *, grace: timedel
     """A new key with the old one's name, access, expiry and creator; the old one works for ``grace``
     more (or until its own earlier expiry) and then answers ``api_key_expired``, in every process.
 
-    Whoever may revoke a key may roll it. The new key belongs to the old key's creator, so it acts
-    with the same role as the key it replaces, whoever rolled it."""
+    Only the key's creator may roll it (auth.roles.can_roll_key): the new key acts as its creator.
+    Anyone else who may see the key (OWNER, ADMIN) gets 403 and may revoke it instead."""
     now = datetime.now(UTC)
     old = visible_key(session, caller, key_id, for_update=True)
-    owner = old.user
-    _check_rollable(old, owner, now=now)
-    _check_key_limit(session, owner.id, old.org_id, now=now, replacing=old.id)
+    if not can_roll_key(caller.role, caller_id=caller.user_id, creator_id=old.user_id):
+        raise Forbidden(
+            "Only the person who created this key can roll it: the new key would act as them. "
+            "You may revoke it; they can then create or roll a key of their own."
+        )
+    _check_rollable(old, now=now)
+    _check_key_limit(session, old.user_id, old.org_id, now=now, replacing=old.id)
     before = snapshot(old)
     new, raw = _new_key(
         session,
-        owner=owner,
+        owner=old.user,
         org_id=old.org_id,
         name=old.name,
         expires_at=old.expires_at,
@@ -185,15 +189,10 @@ def roll_key(session: Session, caller: Principal, key_id: str, *, grace: timedel
     return NewKey(new, raw)
 
 
-def _check_rollable(key: ApiKey, owner: User, *, now: datetime) -> None:
+def _check_rollable(key: ApiKey, *, now: datetime) -> None:
     if key.revoked_at is not None:
         raise Conflict("This key is revoked: create a new key instead.", code="api_key_revoked")
     if key.rolled_to_id is not None:
         raise Conflict("This key was already rolled: roll its replacement instead.", code="api_key_rolled")
     if key.expires_at is not None and key.expires_at <= now:
         raise Conflict("This key has expired: create a new key instead.", code="api_key_expired")
-    if owner.org_id != key.org_id or owner.role is None:
-        raise Conflict(
-            "The person who created this key has left the organization: a replacement would not work either.",
-            code="api_key_owner_removed",
-        )

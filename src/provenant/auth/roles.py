@@ -29,7 +29,7 @@ class Action(StrEnum):
     MANAGE_OWN_KEYS = "manage_own_keys"  # create, revoke and roll one's own keys
     DELETE_OWN = "delete_own"
     DELETE_ANY = "delete_any"
-    MANAGE_ORG_KEYS = "manage_org_keys"  # see and revoke every key of the org
+    MANAGE_ORG_KEYS = "manage_org_keys"  # see and revoke every key of the org; never roll another's
     INVITE = "invite"
     READ_INVITATIONS = "read_invitations"  # the org's pending invitations
     CHANGE_ROLES = "change_roles"
@@ -88,6 +88,13 @@ def can_delete(role: Role, *, caller_id: str, creator_id: str | None) -> bool:
     if can(role, Action.DELETE_ANY):
         return True
     return can(role, Action.DELETE_OWN) and creator_id == caller_id
+
+
+def can_roll_key(role: Role, *, caller_id: str, creator_id: str) -> bool:
+    """Only the key's creator, whatever the role: a roll answers with a new key that acts as the key's
+    creator, and nobody may receive a credential that acts as someone else. Whoever may see another's
+    key (OWNER, ADMIN) may revoke it, and its creator then rolls or creates their own."""
+    return can(role, Action.MANAGE_OWN_KEYS) and caller_id == creator_id
 
 
 def can_grant(role: Role, granted: Role) -> bool:

@@ -11,6 +11,7 @@
 //   canCreateKey(me)               every role (a key never does more than its creator)
 //   canSeeAllKeys(me)              OWNER and ADMIN see and revoke every key of the org
 //   canRevokeKey(me, key)          OWNER/ADMIN any key; others their own
+//   canRollKey(me, key)            its creator only, whatever the role: the new key acts as its creator
 //   canInvite(me)                  OWNER and ADMIN
 //   invitableRoles(me)             OWNER: ADMIN, MEMBER, VIEWER; ADMIN: MEMBER, VIEWER
 //   canChangeRole(me, member, newRole)  OWNER any (never their own row here: the org keeps an OWNER);
@@ -59,6 +60,10 @@ export function canSeeAllKeys(me) {
 
 export function canRevokeKey(me, key) {
   return isAdministrator(me) || key.user.id === me.id;
+}
+
+export function canRollKey(me, key) {
+  return key.user.id === me.id;
 }
 
 export function canInvite(me) {

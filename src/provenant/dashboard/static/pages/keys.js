@@ -26,7 +26,7 @@ import {
   uniqueId,
 } from "../dom.js";
 import { count, daysBetween, exactTime, isPast, relativeTime } from "../format.js";
-import { canCreateKey, canRevokeKey, canSeeAllKeys } from "../roles.js";
+import { canCreateKey, canRevokeKey, canRollKey, canSeeAllKeys } from "../roles.js";
 
 const DAY = 86_400_000;
 const ROTATE_AFTER_DAYS = 90;
@@ -284,7 +284,7 @@ export async function render(container, ctx) {
         class: "actions",
         cell: (key) => {
           if (keyStatus(key) === "Revoked" || !canRevokeKey(me, key)) return null;
-          const rollable = keyStatus(key) === "Active" && !key.rolledToId && !creatorLeft(key);
+          const rollable = canRollKey(me, key) && keyStatus(key) === "Active" && !key.rolledToId;
           return h(
             "div",
             { class: "row-actions" },
