@@ -4,7 +4,7 @@ The database is asked for its plan of the exact statement list_sessions runs, ov
 20 agents (written underneath the API: only their shape matters here) and fresh planner statistics.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from provenant.db import Database, is_sqlite
 from provenant.models import Agent, AgentSession, Turn, new_id
 from provenant.paging import PageRequest
 from provenant.sessions import service
-from tests.factories import register
+from tests.factories import Account, register
 
 pytestmark = pytest.mark.both_databases  # query plans are each database's own
 
@@ -38,8 +38,9 @@ def _statements(database: Database) -> Iterator[list[tuple[str, Any]]]:
         event.remove(database.engine, "before_cursor_execute", capture)
 
 
-def _seed(database: Database, org_id: str, user_id: str) -> list[str]:
-    """4,000 sessions of 20 agents, a quarter of them ACTIVE, each with one turn; the agents' ids."""
+def _seed(database: Database, org_id: str, user_id: str, key_ids: Sequence[str | None] = (None,)) -> list[str]:
+    """4,000 sessions of 20 agents, a quarter of them ACTIVE, each with one turn, created in turn by
+    ``key_ids`` (None: through the dashboard); the agents' ids."""
     now = datetime.now(UTC)
     agents = [new_id() for _ in range(20)]
     sessions: list[dict[str, Any]] = [
@@ -47,6 +48,7 @@ def _seed(database: Database, org_id: str, user_id: str) -> list[str]:
             "id": new_id(),
             "org_id": org_id,
             "agent_id": agents[n % 20],
+            "created_by_api_key_id": key_ids[n % len(key_ids)],
             "tags": [],
             "turn_count": 1,
             "status": ("ACTIVE", "COMPLETED", "COMPLETED", "FAILED")[n % 4],
@@ -121,13 +123,31 @@ def test_each_listing_filter_reads_its_org_created_at_index(
         assert any(name in plan for name in turn_indexes), plan
 
 
+@pytest.mark.parametrize("rolls", [0, 2])
 def test_an_ingest_keys_listing_reads_the_index_of_the_sessions_it_created(
-    client: TestClient, database: Database
+    client: TestClient, database: Database, rolls: int
 ) -> None:
+    """Its own sessions, and (rolled) those of the keys of its roll chain: the same index, among the
+    sessions of 20 keys and of the dashboard."""
     owner = register(client)
-    _seed(database, owner.org_id, owner.user_id)
+    keys = [_ingest_key(client, owner)["id"] for _ in range(20 - rolls)]
+    key = {"id": keys[0]}
+    for _ in range(rolls):
+        key = client.post(f"/api/org/keys/{key['id']}/roll", json={"graceSeconds": 60}, headers=owner.headers).json()
+        keys.append(key["id"])
+    _seed(database, owner.org_id, owner.user_id, [*keys, None])
     ingest_key = Principal(
-        org_id=owner.org_id, user_id=owner.user_id, role=Role.OWNER, api_key_id=new_id(), access=Access.INGEST
+        org_id=owner.org_id, user_id=owner.user_id, role=Role.OWNER, api_key_id=key["id"], access=Access.INGEST
     )
     plan = _plan(database, caller=ingest_key)
-    assert "ix_sessions_org_key_created" in plan, plan
+    if rolls == 0:
+        assert "ix_sessions_org_key_created" in plan, plan
+    else:  # a few keys' sessions: the key index, or the org's newest first filtered (the planner's choice)
+        assert "ix_sessions_org_key_created" in plan or "ix_sessions_org_created" in plan, plan
+    assert "Seq Scan" not in plan and "SCAN sessions" not in plan, plan
+
+
+def _ingest_key(client: TestClient, owner: Account) -> dict[str, Any]:
+    created = client.post("/api/org/keys", json={"name": "agent", "access": "ingest"}, headers=owner.headers)
+    assert created.status_code == 201, created.text
+    return dict(created.json())

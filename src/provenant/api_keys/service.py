@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, aliased, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
 from provenant.audit import service as audit
@@ -56,6 +56,20 @@ def visible_key(session: Session, caller: Principal, key_id: str, *, for_update:
     if key is None:
         raise NotFound("API key")
     return key
+
+
+def roll_chain(session: Session, key_id: str, *, user_id: str) -> list[str]:
+    """``key_id`` and every key it was rolled from or into, directly or not: one credential at its
+    successive times (a roll keeps the creator, org, access and name). Rolled keys stay in the table
+    once revoked or expired, so the chain is whole; it never leaves ``user_id``'s keys."""
+    step = aliased(ApiKey)
+    chain = select(ApiKey.id, ApiKey.rolled_to_id).where(ApiKey.id == key_id).cte("chain", recursive=True)
+    chain = chain.union(
+        select(step.id, step.rolled_to_id)
+        .join(chain, or_(step.rolled_to_id == chain.c.id, step.id == chain.c.rolled_to_id))
+        .where(step.user_id == user_id)
+    )
+    return list(session.scalars(select(chain.c.id)))
 
 
 def list_keys(session: Session, caller: Principal, *, include_revoked: bool, page: PageRequest) -> Page[ApiKey]:

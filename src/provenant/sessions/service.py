@@ -1,7 +1,10 @@
 """Sessions of an org's agents and their turns: what the SDKs ingest.
 
 Every query is scoped to the caller's org, so another org's session is "not found" on every path.
-A session is ACTIVE until it ends (COMPLETED or FAILED); ending is final and idempotent.
+An ``ingest`` key reads and writes only the sessions it created, or a key it was rolled from or into
+created (``_visible_to``): every answer to a write (a resent turn, an end) shows what the session
+holds, so writing to a session the key may not read would disclose it. A session is ACTIVE until it
+ends (COMPLETED or FAILED); ending is final and idempotent.
 """
 
 import re
@@ -14,6 +17,7 @@ from sqlalchemy.orm import Session, configure_mappers
 from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.orm.instrumentation import manager_of_class
 
+from provenant.api_keys.service import roll_chain
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth.principal import Principal
@@ -39,6 +43,11 @@ _take_places_statement = (
     )
     .values(turn_count=_sessions.c.turn_count + bindparam("count"), updated_at=bindparam("now"))
     .returning(_sessions.c.turn_count)
+)
+# The same for an ingest key, in the one statement the hot path runs: the sessions the key created
+# itself. Those its roll predecessors or successors created take _take_places' second step.
+_take_own_places_statement = _take_places_statement.where(
+    _sessions.c.created_by_api_key_id == bindparam("caller_key_id")
 )
 _insert_turns = LeanInsert(_turns)
 configure_mappers()  # a Turn made by _new_turn reads its attributes through what this sets up
@@ -74,25 +83,23 @@ def _snapshot(agent_session: AgentSession) -> dict[str, Any]:
     )
 
 
-def _visible_to(caller: Principal) -> list[ColumnElement[bool]]:
-    """The sessions ``caller`` may read: its org's; for an ``ingest`` key, only those it created
-    (another's session is "not found", as an unknown id is)."""
+def _visible_to(session: Session, caller: Principal) -> list[ColumnElement[bool]]:
+    """The sessions ``caller`` may read and write: its org's; for an ``ingest`` key, only those created
+    by it or by a key of its roll chain (the key it was rolled from carried on by its successor, and
+    back during the grace period). Another's session is "not found", as an unknown id is."""
     conditions = [AgentSession.org_id == caller.org_id]
     if caller.access == Access.INGEST:
-        conditions.append(AgentSession.created_by_api_key_id == caller.api_key_id)
+        assert caller.api_key_id is not None  # a JWT acts with full access
+        chain = roll_chain(session, caller.api_key_id, user_id=caller.user_id)
+        conditions.append(AgentSession.created_by_api_key_id.in_(chain))
     return conditions
 
 
-def _find(
-    session: Session, caller: Principal, session_id: str, *, for_update: bool = False, to_read: bool = False
-) -> AgentSession:
-    """A session of the caller's org. To write, any of them: an ``ingest`` key also adds turns to and
-    ends sessions it did not create (a rolled key's successor carries on its predecessor's sessions);
-    to read, only what ``_visible_to`` allows."""
+def _find(session: Session, caller: Principal, session_id: str, *, for_update: bool = False) -> AgentSession:
+    """A session the caller may read (``_visible_to``); "not found" for any other."""
     if not _is_id(session_id):
         raise NotFound("Session")
-    visible = _visible_to(caller) if to_read else [AgentSession.org_id == caller.org_id]
-    query = select(AgentSession).where(AgentSession.id == session_id, *visible)
+    query = select(AgentSession).where(AgentSession.id == session_id, *_visible_to(session, caller))
     if for_update:
         query = query.with_for_update()
     agent_session = session.scalars(query).one_or_none()
@@ -159,7 +166,7 @@ def list_sessions(
 ) -> Page[AgentSession]:
     """Newest first, one page. Each filter keeps an (org, ..., created_at) index usable: the rows come
     out of the index already in order and the scan stops after the page's matches."""
-    query = select(AgentSession).where(*_visible_to(caller))
+    query = select(AgentSession).where(*_visible_to(session, caller))
     if agent_id is not None:
         if not _is_id(agent_id):
             return Page([], None)
@@ -178,9 +185,8 @@ def _position(agent_session: AgentSession) -> Position:
 
 
 def get_session(session: Session, caller: Principal, session_id: str) -> tuple[AgentSession, list[Turn]]:
-    """The session and its turns in the order they were accepted; an ``ingest`` key reads only the
-    sessions it created."""
-    agent_session = _find(session, caller, session_id, to_read=True)
+    """The session and its turns in the order they were accepted."""
+    agent_session = _find(session, caller, session_id)
     turns = session.scalars(select(Turn).where(Turn.session_id == agent_session.id).order_by(Turn.seq))
     return agent_session, list(turns)
 
@@ -241,14 +247,23 @@ def add_turns(session: Session, caller: Principal, session_id: str, turns: Seque
 
 def _take_places(session: Session, caller: Principal, session_id: str, count: int, now: datetime) -> int:
     """Moves the active session's turn counter on by ``count`` and returns it; 404 for a session the
-    caller's org does not have, 409 ``session_ended`` for an ended one."""
+    caller may not read (``_visible_to``), 409 ``session_ended`` for an ended one.
+
+    One UPDATE for a full key or a JWT, and for the ingest key that created the session; a session of
+    an ingest key's roll chain is found first (its second step)."""
     last = None
+    arguments = {"target_id": session_id, "caller_org_id": caller.org_id, "now": now, "count": count}
     if _is_id(session_id):
-        arguments = {"target_id": session_id, "caller_org_id": caller.org_id, "now": now, "count": count}
-        last = session.connection().execute(_take_places_statement, arguments).scalar_one_or_none()
+        if caller.access == Access.INGEST:
+            own = {**arguments, "caller_key_id": caller.api_key_id}
+            last = session.connection().execute(_take_own_places_statement, own).scalar_one_or_none()
+        else:
+            last = session.connection().execute(_take_places_statement, arguments).scalar_one_or_none()
     if last is None:
-        _find(session, caller, session_id)
-        raise Conflict("This session has ended; it accepts no more turns.", code="session_ended")
+        if _find(session, caller, session_id).status == ACTIVE:  # an ingest key's roll predecessor's session
+            last = session.connection().execute(_take_places_statement, arguments).scalar_one_or_none()
+        if last is None:
+            raise Conflict("This session has ended; it accepts no more turns.", code="session_ended")
     return int(last)
 
 
@@ -338,12 +353,12 @@ def update_session(
     if status == ACTIVE:
         if ended_at is not None:
             raise ValidationFailed("endedAt", "an ACTIVE session has no end time")
-        agent_session = _find(session, caller, session_id, to_read=True)
+        agent_session = _find(session, caller, session_id)
         if agent_session.status != ACTIVE:
             raise Conflict("This session has ended and cannot be reopened.", code="session_ended")
         return agent_session
     if status is None and ended_at is None:
-        return _find(session, caller, session_id, to_read=True)
+        return _find(session, caller, session_id)
     return end_session(session, caller, session_id, status=status or "COMPLETED", ended_at=ended_at)
 
 
