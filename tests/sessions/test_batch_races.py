@@ -45,13 +45,16 @@ def _new_session(url: str, key: dict[str, str], agent_id: str) -> str:
         return str(start_session(http, key, agent_id)["id"])
 
 
-def _race(url: str, key: dict[str, str], bodies: list[Any], session_id: str) -> list[httpx.Response]:
-    """Sends every body at once, one thread and one connection each."""
+def _race(
+    url: str, key: dict[str, str] | list[dict[str, str]], bodies: list[Any], session_id: str
+) -> list[httpx.Response]:
+    """Sends every body at once, one thread and one connection each (with ``key``, or the key of its place)."""
     started = threading.Barrier(len(bodies))
     answers: list[httpx.Response | None] = [None] * len(bodies)
+    keys = key if isinstance(key, list) else [key] * len(bodies)
 
     def send(index: int) -> None:
-        with httpx.Client(base_url=url, headers=key, timeout=30) as http:
+        with httpx.Client(base_url=url, headers=keys[index], timeout=30) as http:
             started.wait()
             answers[index] = http.post(f"/api/sessions/{session_id}/turns", json=bodies[index])
 
@@ -173,3 +176,57 @@ def test_batches_racing_an_end_are_stored_whole_or_not_at_all(two_workers: str, 
         turn["clientId"] for body in accepted for turn in body
     )
     assert turn_count == len(stored) == 40 * len(accepted)
+
+
+def test_a_rolled_ingest_key_and_its_successor_racing_on_one_session(
+    two_workers: str, shared_database: Database
+) -> None:
+    """30 batches, half from the ingest key that started the session (one UPDATE) and half from its
+    successor after a roll (found through the roll chain, then the UPDATE): every one stored whole in
+    one run of places. Then the same while the successor ends the session: each batch is stored whole
+    or refused 409, none half-written."""
+    with httpx.Client(base_url=two_workers, timeout=30) as http:
+        owner = register(http)
+        agent_id = str(create_agent(http, owner.headers)["id"])
+        old = http.post("/api/org/keys", json={"name": "agent", "access": "ingest"}, headers=owner.headers).json()
+        old_key = bearer(old["key"])
+        sessions = [str(start_session(http, old_key, agent_id)["id"]) for _ in range(2)]
+        rolled = http.post(f"/api/org/keys/{old['id']}/roll", json={"graceSeconds": 600}, headers=owner.headers)
+        new_key = bearer(rolled.json()["key"])
+    senders = 30
+    bodies = [
+        [{"role": "USER", "content": f"{n}-{i}", "clientId": f"{n}-{i}"} for i in range(10)] for n in range(senders)
+    ]
+    keys = [old_key if n % 2 else new_key for n in range(senders)]
+
+    answers = _race(two_workers, keys, bodies, sessions[0])
+
+    assert [answer.status_code for answer in answers] == [201] * senders, [a.text for a in answers]
+    _assert_whole_runs(shared_database, sessions[0], bodies)
+
+    racing: list[httpx.Response] = []
+    ended: list[httpx.Response] = []
+
+    def end() -> None:
+        with httpx.Client(base_url=two_workers, headers=new_key, timeout=30) as http:
+            ended.append(http.post(f"/api/sessions/{sessions[1]}/end", json={}))
+
+    _run_all([lambda: racing.extend(_race(two_workers, keys, bodies, sessions[1])), end])
+
+    assert ended[0].status_code == 200, ended[0].text
+    assert {answer.status_code for answer in racing} <= {201, 409}, [a.text for a in racing]
+    assert all(answer.json()["code"] == "session_ended" for answer in racing if answer.status_code == 409)
+    _assert_whole_runs(
+        shared_database,
+        sessions[1],
+        [body for body, answer in zip(bodies, racing, strict=True) if answer.status_code == 201],
+    )
+
+
+def _assert_whole_runs(database: Database, session_id: str, accepted: list[list[dict[str, Any]]]) -> None:
+    stored, turn_count = _stored(database, session_id)
+    assert turn_count == len(stored) == sum(len(body) for body in accepted)
+    assert [seq for seq, _, _ in stored] == list(range(1, len(stored) + 1))
+    size = len(accepted[0]) if accepted else 1
+    runs = [[content for _, _, content in stored[start : start + size]] for start in range(0, len(stored), size)]
+    assert sorted(runs) == sorted([turn["content"] for turn in body] for body in accepted)
