@@ -42,7 +42,7 @@ async def list_sessions(
     cursor: CursorParam = None,
 ) -> list[AgentSession]:
     """The org's sessions, newest first, a page at a time (``Link: rel="next"`` while more follow);
-    an ``ingest`` key sees only the sessions it created."""
+    an ``ingest`` key sees only the sessions it (or a key of its roll chain) created, and writes to no other."""
     page = service.list_sessions(
         session, caller, agent_id=agent_id, status=status, q=q, page=PageRequest.of(limit, cursor)
     )
