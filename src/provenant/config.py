@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     )
 
     redis_url: str | None = Field(
-        default=None, description="When set, failed-attempt counters and API keys' rate limits live in Redis, shared by "
+        default=None,
+        description="When set, failed-attempt counters and API keys' rate limits live in Redis, shared by "
         "every server process (instead of the database, and of each process's memory).",
     )
     redis_prefix: str = Field(default="provenant:", description="Prefix of every Redis key the server writes.")
