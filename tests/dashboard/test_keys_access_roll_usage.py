@@ -71,7 +71,7 @@ def test_roll_with_a_grace_period_shows_the_new_key_once_and_the_old_one_keeps_w
 
     row(page, "prod-ingestion").get_by_role("button", name="Roll prod-ingestion").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("same name, access and expiry")
+    expect(dialog).to_contain_text("same name, access, rate limit and expiry")
     for choice in ("Now", "1 hour", "24 hours", "7 days"):
         expect(dialog.get_by_text(choice, exact=True)).to_be_visible()
     expect(dialog.get_by_label("24 hours")).to_be_checked()
