@@ -76,6 +76,13 @@ _PER_ROUTE: dict[tuple[str, str], set[int]] = {
 
 _UNDECLARED = frozenset({"/api/health"})
 
+# Sent with every answer to a key that has a rate limit (auth.rate_limits), the 429 included.
+_RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": "the key's requests a minute.",
+    "RateLimit-Remaining": "requests left this minute.",
+    "RateLimit-Reset": "seconds until the minute ends.",
+}
+
 
 def error_statuses(route: APIRoute, method: str) -> set[int]:
     """Every error status ``method`` on ``route`` can answer."""
@@ -98,6 +105,11 @@ def _error_response(status: int) -> dict[str, Any]:
     }
     if status in (429, 503):
         response["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+    if status == 429:
+        response["headers"] |= {
+            name: {"description": f"With `rate_limited`: {meaning}", "schema": {"type": "integer"}}
+            for name, meaning in _RATE_LIMIT_HEADERS.items()
+        }
     if status == 401:
         response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}}
     return response

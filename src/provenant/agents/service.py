@@ -71,7 +71,9 @@ def list_agents_json(reader: Reader, caller: Principal, *, status: str | None, p
 
 
 def get_agent(session: Session, caller: Principal, agent_id: str) -> Agent:
-    agent = session.scalars(select(Agent).where(Agent.id == agent_id, Agent.org_id == caller.org_id)).one_or_none()
+    agent = session.scalars(
+        select(Agent).where(Agent.id == agent_id, Agent.org_id == caller.org_id)
+    ).one_or_none()
     if agent is None:
         raise NotFound("Agent")
     return agent
@@ -91,11 +93,7 @@ def _insert(session: Session, caller: Principal, fields: dict[str, Any]) -> Agen
     except IntegrityError:
         return None
     audit.record(
-        session,
-        caller,
-        AuditAction.AGENT_CREATE,
-        resource_type="agent",
-        resource_id=agent.id,
+        session, caller, AuditAction.AGENT_CREATE, resource_type="agent", resource_id=agent.id,
         after=_snapshot(agent),
     )
     return agent
@@ -143,13 +141,8 @@ def update_agent(session: Session, caller: Principal, agent_id: str, changes: di
     if _snapshot(agent) == before:
         return agent
     audit.record(
-        session,
-        caller,
-        AuditAction.AGENT_UPDATE,
-        resource_type="agent",
-        resource_id=agent.id,
-        before=before,
-        after=_snapshot(agent),
+        session, caller, AuditAction.AGENT_UPDATE, resource_type="agent", resource_id=agent.id,
+        before=before, after=_snapshot(agent),
     )
     return agent
 
@@ -164,11 +157,6 @@ def archive_agent(session: Session, caller: Principal, agent_id: str) -> None:
     agent.status = "ARCHIVED"
     agent.updated_at = datetime.now(UTC)
     audit.record(
-        session,
-        caller,
-        AuditAction.AGENT_ARCHIVE,
-        resource_type="agent",
-        resource_id=agent.id,
-        before=before,
-        after=_snapshot(agent),
+        session, caller, AuditAction.AGENT_ARCHIVE, resource_type="agent", resource_id=agent.id,
+        before=before, after=_snapshot(agent),
     )

@@ -65,12 +65,6 @@ def _revoke(database: Database, reporter: Actor, hashes: set[str]) -> None:
             key.revoked_at = now
             key.revoked_reason = "leaked"
             audit.record(
-                session,
-                reporter,
-                AuditAction.APIKEY_REVOKED_LEAKED,
-                resource_type="api_key",
-                resource_id=key.id,
-                before=before,
-                after=snapshot(key),
-                org_id=key.org_id,
+                session, reporter, AuditAction.APIKEY_REVOKED_LEAKED, resource_type="api_key", resource_id=key.id,
+                before=before, after=snapshot(key), org_id=key.org_id,
             )

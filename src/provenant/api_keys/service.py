@@ -48,7 +48,9 @@ def snapshot(key: ApiKey) -> dict[str, Any]:
 
 def _visible_to(caller: Principal) -> Select[tuple[ApiKey]]:
     """OWNER and ADMIN see every key of the org; everyone else their own. Each with its creator."""
-    query = select(ApiKey).join(ApiKey.user).options(contains_eager(ApiKey.user)).where(ApiKey.org_id == caller.org_id)
+    query = (
+        select(ApiKey).join(ApiKey.user).options(contains_eager(ApiKey.user)).where(ApiKey.org_id == caller.org_id)
+    )
     if not caller.can(Action.MANAGE_ORG_KEYS):
         query = query.where(ApiKey.user_id == caller.user_id)
     return query

@@ -114,7 +114,9 @@ def _keep_an_owner(session: Session, org_id: str) -> None:
 
 
 def _pending(now: datetime) -> ColumnElement[bool]:
-    return and_(Invitation.accepted_at.is_(None), Invitation.cancelled_at.is_(None), Invitation.expires_at > now)
+    return and_(
+        Invitation.accepted_at.is_(None), Invitation.cancelled_at.is_(None), Invitation.expires_at > now
+    )
 
 
 # --- members ------------------------------------------------------------------------------------
@@ -138,13 +140,8 @@ def change_role(session: Session, caller: Principal, *, user_id: str, role: Role
         _keep_an_owner(session, caller.org_id)
     member.role = role.value
     audit.record(
-        session,
-        caller,
-        AuditAction.TEAM_MEMBER_ROLE_CHANGED,
-        resource_type="user",
-        resource_id=member.id,
-        before={"role": current.value},
-        after=audit.snapshot(member, "role"),
+        session, caller, AuditAction.TEAM_MEMBER_ROLE_CHANGED, resource_type="user", resource_id=member.id,
+        before={"role": current.value}, after=audit.snapshot(member, "role"),
     )
     return member
 
@@ -164,11 +161,7 @@ def remove_member(session: Session, caller: Principal, *, user_id: str) -> None:
     member.org_id = None
     member.role = None
     audit.record(
-        session,
-        caller,
-        AuditAction.TEAM_MEMBER_REMOVED,
-        resource_type="user",
-        resource_id=member.id,
+        session, caller, AuditAction.TEAM_MEMBER_REMOVED, resource_type="user", resource_id=member.id,
         before=before,
     )
 
@@ -187,7 +180,9 @@ def list_invitations(session: Session, caller: Principal) -> list[Invitation]:
     return list(session.scalars(query))
 
 
-def invite(session: Session, caller: Principal, *, email: str, role: Role, link_origin: str) -> IssuedInvitation:
+def invite(
+    session: Session, caller: Principal, *, email: str, role: Role, link_origin: str
+) -> IssuedInvitation:
     """A new pending invitation, replacing the email's previous one; the link is shown once. At most
     ``quota.INVITATIONS_PER_DAY`` per org in any 24 hours (429 beyond)."""
     _serialize_membership(session, caller.org_id)
@@ -201,7 +196,9 @@ def invite(session: Session, caller: Principal, *, email: str, role: Role, link_
     now = datetime.now(UTC)
     quota.require_invitation_quota(session, caller.org_id, now=now)
     replaced = session.scalars(
-        select(Invitation).where(Invitation.org_id == caller.org_id, Invitation.email_key == key, _pending(now))
+        select(Invitation).where(
+            Invitation.org_id == caller.org_id, Invitation.email_key == key, _pending(now)
+        )
     ).all()
     for previous in replaced:
         previous.cancelled_at = now
@@ -222,12 +219,8 @@ def invite(session: Session, caller: Principal, *, email: str, role: Role, link_
     if replaced:
         after["replacedInvitationIds"] = [previous.id for previous in replaced]
     audit.record(
-        session,
-        caller,
-        AuditAction.TEAM_MEMBER_INVITED,
-        resource_type="invitation",
-        resource_id=invitation.id,
-        after=after,
+        session, caller, AuditAction.TEAM_MEMBER_INVITED, resource_type="invitation",
+        resource_id=invitation.id, after=after,
     )
     return IssuedInvitation(
         id=invitation.id,
@@ -248,19 +241,17 @@ def cancel_invitation(session: Session, caller: Principal, *, invitation_id: str
     if invitation is None:
         raise NotFound("Invitation")
     if invitation.accepted_at is not None:
-        raise Conflict("This invitation has already been accepted; remove the member instead.", code="invitation_used")
+        raise Conflict(
+            "This invitation has already been accepted; remove the member instead.", code="invitation_used"
+        )
     if invitation.cancelled_at is not None:
         return
     if not can_grant(acting_role, Role(invitation.role)):
         raise Forbidden(_ADMIN_RULES["cancel"] if acting_role is Role.ADMIN else None)
     invitation.cancelled_at = datetime.now(UTC)
     audit.record(
-        session,
-        caller,
-        AuditAction.TEAM_INVITATION_CANCELLED,
-        resource_type="invitation",
-        resource_id=invitation.id,
-        before=audit.snapshot(invitation, "email", "role"),
+        session, caller, AuditAction.TEAM_INVITATION_CANCELLED, resource_type="invitation",
+        resource_id=invitation.id, before=audit.snapshot(invitation, "email", "role"),
         after=audit.snapshot(invitation, "cancelled_at"),
     )
 
@@ -348,19 +339,13 @@ async def accept_invitation(
         _move_account(session, actor, account, invitation, now=now)
     invitation.accepted_at = now
     audit.record(
-        session,
-        actor,
-        AuditAction.TEAM_INVITATION_ACCEPTED,
-        resource_type="invitation",
+        session, actor, AuditAction.TEAM_INVITATION_ACCEPTED, resource_type="invitation",
         resource_id=invitation.id,
         after={
-            "userId": account.id,
-            "email": account.email,
-            "role": invitation.role,
+            "userId": account.id, "email": account.email, "role": invitation.role,
             "newAccount": account_id is None,
         },
-        org_id=org.id,
-        user_id=account.id,
+        org_id=org.id, user_id=account.id,
     )
     return Accepted(signed_in=sign_in(account, org, secret=secret), new_account=account_id is None)
 
@@ -377,14 +362,8 @@ def _require_new_account_fields(name: str | None, password: str) -> None:
 def _record_failed_attempt(session: Session, actor: Actor, account: User) -> None:
     """Seen by the account's own org, like a failed login."""
     audit.record(
-        session,
-        actor,
-        AuditAction.AUTH_LOGIN_FAILED,
-        resource_type="user",
-        resource_id=account.id,
-        after={"email": account.email, "via": "accept-invitation"},
-        org_id=account.org_id,
-        user_id=account.id,
+        session, actor, AuditAction.AUTH_LOGIN_FAILED, resource_type="user", resource_id=account.id,
+        after={"email": account.email, "via": "accept-invitation"}, org_id=account.org_id, user_id=account.id,
     )
 
 
@@ -402,11 +381,15 @@ def _create_account(session: Session, invitation: Invitation, *, name: str, pass
             session.add(account)
     except IntegrityError:
         # Someone registered this email since the invitation was opened.
-        raise Conflict("An account with this email was just created; accept again with its password.") from None
+        raise Conflict(
+            "An account with this email was just created; accept again with its password."
+        ) from None
     return account
 
 
-def _move_account(session: Session, actor: Actor, account: User, invitation: Invitation, *, now: datetime) -> None:
+def _move_account(
+    session: Session, actor: Actor, account: User, invitation: Invitation, *, now: datetime
+) -> None:
     """A user belongs to one org: leaving the old one must leave it an OWNER."""
     if account.org_id == invitation.org_id:
         raise Conflict("You are already a member of this organization.", code="already_member")
@@ -419,36 +402,29 @@ def _move_account(session: Session, actor: Actor, account: User, invitation: Inv
                 code="last_owner",
             )
         audit.record(
-            session,
-            actor,
-            AuditAction.TEAM_MEMBER_LEFT,
-            resource_type="user",
-            resource_id=account.id,
-            before={"role": account.role},
-            after={"reason": "joined another organization"},
-            org_id=account.org_id,
-            user_id=account.id,
+            session, actor, AuditAction.TEAM_MEMBER_LEFT, resource_type="user", resource_id=account.id,
+            before={"role": account.role}, after={"reason": "joined another organization"},
+            org_id=account.org_id, user_id=account.id,
         )
     account.org_id = invitation.org_id
     account.role = invitation.role
     _revoke_keys_of_earlier_membership(session, actor, account, now=now)
 
 
-def _revoke_keys_of_earlier_membership(session: Session, actor: Actor, account: User, *, now: datetime) -> None:
+def _revoke_keys_of_earlier_membership(
+    session: Session, actor: Actor, account: User, *, now: datetime
+) -> None:
     """Keys the person made in this org before they were removed stay dead when they come back."""
     keys = session.scalars(
-        select(ApiKey).where(ApiKey.user_id == account.id, ApiKey.org_id == account.org_id, ApiKey.revoked_at.is_(None))
+        select(ApiKey).where(
+            ApiKey.user_id == account.id, ApiKey.org_id == account.org_id, ApiKey.revoked_at.is_(None)
+        )
     ).all()
     for key in keys:
         key.revoked_at = now
         key.revoked_reason = "revoked"
         audit.record(
-            session,
-            actor,
-            AuditAction.APIKEY_REVOKE,
-            resource_type="api_key",
-            resource_id=key.id,
+            session, actor, AuditAction.APIKEY_REVOKE, resource_type="api_key", resource_id=key.id,
             after=audit.snapshot(key, "id", "name", "key_prefix", "revoked_at", reason="owner rejoined"),
-            org_id=account.org_id,
-            user_id=account.id,
+            org_id=account.org_id, user_id=account.id,
         )
