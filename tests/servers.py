@@ -93,6 +93,9 @@ def started(
         "PROVENANT_LOG_LEVEL": "debug",
     }
     environment.pop("PROVENANT_JWT_SECRET", None)
+    # Tests register an org of their own each, all from loopback: a module's shared server would reach the
+    # registrations-per-address limit. Tests of that limit set it (in os.environ or ``env``).
+    environment.setdefault("PROVENANT_REGISTRATIONS_PER_IP", "1000000")
     environment.update(env or {})
     launcher = ["-m", "provenant"] if production_argon2 else [str(CHEAP_ARGON2_SERVE)]
     command = [sys.executable, *launcher, "serve", "--port", str(port), "--workers", str(workers)]

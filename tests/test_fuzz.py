@@ -32,6 +32,7 @@ UNLIMITED = {
     "PROVENANT_SIGN_IN_FAILURES_PER_ACCOUNT": "1000000",
     "PROVENANT_SIGN_IN_FAILURES_PER_IP": "1000000",
     "PROVENANT_API_KEY_FAILURES_PER_IP": "1000000",
+    "PROVENANT_REGISTRATIONS_PER_IP": "1000000",
     "PROVENANT_LOG_LEVEL": "warning",
 }
 # schemathesis' command line, run once per credential in ONE process: importing it (hypothesis and all) costs

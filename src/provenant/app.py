@@ -22,7 +22,9 @@ from provenant.api_docs import DOCS_ROUTES
 from provenant.api_keys.routes import leaked_router
 from provenant.api_keys.routes import router as api_keys_router
 from provenant.audit.routes import router as audit_router
+from provenant.auth.attempts import AttemptLimiter
 from provenant.auth.authenticate import count_key_use, write_key_use
+from provenant.auth.rate_limits import KeyRateLimiter
 from provenant.auth.security import load_or_create_jwt_secret
 from provenant.body_limit import BodyLimitMiddleware
 from provenant.config import Settings, get_settings
@@ -30,6 +32,7 @@ from provenant.dashboard import install_dashboard
 from provenant.db import Database, PoolOptions, is_busy
 from provenant.errors import Busy, InvalidJson, ProvenantError, error_response, render
 from provenant.headers import API_HEADERS, ApiHeadersMiddleware, cors_options, is_api
+from provenant.redis_client import Scripts
 from provenant.request_guard import RequestGuardMiddleware
 from provenant.request_id import HEADER as REQUEST_ID_HEADER
 from provenant.request_id import RequestIdMiddleware, request_id
@@ -158,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     jwt_secret = (
         settings.jwt_secret.get_secret_value() if settings.jwt_secret else load_or_create_jwt_secret(settings.data_dir)
     )
+    redis = Scripts(settings.redis_url) if settings.redis_url else None  # connects at its first use
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -166,6 +170,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         write_key_use(database)  # what this process counted of key use since its last write
         database.dispose()
+        if redis is not None:
+            await redis.close()
 
     app = FastAPI(
         title="Provenant API",
@@ -181,6 +187,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.jwt_secret = jwt_secret
+    app.state.attempt_limiter = AttemptLimiter.from_settings(settings, database, redis)
+    app.state.rate_limiter = KeyRateLimiter.from_settings(redis, settings.redis_prefix)
 
     # The most requested first (who am I, agents, turn ingestion): routes are matched in order.
     routers = (

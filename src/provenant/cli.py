@@ -24,6 +24,13 @@ def serve(host: str, port: int, workers: int) -> None:
     settings = get_settings()
     log_config = logging_setup.log_config(settings.log_level, settings.log_format)
     logging.config.dictConfig(log_config)
+    if workers > 1 and not settings.redis_url:
+        logging.getLogger("provenant").warning(
+            "%d workers without PROVENANT_REDIS_URL: each counts API keys' rate limits on its own, so a key may "
+            "make up to %d times its limit a minute; set PROVENANT_REDIS_URL for one shared count",
+            workers,
+            workers,
+        )
     _migrate()
     if settings.jwt_secret is None:
         # Made once here, before workers start, so every worker signs with the same secret.

@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     )
 
     redis_url: str | None = Field(
-        default=None, description="When set, failed-attempt counters live in Redis instead of the database."
+        default=None,
+        description="When set, failed-attempt counters and API keys' rate limits live in Redis, shared by "
+        "every server process (instead of the database, and of each process's memory).",
     )
     redis_prefix: str = Field(default="provenant:", description="Prefix of every Redis key the server writes.")
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
@@ -55,6 +57,10 @@ class Settings(BaseSettings):
     sign_in_failures_per_ip_window: int = Field(default=60 * 60, ge=1, description="Seconds.")
     api_key_failures_per_ip: int = Field(default=100, ge=1, description="Failed API-key authentications.")
     api_key_failures_per_ip_window: int = Field(default=60, ge=1, description="Seconds.")
+    registrations_per_ip: int = Field(
+        default=10, ge=1, description="Organizations registered per client IP, counted before the password is hashed."
+    )
+    registrations_per_ip_window: int = Field(default=60 * 60, ge=1, description="Seconds.")
     key_use_write_interval: float = Field(
         default=30.0,
         description="Seconds between a process's writes of the API-key use it counted (lastUsedAt, requests per "

@@ -132,3 +132,19 @@ class TooManyAttempts(TooManyRequests):
 
     def __init__(self, retry_after: timedelta) -> None:
         super().__init__("Too many failed attempts; try again in {seconds} seconds.", retry_after=retry_after)
+
+
+class RateLimited(TooManyRequests):
+    """An API key used more often than its ``rateLimitPerMinute``; carries the RateLimit headers (auth.rate_limits)."""
+
+    code = "rate_limited"
+
+    def __init__(self, limit: int, retry_after_seconds: int, rate_limit_headers: dict[str, str]) -> None:
+        super().__init__(
+            f"This API key may make {limit} requests a minute; try again in {{seconds}} seconds.",
+            retry_after=timedelta(seconds=retry_after_seconds),
+        )
+        self._rate_limit_headers = rate_limit_headers
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), **self._rate_limit_headers}

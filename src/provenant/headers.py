@@ -10,6 +10,8 @@
   token or personal data, and a rule with exceptions is one a new route gets wrong. Only the docs' static files
   set their own (``no-cache``: revalidated, never stale). ``/api/health`` gets ``no-store`` too; a probe loses
   nothing by it.
+- Headers a request decided while it was handled (an API key's ``RateLimit-*``), put in the request's state
+  under ``ANSWER_HEADERS``, on whatever answer it gets, errors included.
 - The dashboard's paths are left alone: ``dashboard/routes.py`` sets their headers, CSP included.
 
 CORS: the API authenticates by the ``Authorization`` header, never by a cookie, so no credentials are ever allowed
@@ -48,6 +50,8 @@ API_HEADERS = {
 }
 
 _RAW_HEADERS = [(name.lower().encode(), value.encode()) for name, value in API_HEADERS.items()]
+# The key in ``scope["state"]`` of a request's own headers (a dict), added to its answer.
+ANSWER_HEADERS = "answer_headers"
 
 
 def is_api(path: str) -> bool:
@@ -68,6 +72,9 @@ class ApiHeadersMiddleware:
                 headers = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in headers}
                 headers.extend(header for header in _RAW_HEADERS if header[0] not in present)
+                decided = scope.get("state", {}).get(ANSWER_HEADERS)
+                if decided:
+                    headers.extend((name.lower().encode(), value.encode()) for name, value in decided.items())
                 message["headers"] = headers
             await send(message)
 
@@ -81,6 +88,14 @@ def cors_options(origins: list[str]) -> dict[str, Any]:
         "allow_credentials": False,
         "allow_methods": ["GET", "POST", "PATCH", "DELETE"],
         "allow_headers": ["Authorization", "Content-Type"],
-        "expose_headers": ["Link", "Retry-After", "WWW-Authenticate", "X-Request-Id"],
+        "expose_headers": [
+            "Link",
+            "Retry-After",
+            "WWW-Authenticate",
+            "X-Request-Id",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+        ],
         "max_age": 600,
     }

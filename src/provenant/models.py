@@ -106,6 +106,8 @@ class ApiKey(Base):
     rolled_to_id: Mapped[str | None] = mapped_column(String(36))
     # "revoked" (by a person) or "leaked" (reported exposed); None while not revoked.
     revoked_reason: Mapped[str | None] = mapped_column(String(16))
+    # Requests a minute this key may make (auth.rate_limits); None: no limit.
+    rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
     # The creator, for showing a key; loaded only where a query asks (``raise`` catches an N+1).
     user: Mapped["User"] = relationship(viewonly=True, lazy="raise")
 

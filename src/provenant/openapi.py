@@ -47,13 +47,15 @@ _DESCRIPTIONS = {
     410: "The invitation was used, cancelled or has expired.",
     413: "The body is larger than the route accepts (`payload_too_large`).",
     422: "A field, parameter or body breaks a rule stated in this document (`validation_error`).",
-    429: "Too many failed attempts from this client (`too_many_attempts`, `Retry-After`).",
+    429: "Too many failed attempts from this client (`too_many_attempts`), or more requests this minute than the "
+    "API key's `rateLimitPerMinute` (`rate_limited`, with `RateLimit-Limit`, `RateLimit-Remaining` and "
+    "`RateLimit-Reset`); retry after `Retry-After` seconds.",
     503: "The database is busy; retry after `Retry-After` seconds (`busy`).",
 }
 
 # What a single route answers beyond the rules.
 _PER_ROUTE: dict[tuple[str, str], set[int]] = {
-    ("POST", "/api/auth/register"): {409},
+    ("POST", "/api/auth/register"): {409, 429},
     ("POST", "/api/auth/login"): {401, 429},
     ("GET", "/api/auth/invitations/{token}"): {404, 410},
     ("POST", "/api/auth/accept-invitation"): {401, 404, 409, 410, 429},
@@ -73,6 +75,13 @@ _PER_ROUTE: dict[tuple[str, str], set[int]] = {
 }
 
 _UNDECLARED = frozenset({"/api/health"})
+
+# Sent with every answer to a key that has a rate limit (auth.rate_limits), the 429 included.
+_RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": "the key's requests a minute.",
+    "RateLimit-Remaining": "requests left this minute.",
+    "RateLimit-Reset": "seconds until the minute ends.",
+}
 
 
 def error_statuses(route: APIRoute, method: str) -> set[int]:
@@ -96,6 +105,11 @@ def _error_response(status: int) -> dict[str, Any]:
     }
     if status in (429, 503):
         response["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+    if status == 429:
+        response["headers"] |= {
+            name: {"description": f"With `rate_limited`: {meaning}", "schema": {"type": "integer"}}
+            for name, meaning in _RATE_LIMIT_HEADERS.items()
+        }
     if status == 401:
         response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}}
     return response

@@ -34,6 +34,8 @@ KEY_FIELDS = {
     "access",
     "revokedReason",
     "rolledToId",
+    # Per-key rate limits (third milestone)
+    "rateLimitPerMinute",
 }
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 ROLES = ["OWNER", "ADMIN", "MEMBER", "VIEWER"]

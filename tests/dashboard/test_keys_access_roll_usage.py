@@ -71,7 +71,7 @@ def test_roll_with_a_grace_period_shows_the_new_key_once_and_the_old_one_keeps_w
 
     row(page, "prod-ingestion").get_by_role("button", name="Roll prod-ingestion").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("same name, access and expiry")
+    expect(dialog).to_contain_text("same name, access, rate limit and expiry")
     for choice in ("Now", "1 hour", "24 hours", "7 days"):
         expect(dialog.get_by_text(choice, exact=True)).to_be_visible()
     expect(dialog.get_by_label("24 hours")).to_be_checked()
@@ -199,3 +199,26 @@ def test_a_key_reported_exposed_is_marked_with_the_date(page: Page, http: httpx.
     expect(exposed.get_by_role("button")).to_have_count(0)
     expect(row(page, "retired")).to_contain_text("Revoked")
     expect(row(page, "retired")).not_to_contain_text("found exposed")
+
+
+def test_new_key_takes_an_optional_rate_limit_and_each_row_shows_it(page: Page, http: httpx.Client) -> None:
+    owner = register(http)
+    _create(http, owner, name="unlimited-key")
+    open_as(page, owner, "/keys")
+    expect(row(page, "unlimited-key")).not_to_contain_text("requests a minute")
+
+    page.get_by_role("button", name="New Key").first.click()
+    limit = page.get_by_label("Rate limit (requests per minute)")
+    expect(limit).to_have_value("")
+    expect(limit).to_have_accessible_description(re.compile("Empty: no limit"))
+    page.get_by_label("Name").fill("limited-key")
+    limit.fill("2000000")  # over the contract's bound: the browser does not send it
+    page.get_by_role("button", name="Create").click()
+    expect(page.locator(".banner-success")).to_have_count(0)
+    limit.fill("1200")
+    page.get_by_role("button", name="Create").click()
+
+    expect(page.locator(".banner-success code.secret")).to_have_text(KEY)
+    limits = {key["name"]: key["rateLimitPerMinute"] for key in _listed(http, owner)}
+    assert limits == {"limited-key": 1200, "unlimited-key": None}
+    expect(row(page, "limited-key")).to_contain_text("Up to 1,200 requests a minute")

@@ -64,6 +64,8 @@ class ServerProcess:
         env = dict(os.environ, PROVENANT_DATA_DIR=str(self.data_dir), PROVENANT_JWT_SECRET=self.jwt_secret)
         for name in ("PROVENANT_URL", "PROVENANT_API_KEY", "PROVENANT_DATABASE_URL"):
             env.pop(name, None)
+        # Every test registers an org of its own, all from loopback: past the server's per-address limit.
+        env.setdefault("PROVENANT_REGISTRATIONS_PER_IP", "1000000")
         log_path = self.data_dir / "server.log"
         serve = ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
         command = [sys.executable, str(CHEAP_ARGON2_SERVE), *serve]

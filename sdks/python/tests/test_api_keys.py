@@ -1,10 +1,17 @@
 """Key access levels, rolling with a grace period, and usage per day, through the SDK and the real server."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from provenant_sdk import AuthenticationError, ConflictError, PermissionDeniedError, ProvenantClient
+from provenant_sdk import (
+    AuthenticationError,
+    ConflictError,
+    PermissionDeniedError,
+    ProvenantClient,
+    RateLimitError,
+)
 
 from accounts import Account
 
@@ -84,3 +91,20 @@ def test_usage_is_one_count_per_day_oldest_first(client: ProvenantClient) -> Non
     assert [day["date"] for day in week] == [(today - timedelta(days=6 - i)).isoformat() for i in range(7)]
     assert all(isinstance(day["requests"], int) and day["requests"] >= 0 for day in week)
     assert len(client.api_keys.usage(key_id)) == 30
+
+
+def test_a_key_with_a_rate_limit_is_refused_past_it_with_a_rate_limit_error(
+    client: ProvenantClient, account: Account
+) -> None:
+    created = client.api_keys.create("busy-agent", rate_limit_per_minute=2)
+    assert created["rateLimitPerMinute"] == 2
+    assert client.roll_api_key(created["id"], grace_seconds=60)["rateLimitPerMinute"] == 2
+    if 60 - time.time() % 60 < 10:  # the three requests below must fall in one minute of the clock
+        time.sleep(60 - time.time() % 60 + 0.1)
+    with ProvenantClient(base_url=account.base_url, api_key=created["key"], max_retries=0) as limited:
+        limited.me()
+        limited.me()
+        with pytest.raises(RateLimitError) as caught:
+            limited.me()
+    assert caught.value.code == "rate_limited"
+    assert caught.value.retry_after is not None and 1 <= caught.value.retry_after <= 60

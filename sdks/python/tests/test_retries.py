@@ -132,6 +132,16 @@ def test_retry_after_is_honoured_on_429(proxy: FlakyProxy, account: Account) -> 
     assert 2.0 <= second - first < 3.0  # our own backoff would have waited 0.5 s at most
 
 
+def test_a_post_refused_with_429_is_sent_again_after_retry_after(proxy: FlakyProxy, account: Account) -> None:
+    """A 429 (a key past its rate limit) is answered before the request does anything: a POST is resent."""
+    proxy.script = ["429:1"]
+    with through(proxy, account) as client:
+        assert client.create_agent("Limited", "limited")["slug"] == "limited"
+    assert [hit.method for hit in proxy.hits] == ["POST", "POST"]
+    first, second = (hit.at for hit in proxy.hits)
+    assert 1.0 <= second - first < 2.0
+
+
 def test_a_rate_limit_that_outlasts_the_retries_is_raised(proxy: FlakyProxy, account: Account) -> None:
     proxy.script = ["429:1"]
     with through(proxy, account, max_retries=0) as client, pytest.raises(RateLimitError) as caught:

@@ -82,7 +82,10 @@ export class Transport {
         throw this.#connectionError(method, path, cause);
       }
       if (response.ok) return { data: this.#json<T>(method, path, response, text), headers: response.headers };
-      const delay = retriesLeft && repeatable ? delayAfterStatus(response, attempt) : undefined;
+      // A 429 (a key's rate_limited, too_many_attempts) is answered before the request does anything: any
+      // method may be sent again after it, a POST too.
+      const again = repeatable || response.status === 429;
+      const delay = retriesLeft && again ? delayAfterStatus(response, attempt) : undefined;
       if (delay === undefined) throw this.#scrubbed(errorFromResponse(response.status, text, response.headers));
       await sleep(delay);
     }

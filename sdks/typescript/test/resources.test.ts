@@ -194,6 +194,15 @@ describe('apiKeys: access, roll, usage', () => {
     await assert.rejects(client.apiKeys.roll(now.id), ConflictError);
   });
 
+  test('a key may be created with a rate limit; roll keeps it', async () => {
+    const { client } = await setup();
+    const limited = await client.apiKeys.create({ name: 'busy-agent', rateLimitPerMinute: 600 });
+    const unlimited = await client.apiKeys.create({ name: 'free-agent' });
+    assert.equal(limited.rateLimitPerMinute, 600);
+    assert.equal(unlimited.rateLimitPerMinute, null);
+    assert.equal((await client.apiKeys.roll(limited.id)).rateLimitPerMinute, 600);
+  });
+
   test('usage lists the last days oldest first, days without use as 0', async () => {
     const { account, client } = await setup();
     await client.me();

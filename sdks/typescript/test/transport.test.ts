@@ -131,6 +131,19 @@ describe('retries', () => {
     assert.ok(elapsed >= 950, `retried after ${elapsed} ms, Retry-After asked for 1000 ms`);
   });
 
+  test('a POST refused with 429 (a key past its rate limit) is sent again after Retry-After', async () => {
+    server = await startTinyServer((_req, res, i) =>
+      i === 0
+        ? json(res, 429, { error: 'Slow down', code: 'rate_limited' }, { 'Retry-After': '1' })
+        : json(res, 201, agent),
+    );
+    assert.deepEqual(await clientFor(server.url).agents.create({ name: 'Bot', slug: 'bot' }), agent);
+    assert.deepEqual(
+      server.requests.map((request) => request.method),
+      ['POST', 'POST'],
+    );
+  });
+
   test('a Retry-After longer than a minute is not waited out: RateLimitError at once', async () => {
     server = await startTinyServer((_req, res) =>
       json(res, 429, { error: 'Slow down', code: 'rate_limited' }, { 'Retry-After': '3600' }),

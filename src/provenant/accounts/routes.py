@@ -23,6 +23,7 @@ def _result(signed_in: service.SignedIn) -> AuthResult:
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=AuthResult)
 async def register(body: RegisterRequest, session: SessionDep, actor: AnonymousActor, request: Request) -> AuthResult:
     """Create an organization and its first OWNER, and sign them in."""
+    await attempt_limiter(request).count_registration(actor.ip_address)  # before argon2's work, whatever follows
     return _result(
         service.register(
             session,

@@ -105,8 +105,7 @@ async def login(
     The account is read in a short transaction of its own and the password checked after it, in a
     thread, so nothing is held while argon2 runs; the sign-in is then written in ``session``.
     """
-    account, ip, now = email_key(email), actor.ip_address, datetime.now(UTC)
-    limiter.check_sign_in(account, ip, now)
+    attempt = await limiter.reserve_sign_in(email_key(email), actor.ip_address)
     with database.transaction(writes=False) as reading:
         user = find_user_by_email(reading, email)
         org = reading.get(Org, user.org_id) if user and user.org_id else None
@@ -124,9 +123,8 @@ async def login(
                 org_id=org.id if org else None,
                 user_id=user.id if user else None,
             )
-        limiter.sign_in_failed(account, ip, now)
         raise Unauthenticated("Invalid email or password.", code="invalid_credentials")
-    limiter.sign_in_succeeded(account, ip)
+    await attempt.succeeded()
     rehashed = await passwords.rehash_if_outdated(user.password_hash, password)
     if rehashed is not None:
         session.execute(update(User).where(User.id == user.id).values(password_hash=rehashed))
@@ -189,8 +187,7 @@ async def change_password(
 
     A wrong current password counts as a failed sign-in: a stolen JWT is no way to guess the password.
     """
-    account, ip, now = email_key(caller.email), caller.ip_address, datetime.now(UTC)
-    limiter.check_sign_in(account, ip, now)
+    attempt = await limiter.reserve_sign_in(email_key(caller.email), caller.ip_address)
     with database.transaction(writes=False) as reading:
         old_hash = reading.get_one(User, caller.user_id).password_hash
     if not await passwords.verify_password(old_hash, current_password):
@@ -203,8 +200,8 @@ async def change_password(
                 resource_id=caller.user_id,
                 after={"email": caller.email, "via": "password-change"},
             )
-        limiter.sign_in_failed(account, ip, now)
         raise Forbidden("The current password is not right; nothing was changed.", code="invalid_credentials")
+    await attempt.succeeded()
     new_hash = await passwords.hash_password(new_password)
     # Only over the hash that was checked: a change that won meanwhile is not silently overwritten.
     changed: CursorResult[Any] = session.execute(  # type: ignore[assignment]

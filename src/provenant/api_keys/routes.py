@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
@@ -58,7 +58,14 @@ async def create_api_key(session: SessionDep, caller: RequireKeyManager, body: A
     """Every role may create keys; the key acts with its creator's role, narrowed by its access. The
     response is the only one that ever carries the key."""
     return _shown_once(
-        service.create_key(session, caller, name=body.name, expires_at=body.expires_at, access=body.access)
+        service.create_key(
+            session,
+            caller,
+            name=body.name,
+            expires_at=body.expires_at,
+            access=body.access,
+            rate_limit_per_minute=body.rate_limit_per_minute,
+        )
     )
 
 
@@ -82,8 +89,8 @@ async def revoke_api_key(session: SessionDep, caller: RequireKeyManager, key_id:
 async def roll_api_key(
     session: SessionDep, caller: RequireKeyManager, key_id: str, body: ApiKeyRoll | None = None
 ) -> ApiKeyCreated:
-    """A new key with the same name, access, expiry and creator, shown once; the old key keeps working for
-    `graceSeconds` (or until its own earlier expiry), then answers 401 `api_key_expired`. Only the key's
+    """A new key with the same name, access, rate limit, expiry and creator, shown once; the old key keeps working
+    for `graceSeconds` (or until its own earlier expiry), then answers 401 `api_key_expired`. Only the key's
     creator may roll it: an OWNER or ADMIN who sees another's key gets 403 and may revoke it instead."""
     grace = timedelta(seconds=body.grace_seconds if body else 0)
     return _shown_once(service.roll_key(session, caller, key_id, grace=grace))
@@ -119,6 +126,6 @@ async def report_leaked_keys(
 ) -> LeakReceived:
     """No authentication: anyone who finds a key exposed may report it. The same answer whatever the keys
     are (real, unknown, revoked); every active key among them is revoked after the answer is sent."""
-    attempt_limiter(request).leak_reported(reporter.ip_address, datetime.now(UTC))
+    await attempt_limiter(request).count_leak_report(reporter.ip_address)
     background.add_task(leaked.revoke_reported, database, reporter, list(body.keys))
     return LeakReceived(received=len(body.keys))

@@ -14,6 +14,8 @@ MAX_USAGE_DAYS = 90
 MAX_REPORTED_KEYS = 100
 # pk_live_ + 32 hex is 40 characters; anything much longer is not a key and is not worth reading.
 MAX_REPORTED_KEY_LENGTH = 200
+# A million a minute is more than one process serves: higher would be no limit at all.
+MAX_RATE_LIMIT_PER_MINUTE = 1_000_000
 
 
 class ApiKeyCreate(ApiModel):
@@ -28,6 +30,14 @@ class ApiKeyCreate(ApiModel):
         description="`full`: acts with its creator's current role. `read`: reads only. `ingest`: what an "
         "instrumented agent needs (get-or-create agents, create and end sessions, add turns, read the sessions "
         "it created). Never more than the creator's current role allows.",
+    )
+    rate_limit_per_minute: int | None = Field(
+        default=None,
+        strict=True,  # a number of requests, not "60", 1.5 or true
+        ge=1,
+        le=MAX_RATE_LIMIT_PER_MINUTE,
+        description="Requests a minute the key may make, 1 to 1,000,000; past it, 429 `rate_limited` with "
+        "`Retry-After` and `RateLimit-*` until the minute ends. Absent or null: no limit.",
     )
 
 
@@ -59,6 +69,7 @@ class ApiKeyRead(ReadModel):
     revoked_at: Timestamp | None
     revoked_reason: Literal["revoked", "leaked"] | None
     rolled_to_id: str | None
+    rate_limit_per_minute: int | None
     user: KeyOwner
 
 

@@ -33,7 +33,16 @@ class NewKey:
 def snapshot(key: ApiKey) -> dict[str, Any]:
     """A key as the audit log records it: never the key or its hash."""
     return audit.snapshot(
-        key, "id", "name", "key_prefix", "access", "expires_at", "revoked_at", "revoked_reason", "rolled_to_id"
+        key,
+        "id",
+        "name",
+        "key_prefix",
+        "access",
+        "rate_limit_per_minute",
+        "expires_at",
+        "revoked_at",
+        "revoked_reason",
+        "rolled_to_id",
     )
 
 
@@ -82,7 +91,13 @@ def list_keys(session: Session, caller: Principal, *, include_revoked: bool, pag
 
 
 def create_key(
-    session: Session, caller: Principal, *, name: str, expires_at: datetime | None, access: Access = Access.FULL
+    session: Session,
+    caller: Principal,
+    *,
+    name: str,
+    expires_at: datetime | None,
+    access: Access = Access.FULL,
+    rate_limit_per_minute: int | None = None,
 ) -> NewKey:
     """The only place a raw key exists: it is returned here and stored as its SHA-256 alone."""
     now = datetime.now(UTC)
@@ -91,7 +106,14 @@ def create_key(
     _check_key_limit(session, caller.user_id, caller.org_id, now=now)
     owner = session.get_one(User, caller.user_id)
     key, raw = _new_key(
-        session, owner=owner, org_id=caller.org_id, name=name, expires_at=expires_at, access=access, now=now
+        session,
+        owner=owner,
+        org_id=caller.org_id,
+        name=name,
+        expires_at=expires_at,
+        access=access,
+        rate_limit_per_minute=rate_limit_per_minute,
+        now=now,
     )
     audit.record(
         session, caller, AuditAction.APIKEY_CREATE, resource_type="api_key", resource_id=key.id, after=snapshot(key)
@@ -100,7 +122,15 @@ def create_key(
 
 
 def _new_key(
-    session: Session, *, owner: User, org_id: str, name: str, expires_at: datetime | None, access: str, now: datetime
+    session: Session,
+    *,
+    owner: User,
+    org_id: str,
+    name: str,
+    expires_at: datetime | None,
+    access: str,
+    rate_limit_per_minute: int | None,
+    now: datetime,
 ) -> tuple[ApiKey, str]:
     raw = security.generate_api_key()
     key = ApiKey(
@@ -110,6 +140,7 @@ def _new_key(
         key_hash=security.hash_secret(raw),
         key_prefix=security.api_key_display_prefix(raw),
         access=access,
+        rate_limit_per_minute=rate_limit_per_minute,
         expires_at=expires_at,
         created_at=now,
     )
@@ -164,7 +195,7 @@ def revoke_key(session: Session, caller: Principal, key_id: str) -> None:
 
 
 def roll_key(session: Session, caller: Principal, key_id: str, *, grace: timedelta) -> NewKey:
-    """A new key with the old one's name, access, expiry and creator; the old one works for ``grace``
+    """A new key with the old one's name, access, rate limit, expiry and creator; the old one works for ``grace``
     more (or until its own earlier expiry) and then answers ``api_key_expired``, in every process.
 
     Only the key's creator may roll it (auth.roles.can_roll_key): the new key acts as its creator.
@@ -186,6 +217,7 @@ def roll_key(session: Session, caller: Principal, key_id: str, *, grace: timedel
         name=old.name,
         expires_at=old.expires_at,
         access=old.access,
+        rate_limit_per_minute=old.rate_limit_per_minute,
         now=now,
     )
     ends = now + grace

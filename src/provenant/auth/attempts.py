@@ -1,15 +1,33 @@
-"""Failed authentications are limited, so that neither a password nor a key can be guessed.
+"""Guessing is limited: an attempt at a password or a key is counted *before* it is checked.
 
+The limits (settings; defaults):
 - Sign-ins: per account (its normalised email) and client IP, 10 failures in 15 minutes, as Auth0 does;
   per client IP across accounts, 100 an hour. A successful sign-in clears its account's count.
 - API keys: per client IP, 100 failed authentications (unknown, malformed, revoked, expired) a minute.
-- Leaked-key reports (no sign-in, so every report counts, not only failures): per client IP, 100 an
-  hour of up to 100 keys each: plenty for a scanner, too few to make the endpoint a key-guessing tool.
+- Registrations: per client IP, 10 an hour, whatever their outcome (each costs an argon2 hash).
+- Leaked-key reports (no sign-in, so every report counts): per client IP, 100 an hour of up to 100 keys
+  each: plenty for a scanner, too few to make the endpoint a key-guessing tool.
+
+How a caller limits an attempt, the one way to do it::
+
+    attempt = await limiter.reserve_sign_in(account, ip)  # counted now; 429 too_many_attempts when over
+    if not await passwords.verify_password(stored_hash, password):
+        raise Unauthenticated(...)                         # a failure: it stays counted
+    await attempt.succeeded()                              # not a failure: its count is given back
+
+Counting first is what holds under concurrency: 50 wrong passwords sent at once are 50 atomic increments
+(in every process), and only those whose increment stayed within the limit go on to argon2; the others
+are refused with 429 and give their count back at once, so a refusal is never itself a failure. (Reading
+the count before argon2 and adding to it after let all 50 through, a right password among them too.)
+Whatever else must be counted like a failed sign-in, a wrong two-factor code say, reserves the same way.
+An attempt that counts whatever its outcome (a registration, a leak report, a password-reset request) is
+never given back: ``count_registration`` and ``count_leak_report`` are reservations nobody releases. An
+exception between reserve and ``succeeded()`` leaves the attempt counted: when in doubt, it failed.
 
 While a limit holds, the right password or key gets the same 429 as a wrong one, and every limit lifts
 on its own when its window ends: nobody can lock a victim out for good. Counters are fixed windows
 kept where every server process sees them: in the database (``auth_attempts``), or in Redis when
-``PROVENANT_REDIS_URL`` is set.
+``PROVENANT_REDIS_URL`` is set (provenant.redis_client: awaited, with a short timeout).
 
 A successful API-key request costs nothing here: only failures are counted, and a process that has
 seen an IP go over its limit refuses that IP before asking the database anything. (Another process
@@ -18,20 +36,19 @@ learns of the block at the first failure it sees from that IP.)
 
 import hashlib
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import case, delete, literal, select
+from sqlalchemy import case, delete, literal, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from provenant.config import Settings
 from provenant.db import Database
-from provenant.errors import Busy, TooManyAttempts, TooManyRequests
+from provenant.errors import TooManyAttempts, TooManyRequests
 from provenant.models import AuthAttempt, UTCDateTime
-
-if TYPE_CHECKING:
-    import redis
+from provenant.redis_client import Scripts
 
 # Stale rows are swept now and then by the hit that draws this chance, not by a scheduler.
 _SWEEP_CHANCE = 1 / 200
@@ -50,31 +67,35 @@ class TooManyReports(TooManyRequests):
 @dataclass(frozen=True, slots=True)
 class Limit:
     kind: str
-    failures: int
+    attempts: int
     window: timedelta
+    # A success wipes the subject's count instead of only giving its own attempt back (sign-ins per account).
+    cleared_by_success: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Count:
-    failures: int
+    attempts: int  # in the window, this one included
+    window: object  # which window counted it: a count is given back only while that window lasts
     resets_at: datetime
 
 
 class CounterStore(Protocol):
-    def hit(self, keys: list[tuple[str, timedelta]], now: datetime) -> list[Count]:
-        """Counts one more failure on each (key, window), all at once; the counts after it."""
+    async def add(self, counters: Sequence[tuple[str, timedelta]], now: datetime) -> list[Count]:
+        """One more attempt on each (key, window length), each atomically; the counts after it."""
         ...
 
-    def counts(self, keys: list[tuple[str, timedelta]], now: datetime) -> list[Count | None]:
-        """The count of each (key, window) whose window is still open, else None."""
+    async def give_back(self, counted: Sequence[tuple[str, object]]) -> None:
+        """One attempt less on each (key, ``Count.window``), unless that window has ended meanwhile."""
         ...
 
-    def clear(self, key: str) -> None: ...
+    async def clear(self, key: str) -> None: ...
 
 
 class DatabaseCounters:
-    """Counters in the ``auth_attempts`` table; the counters of one failure are written in one short
-    transaction of its own (a failed attempt must be counted although its request fails)."""
+    """Counters in the ``auth_attempts`` table, each change one upsert (atomic on SQLite and PostgreSQL)
+    in a short transaction of its own: a failed attempt must stay counted although its request fails.
+    No await runs inside a transaction (the rule of provenant.db)."""
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -97,80 +118,81 @@ class DatabaseCounters:
             .returning(AuthAttempt.failures, AuthAttempt.window_started_at)
         )
 
-    def hit(self, keys: list[tuple[str, timedelta]], now: datetime) -> list[Count]:
+    async def add(self, counters: Sequence[tuple[str, timedelta]], now: datetime) -> list[Count]:
         counts = []
         with self._database.transaction() as session:
-            for key, window in keys:
-                failures, started = session.execute(self._upsert(key, window, now)).one()
-                counts.append(Count(failures=failures, resets_at=started + window))
+            for key, window in counters:
+                attempts, started = session.execute(self._upsert(key, window, now)).one()
+                counts.append(Count(attempts=attempts, window=started, resets_at=started + window))
             if random.random() < _SWEEP_CHANCE:  # noqa: S311 - a sampling chance, not a secret
                 session.execute(delete(AuthAttempt).where(AuthAttempt.window_started_at < now - _SWEEP_AGE))
         return counts
 
-    def counts(self, keys: list[tuple[str, timedelta]], now: datetime) -> list[Count | None]:
-        with self._database.transaction(writes=False) as session:
-            query = select(AuthAttempt.key, AuthAttempt.failures, AuthAttempt.window_started_at).where(
-                AuthAttempt.key.in_([key for key, _ in keys])
-            )
-            rows = {key: (failures, started) for key, failures, started in session.execute(query)}
-        counts: list[Count | None] = []
-        for key, window in keys:
-            failures, started = rows.get(key, (0, now - window))
-            counts.append(Count(failures, started + window) if started + window > now else None)
-        return counts
+    async def give_back(self, counted: Sequence[tuple[str, object]]) -> None:
+        with self._database.transaction() as session:
+            for key, window in counted:
+                session.execute(
+                    update(AuthAttempt)
+                    .where(AuthAttempt.key == key, AuthAttempt.window_started_at == window, AuthAttempt.failures > 0)
+                    .values(failures=AuthAttempt.failures - 1)
+                )
 
-    def clear(self, key: str) -> None:
+    async def clear(self, key: str) -> None:
         with self._database.transaction() as session:
             session.execute(delete(AuthAttempt).where(AuthAttempt.key == key))
 
 
+# A counter is a hash {n: attempts, w: the window's id (when it opened, in ms)} that expires with its window.
+_ADD = """
+local replies = {}
+for i, key in ipairs(KEYS) do
+  local attempts = redis.call('HINCRBY', key, 'n', 1)
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    redis.call('HSET', key, 'w', ARGV[1])
+    ttl = tonumber(ARGV[i + 1])
+    redis.call('PEXPIRE', key, ttl)
+  end
+  replies[#replies + 1] = attempts
+  replies[#replies + 1] = redis.call('HGET', key, 'w')
+  replies[#replies + 1] = ttl
+end
+return replies
+"""
+_GIVE_BACK = """
+for i, key in ipairs(KEYS) do
+  if redis.call('HGET', key, 'w') == ARGV[i] and tonumber(redis.call('HGET', key, 'n')) > 0 then
+    redis.call('HINCRBY', key, 'n', -1)
+  end
+end
+return 0
+"""
+_CLEAR = "return redis.call('DEL', KEYS[1])"
+
+
 class RedisCounters:
-    """Counters as Redis keys that expire with their window. Redis out of reach answers 503 ``busy``:
-    a limit that cannot be checked is not waived."""
+    """Counters as Redis hashes that expire with their window, each change one Lua script (atomic)."""
 
-    def __init__(self, url: str, prefix: str) -> None:
-        import redis  # here, not at the top: Redis is optional, and importing it cost every server start ~50 ms
+    def __init__(self, redis: Scripts, prefix: str) -> None:
+        self._redis = redis
+        self._prefix = prefix + "attempts:"
+        self._add, self._give_back, self._clear = redis.script(_ADD), redis.script(_GIVE_BACK), redis.script(_CLEAR)
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        self._unreachable = redis.RedisError
-        self._prefix = prefix
-
-    def _execute(self, pipe: "redis.client.Pipeline") -> list[Any]:
-        try:
-            return list(pipe.execute())
-        except self._unreachable as error:
-            raise Busy() from error
-
-    def hit(self, keys: list[tuple[str, timedelta]], now: datetime) -> list[Count]:
-        pipe = self._redis.pipeline(transaction=True)
-        for key, window in keys:
-            pipe.set(self._prefix + key, 0, ex=window, nx=True)
-            pipe.incr(self._prefix + key)
-            pipe.pttl(self._prefix + key)
-        replies = self._execute(pipe)
+    async def add(self, counters: Sequence[tuple[str, timedelta]], now: datetime) -> list[Count]:
+        windows_ms = [round(window.total_seconds() * 1000) for _, window in counters]
+        replies = await self._redis.run(
+            self._add, [self._prefix + key for key, _ in counters], [round(now.timestamp() * 1000), *windows_ms]
+        )
         return [
-            Count(failures=int(failures), resets_at=now + timedelta(milliseconds=max(int(ttl_ms), 0)))
-            for failures, ttl_ms in zip(replies[1::3], replies[2::3], strict=True)
+            Count(attempts=int(attempts), window=window, resets_at=now + timedelta(milliseconds=int(ttl_ms)))
+            for attempts, window, ttl_ms in zip(replies[::3], replies[1::3], replies[2::3], strict=True)
         ]
 
-    def counts(self, keys: list[tuple[str, timedelta]], now: datetime) -> list[Count | None]:
-        pipe = self._redis.pipeline(transaction=False)
-        for key, _ in keys:
-            pipe.get(self._prefix + key)
-            pipe.pttl(self._prefix + key)
-        replies = self._execute(pipe)
-        counts: list[Count | None] = []
-        for failures, ttl_ms in zip(replies[::2], replies[1::2], strict=True):
-            if failures is None or int(ttl_ms) <= 0:
-                counts.append(None)
-            else:
-                counts.append(Count(failures=int(failures), resets_at=now + timedelta(milliseconds=int(ttl_ms))))
-        return counts
+    async def give_back(self, counted: Sequence[tuple[str, object]]) -> None:
+        await self._redis.run(self._give_back, [self._prefix + key for key, _ in counted], [w for _, w in counted])
 
-    def clear(self, key: str) -> None:
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.delete(self._prefix + key)
-        self._execute(pipe)
+    async def clear(self, key: str) -> None:
+        await self._redis.run(self._clear, [self._prefix + key], [])
 
 
 def _key(limit: Limit, *subject: str) -> str:
@@ -179,12 +201,33 @@ def _key(limit: Limit, *subject: str) -> str:
     return f"{limit.kind}:{digest}"
 
 
+class Attempt:
+    """An attempt counted before it was checked. A failure keeps it counted (do nothing);
+    ``succeeded()`` gives it back."""
+
+    def __init__(self, store: CounterStore, counted: list[tuple[Limit, str, Count]]) -> None:
+        self._store = store
+        self._counted = counted
+
+    async def succeeded(self) -> None:
+        """The attempt was right: it is no failure. Safe to call twice."""
+        counted, self._counted = self._counted, []
+        back = [(key, count.window) for limit, key, count in counted if not limit.cleared_by_success]
+        if back:
+            await self._store.give_back(back)
+        for limit, key, _ in counted:
+            if limit.cleared_by_success:
+                await self._store.clear(key)
+
+
 class AttemptLimiter:
     def __init__(self, store: CounterStore, settings: Settings) -> None:
         self._store = store
         self.sign_in_per_account = Limit(
-            "sign-in:account", settings.sign_in_failures_per_account,
+            "sign-in:account",
+            settings.sign_in_failures_per_account,
             timedelta(seconds=settings.sign_in_failures_per_account_window),
+            cleared_by_success=True,
         )
         self.sign_in_per_ip = Limit(
             "sign-in:ip", settings.sign_in_failures_per_ip, timedelta(seconds=settings.sign_in_failures_per_ip_window)
@@ -192,36 +235,64 @@ class AttemptLimiter:
         self.api_key_per_ip = Limit(
             "api-key:ip", settings.api_key_failures_per_ip, timedelta(seconds=settings.api_key_failures_per_ip_window)
         )
+        self.registrations_per_ip = Limit(
+            "register:ip", settings.registrations_per_ip, timedelta(seconds=settings.registrations_per_ip_window)
+        )
         self.leak_reports_per_ip = Limit("leak-report:ip", 100, timedelta(hours=1))
         self._blocked_ips: dict[str, datetime] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings, database: Database) -> "AttemptLimiter":
-        if settings.redis_url:
-            return cls(RedisCounters(settings.redis_url, settings.redis_prefix), settings)
+    def from_settings(cls, settings: Settings, database: Database, redis: Scripts | None) -> "AttemptLimiter":
+        if redis is not None:
+            return cls(RedisCounters(redis, settings.redis_prefix), settings)
         return cls(DatabaseCounters(database), settings)
 
-    # --- sign-ins: checked before the password is (which also spares argon2's work) -----------
+    async def reserve(self, counters: Sequence[tuple[Limit, str]], now: datetime | None = None) -> Attempt:
+        """Counts an attempt on each (limit, counter key) before it is checked; 429 ``too_many_attempts``,
+        and nothing counted, when any of them is over its limit. The general form of the methods below."""
+        now = now or datetime.now(UTC)
+        counts, wait = await self._add(counters, now)
+        if wait is not None:
+            raise TooManyAttempts(wait)
+        return Attempt(self._store, [(limit, key, count) for (limit, key), count in zip(counters, counts, strict=True)])
 
-    def _sign_in_keys(self, email_key: str, ip: str | None) -> list[tuple[Limit, str]]:
-        address = ip or "unknown"
-        return [
-            (self.sign_in_per_account, _key(self.sign_in_per_account, email_key, address)),
-            (self.sign_in_per_ip, _key(self.sign_in_per_ip, address)),
+    async def _add(self, counters: Sequence[tuple[Limit, str]], now: datetime) -> tuple[list[Count], timedelta | None]:
+        """The counts after one more attempt; and, when one is over its limit, the wait (then all are given back)."""
+        counts = await self._store.add([(key, limit.window) for limit, key in counters], now)
+        waits = [
+            count.resets_at - now
+            for (limit, _), count in zip(counters, counts, strict=True)
+            if count.attempts > limit.attempts
         ]
+        if not waits:
+            return counts, None
+        await self._store.give_back([(key, count.window) for (_, key), count in zip(counters, counts, strict=True)])
+        return counts, max(waits)
 
-    def check_sign_in(self, email_key: str, ip: str | None, now: datetime) -> None:
-        keys = self._sign_in_keys(email_key, ip)
-        counts = self._store.counts([(key, limit.window) for limit, key in keys], now)
-        for (limit, _), count in zip(keys, counts, strict=True):
-            if count is not None and count.failures >= limit.failures:
-                raise TooManyAttempts(count.resets_at - now)
+    # --- sign-ins (and whatever is counted like one) -----------------------------------------------
 
-    def sign_in_failed(self, email_key: str, ip: str | None, now: datetime) -> None:
-        self._store.hit([(key, limit.window) for limit, key in self._sign_in_keys(email_key, ip)], now)
+    async def reserve_sign_in(self, email_key: str, ip: str | None) -> Attempt:
+        """A sign-in attempt for an account (its ``email_key``) from an address: see the module's docstring."""
+        address = ip or "unknown"
+        return await self.reserve(
+            [
+                (self.sign_in_per_account, _key(self.sign_in_per_account, email_key, address)),
+                (self.sign_in_per_ip, _key(self.sign_in_per_ip, address)),
+            ]
+        )
 
-    def sign_in_succeeded(self, email_key: str, ip: str | None) -> None:
-        self._store.clear(self._sign_in_keys(email_key, ip)[0][1])
+    # --- what counts whatever its outcome ------------------------------------------------------------
+
+    async def count_registration(self, ip: str | None) -> None:
+        """Counts a registration before its password is hashed; 429 ``too_many_attempts`` past the limit."""
+        await self.reserve([(self.registrations_per_ip, _key(self.registrations_per_ip, ip or "unknown"))])
+
+    async def count_leak_report(self, ip: str | None) -> None:
+        """Counts one report; 429 ``too_many_attempts`` (TooManyReports) past the limit."""
+        limit = self.leak_reports_per_ip
+        _, wait = await self._add([(limit, _key(limit, ip or "unknown"))], datetime.now(UTC))
+        if wait is not None:
+            raise TooManyReports(wait)
 
     # --- API keys: the block is remembered in the process, so a blocked IP costs no query -------
 
@@ -233,24 +304,19 @@ class AttemptLimiter:
             raise TooManyAttempts(blocked_until - now)
         del self._blocked_ips[ip or "unknown"]
 
-    def api_key_failed(self, ip: str | None, now: datetime) -> None:
-        """Counts a failed key; raises TooManyAttempts for an attempt past the limit."""
+    async def api_key_failed(self, ip: str | None, now: datetime) -> None:
+        """Counts a failed key (before its 401 is answered); raises TooManyAttempts for one past the limit.
+
+        A key is looked up before it is counted (only failures count, so that a valid key costs nothing),
+        but its answer is decided by the count: however many are sent at once, from however many
+        processes, at most the limit of them get their 401 in a window."""
         address = ip or "unknown"
         limit = self.api_key_per_ip
-        [count] = self._store.hit([(_key(limit, address), limit.window)], now)
-        if count.failures >= limit.failures:
+        [count], wait = await self._add([(limit, _key(limit, address))], now)
+        if count.attempts >= limit.attempts:
             self._remember_block(address, count.resets_at)
-        if count.failures > limit.failures:
-            raise TooManyAttempts(count.resets_at - now)
-
-    # --- leaked-key reports ------------------------------------------------------------------------
-
-    def leak_reported(self, ip: str | None, now: datetime) -> None:
-        """Counts one report; raises TooManyReports for a report past the limit."""
-        limit = self.leak_reports_per_ip
-        [count] = self._store.hit([(_key(limit, ip or "unknown"), limit.window)], now)
-        if count.failures > limit.failures:
-            raise TooManyReports(count.resets_at - now)
+        if wait is not None:
+            raise TooManyAttempts(wait)
 
     def _remember_block(self, address: str, until: datetime) -> None:
         if len(self._blocked_ips) >= _MAX_REMEMBERED_BLOCKS:

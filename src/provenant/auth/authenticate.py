@@ -38,6 +38,7 @@ class KeyRow(NamedTuple):
     key_name: str
     key_org_id: str
     access: str
+    rate_limit_per_minute: int | None
     expires_at: datetime | str | None
     revoked_at: datetime | str | None
     last_used_at: datetime | str | None
@@ -80,6 +81,7 @@ _key_query = (
         _keys.c.name.label("key_name"),
         _keys.c.org_id.label("key_org_id"),
         _keys.c.access,
+        _keys.c.rate_limit_per_minute,
         _keys.c.expires_at,
         _keys.c.revoked_at,
         _keys.c.last_used_at,
@@ -132,7 +134,13 @@ def authenticate_api_key(
         )
     key_use(database).record(row.key_id, now, written_last_used=utc(row.last_used_at))
     return _principal_of(
-        row, ip=ip, user_agent=user_agent, api_key_id=row.key_id, api_key_name=row.key_name, access=_ACCESS[row.access]
+        row,
+        ip=ip,
+        user_agent=user_agent,
+        api_key_id=row.key_id,
+        api_key_name=row.key_name,
+        access=_ACCESS[row.access],
+        rate_limit_per_minute=row.rate_limit_per_minute,
     )
 
 
@@ -144,6 +152,7 @@ def _principal_of(
     api_key_id: str | None = None,
     api_key_name: str | None = None,
     access: Access = Access.FULL,
+    rate_limit_per_minute: int | None = None,
 ) -> Principal:
     assert user.org_id is not None and user.role is not None  # checked by the callers: still a member
     return Principal(
@@ -157,6 +166,7 @@ def _principal_of(
         api_key_id=api_key_id,
         api_key_name=api_key_name,
         access=access,
+        rate_limit_per_minute=rate_limit_per_minute,
         ip_address=ip,
         user_agent=user_agent,
     )

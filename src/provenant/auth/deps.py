@@ -13,9 +13,11 @@ from fastapi.dependencies.models import Dependant
 from provenant.auth.attempts import AttemptLimiter
 from provenant.auth.authenticate import authenticate_bearer, bearer_token
 from provenant.auth.principal import Actor, Principal
+from provenant.auth.rate_limits import KeyRateLimiter
 from provenant.auth.roles import Action
 from provenant.auth.security import API_KEY_PREFIX
 from provenant.errors import Forbidden, Unauthenticated
+from provenant.headers import ANSWER_HEADERS
 from provenant.unit_of_work import get_database
 
 
@@ -30,11 +32,8 @@ async def _anonymous_actor(request: Request) -> Actor:
 
 
 def attempt_limiter(request: Request) -> AttemptLimiter:
-    """The app's limiter of failed authentications, made at the first request that needs it."""
-    state = request.app.state
-    limiter: AttemptLimiter | None = getattr(state, "attempt_limiter", None)
-    if limiter is None:
-        limiter = state.attempt_limiter = AttemptLimiter.from_settings(state.settings, get_database(request))
+    """The app's limiter of guesses (made by create_app)."""
+    limiter: AttemptLimiter = request.app.state.attempt_limiter
     return limiter
 
 
@@ -52,7 +51,7 @@ async def _principal(request: Request) -> Principal:
     if is_key:
         attempt_limiter(request).check_api_key(ip, now)  # in memory: a blocked IP never reaches the database
     try:
-        return authenticate_bearer(
+        principal = authenticate_bearer(
             get_database(request),
             token,
             secret=request.app.state.jwt_secret,
@@ -62,8 +61,14 @@ async def _principal(request: Request) -> Principal:
         )
     except Unauthenticated as refused:
         if is_key and refused.code in _FAILED_KEY_CODES:
-            attempt_limiter(request).api_key_failed(ip, now)
+            await attempt_limiter(request).api_key_failed(ip, now)
         raise
+    if principal.rate_limit_per_minute is not None:  # a key with a limit: one Redis call or a dictionary
+        assert principal.api_key_id is not None
+        limiter: KeyRateLimiter = request.app.state.rate_limiter
+        headers = await limiter.admit(principal.api_key_id, principal.rate_limit_per_minute, now)
+        request.scope["state"][ANSWER_HEADERS] = headers
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]

@@ -30,6 +30,8 @@ class Principal(Actor):
     api_key_name: str | None = None
     # What the key may do within its creator's role; FULL for a JWT.
     access: Access = Access.FULL
+    # The key's requests a minute (auth.rate_limits); None: no limit, and for a JWT.
+    rate_limit_per_minute: int | None = None
 
     @property
     def auth_method(self) -> str:

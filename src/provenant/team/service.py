@@ -309,19 +309,21 @@ async def accept_invitation(
         invitation = _open_invitation(reading, token, now)
         account = find_user_by_email(reading, invitation.email)
     password_hash = None
+    attempt = None
     if account is not None:  # proving an existing account's password is a sign-in, limited like one
-        limiter.check_sign_in(account.email_key, actor.ip_address, now)
+        attempt = await limiter.reserve_sign_in(account.email_key, actor.ip_address)
     if account is None:
         _require_new_account_fields(name, password)
         password_hash = await passwords.hash_password(password)
     elif not await passwords.verify_password(account.password_hash, password):
         with database.transaction() as writing:  # kept although the request fails
             _record_failed_attempt(writing, actor, account)
-        limiter.sign_in_failed(account.email_key, actor.ip_address, now)
         raise Unauthenticated(
             "This email already has an account, and that is not its password. Nothing was changed.",
             code="invalid_credentials",
         )
+    if attempt is not None:
+        await attempt.succeeded()
     account_id, old_org_id = (account.id, account.org_id) if account else (None, None)
 
     _serialize_membership(session, invitation.org_id, old_org_id)

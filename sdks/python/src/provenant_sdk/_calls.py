@@ -78,9 +78,12 @@ def list_api_keys(include_revoked: bool) -> Call:
     return Call("GET", "/api/org/keys", params=_query(includeRevoked=include_revoked or None))
 
 
-def create_api_key(name: str, expires_at: datetime | str | None, access: KeyAccess | None) -> Call:
+def create_api_key(
+    name: str, expires_at: datetime | str | None, access: KeyAccess | None, rate_limit_per_minute: int | None
+) -> Call:
     expires = None if expires_at is None else iso_utc(expires_at)
-    return Call("POST", "/api/org/keys", json=_body(name=name, expiresAt=expires, access=access))
+    body = _body(name=name, expiresAt=expires, access=access, rateLimitPerMinute=rate_limit_per_minute)
+    return Call("POST", "/api/org/keys", json=body)
 
 
 def revoke_api_key(key_id: str) -> Call:

@@ -2,8 +2,9 @@
 
 A request is repeated only when repeating it cannot do a thing twice: GET, HEAD, OPTIONS, PUT and DELETE
 (idempotent in this API), and the POSTs the server makes idempotent (get-or-create, a batch of turns that
-all carry a ``clientId``), on a dropped connection, a timeout, a 429 or a 5xx; any request, POST included,
-when the connection was never made, since then the server never saw it.
+all carry a ``clientId``), on a dropped connection, a timeout or a 5xx; any request, POST included, when the
+connection was never made, since then the server never saw it, and after a 429 (a key's ``rate_limited``,
+``too_many_attempts``), which the server answers before the request does anything.
 """
 
 from __future__ import annotations
@@ -82,8 +83,12 @@ def delay_after_response(
     A ``Retry-After`` of up to MAX_RETRY_AFTER seconds is waited for as given; a longer one is not waited
     for at all, the error goes back to the caller at once.
     """
-    if retries_done >= max_retries or not repeatable:
+    if retries_done >= max_retries:
         return None
-    if response.status_code != 429 and response.status_code < 500:
+    if response.status_code == 429:
+        # Refused before it did anything (a key's rate limit, too many attempts; no 4xx leaves a write
+        # behind), so any request may be sent again, a POST too.
+        return retry_after(response, retries_done)
+    if not repeatable or response.status_code < 500:
         return None
     return retry_after(response, retries_done)

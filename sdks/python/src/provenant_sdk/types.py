@@ -59,6 +59,8 @@ class ApiKey(TypedDict):
     rolledToId: str | None
     """The key this one was rolled to, if it was."""
     revokedReason: Literal["revoked", "leaked"] | None
+    rateLimitPerMinute: int | None
+    """Requests a minute the key may make (past it: 429 ``rate_limited``); None: no limit."""
 
 
 class CreatedApiKey(ApiKey):

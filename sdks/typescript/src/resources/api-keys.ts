@@ -19,6 +19,8 @@ export interface ApiKey {
   revokedReason: 'revoked' | 'leaked' | null;
   /** The key that replaced this one when it was rolled. */
   rolledToId: string | null;
+  /** Requests a minute the key may make (past it: 429 `rate_limited`, a `RateLimitError`); null: no limit. */
+  rateLimitPerMinute: number | null;
   user: { id: string; name: string; email: string };
 }
 
@@ -33,6 +35,8 @@ export interface ApiKeyCreateParams {
   expiresAt?: Date | string;
   /** Default `full`. */
   access?: ApiKeyAccess;
+  /** 1 to 1,000,000 requests a minute; default (or null): no limit. */
+  rateLimitPerMinute?: number | null;
 }
 
 export interface ApiKeyListParams {
@@ -64,8 +68,13 @@ export class ApiKeys {
     return new PagedList(this.#transport, '/api/org/keys', { includeRevoked }, limit);
   }
 
-  create({ name, expiresAt, access }: ApiKeyCreateParams): Promise<ApiKeyWithSecret> {
-    const body = { name, expiresAt: expiresAt instanceof Date ? expiresAt.toISOString() : expiresAt, access };
+  create({ name, expiresAt, access, rateLimitPerMinute }: ApiKeyCreateParams): Promise<ApiKeyWithSecret> {
+    const body = {
+      name,
+      expiresAt: expiresAt instanceof Date ? expiresAt.toISOString() : expiresAt,
+      access,
+      rateLimitPerMinute,
+    };
     return this.#transport.request('POST', '/api/org/keys', { body });
   }
 
@@ -75,7 +84,7 @@ export class ApiKeys {
   }
 
   /**
-   * A new key with the same name, access and expiry; the old one keeps working for `graceSeconds`, so running
+   * A new key with the same name, access, rate limit and expiry; the old one keeps working for `graceSeconds`, so running
    * deployments can move over. Throws `ConflictError` for a revoked or expired key.
    */
   roll(id: string, { graceSeconds }: ApiKeyRollParams = {}): Promise<ApiKeyWithSecret> {

@@ -32,7 +32,13 @@ export interface Provenant {
 export async function startProvenant(): Promise<Provenant> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'provenant-ts-sdk-'));
-  const env = { ...process.env, PROVENANT_DATA_DIR: dataDir, PROVENANT_JWT_SECRET: randomBytes(32).toString('hex') };
+  const env = {
+    // Every test registers an org of its own, all from loopback: past the server's per-address limit.
+    PROVENANT_REGISTRATIONS_PER_IP: '1000000',
+    ...process.env,
+    PROVENANT_DATA_DIR: dataDir,
+    PROVENANT_JWT_SECRET: randomBytes(32).toString('hex'),
+  };
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const stop = async () => {

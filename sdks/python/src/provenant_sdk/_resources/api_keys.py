@@ -21,18 +21,25 @@ class ApiKeys:
         return PagedList(self._client._page, _calls.list_api_keys(include_revoked), limit)
 
     def create(
-        self, name: str, *, expires_at: datetime | str | None = None, access: KeyAccess | None = None
+        self,
+        name: str,
+        *,
+        expires_at: datetime | str | None = None,
+        access: KeyAccess | None = None,
+        rate_limit_per_minute: int | None = None,
     ) -> CreatedApiKey:
         """A new key; ``key`` in the result is the only copy of it. A naive ``expires_at`` is taken as UTC.
-        ``access``: ``"full"`` (the default: acts with your role), ``"read"`` or ``"ingest"``."""
-        return cast(CreatedApiKey, self._client._request(_calls.create_api_key(name, expires_at, access)))
+        ``access``: ``"full"`` (the default: acts with your role), ``"read"`` or ``"ingest"``.
+        ``rate_limit_per_minute``: 1 to 1,000,000 requests a minute (default: no limit)."""
+        call = _calls.create_api_key(name, expires_at, access, rate_limit_per_minute)
+        return cast(CreatedApiKey, self._client._request(call))
 
     def revoke(self, key_id: str) -> Success:
         """Revoke a key for good, at once; revoking it again is harmless."""
         return cast(Success, self._client._request(_calls.revoke_api_key(key_id)))
 
     def roll(self, key_id: str, *, grace_seconds: int = 0) -> CreatedApiKey:
-        """A new key with the same name, access and expiry; the old one stops working after
+        """A new key with the same name, access, rate limit and expiry; the old one stops working after
         ``grace_seconds`` (0 to 604800)."""
         return cast(CreatedApiKey, self._client._request(_calls.roll_api_key(key_id, grace_seconds)))
 
@@ -49,9 +56,14 @@ class AsyncApiKeys:
         return AsyncPagedList(self._client._page, _calls.list_api_keys(include_revoked), limit)
 
     async def create(
-        self, name: str, *, expires_at: datetime | str | None = None, access: KeyAccess | None = None
+        self,
+        name: str,
+        *,
+        expires_at: datetime | str | None = None,
+        access: KeyAccess | None = None,
+        rate_limit_per_minute: int | None = None,
     ) -> CreatedApiKey:
-        call = _calls.create_api_key(name, expires_at, access)
+        call = _calls.create_api_key(name, expires_at, access, rate_limit_per_minute)
         return cast(CreatedApiKey, await self._client._request(call))
 
     async def revoke(self, key_id: str) -> Success:

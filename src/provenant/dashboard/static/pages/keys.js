@@ -90,6 +90,13 @@ function accessText(key) {
   return (ACCESS_CHOICES.find((choice) => choice.value === key.access) || ACCESS_CHOICES[0]).short;
 }
 
+// The contract's bounds of rateLimitPerMinute; the server checks them too.
+const MAX_RATE_LIMIT = 1000000;
+
+function rateLimitText(key) {
+  return `Up to ${key.rateLimitPerMinute.toLocaleString("en-US")} requests a minute`;
+}
+
 function statusCell(key) {
   if (key.revokedReason === "leaked") {
     return [
@@ -263,6 +270,7 @@ export async function render(container, ctx) {
           return [
             h("div", { class: "name" }, key.name),
             h("div", { class: ["sub", `access-${key.access}`] }, accessText(key)),
+            key.rateLimitPerMinute ? h("div", { class: "sub rate-limit" }, rateLimitText(key)) : null,
             found.length ? h("div", { class: "marks" }, found) : null,
           ];
         },
@@ -411,7 +419,7 @@ export async function render(container, ctx) {
       {
         title: `Roll “${key.name}”?`,
         message: [
-          h("p", {}, "A new key with the same name, access and expiry is made and shown once. Put it where the old one is used."),
+          h("p", {}, "A new key with the same name, access, rate limit and expiry is made and shown once. Put it where the old one is used."),
           h("p", {}, "The old key stops working:"),
           choices,
           h("p", {}, "If the old key leaked, choose Now."),
@@ -492,8 +500,18 @@ export async function render(container, ctx) {
         h("p", { class: "hint", id: hintId }, choice.hint),
       );
     });
+    const rateLimit = h("input", {
+      type: "number",
+      name: "rateLimitPerMinute",
+      min: 1,
+      max: MAX_RATE_LIMIT,
+      step: 1,
+      inputmode: "numeric",
+      autocomplete: "off",
+      placeholder: "No limit",
+    });
     const submit = button("Create", { type: "submit", kind: "primary" });
-    const error = errorSlot({ name: "Name", expiresAt: "Expiry", access: "Access" });
+    const error = errorSlot({ name: "Name", expiresAt: "Expiry", access: "Access", rateLimitPerMinute: "Rate limit" });
 
     function expiresAt() {
       if (expiry === "never") return null;
@@ -563,7 +581,12 @@ export async function render(container, ctx) {
       try {
         const created = await api("/org/keys", {
           method: "POST",
-          body: { name: name.value.trim(), expiresAt: when ? when.toISOString() : null, access },
+          body: {
+            name: name.value.trim(),
+            expiresAt: when ? when.toISOString() : null,
+            access,
+            rateLimitPerMinute: rateLimit.value === "" ? null : Number(rateLimit.value),
+          },
         });
         state.formOpen = false;
         formSlot.replaceChildren();
@@ -597,6 +620,9 @@ export async function render(container, ctx) {
           warning,
           suggestion,
         ),
+        field("Rate limit (requests per minute)", rateLimit, {
+          hint: "Optional, 1 to 1,000,000. Past it, requests with this key are refused (429) until the minute ends. Empty: no limit.",
+        }),
         error.node,
         h("div", { class: "form-actions" }, submit, button("Cancel", { kind: "ghost", on: { click: close } })),
       ),
