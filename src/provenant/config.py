@@ -1,10 +1,11 @@
 """Settings, read once from the environment (prefix ``PROVENANT_``)."""
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # HS256 keys shorter than its 32-byte output can be brute-forced offline from one token (RFC 7518 §3.2).
@@ -76,6 +77,40 @@ class Settings(BaseSettings):
         default="text", description="'text' for a person at a terminal, 'json' for one JSON object per line."
     )
 
+    # --- email (provenant.email) ---------------------------------------------------------------------
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://user:pass@host:587 (STARTTLS when offered), smtps://... (implicit TLS), smtp://host:25 "
+        "(no login). Unset: no email is sent, and nothing fails for it.",
+    )
+    email_from: str = Field(default="Provenant <noreply@localhost>", description="The From header of every email.")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="PEM file of the CA(s) trusted for the SMTP server's TLS certificate, instead of "
+        "the system's (a private CA, a self-signed relay)."
+    )
+    smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds one SMTP conversation may take.")
+    email_poll_interval: float = Field(
+        default=15.0, gt=0, description="Seconds between a process's looks at the outbox for mail due (retries, "
+        "mail another process could not send); a process sends what its own requests enqueue at once."
+    )
+    email_retry_delay: float = Field(
+        default=60.0, gt=0, description="Seconds before the first retry of a failed delivery; each next waits twice "
+        "as long (at most an hour), and retries go on for 24 hours."
+    )
+
+    # --- sign-up and the headless first start (provenant.accounts.init) ------------------------------
+    signup: Literal["open", "invite-only"] = Field(
+        default="open", description="'invite-only': POST /api/auth/register answers 403; invitations still work."
+    )
+    init_org_name: str | None = None
+    init_org_slug: str | None = None
+    init_user_name: str | None = None
+    init_user_email: str | None = None
+    init_user_password: SecretStr | None = None
+    init_api_key: SecretStr | None = Field(
+        default=None, description="A pk_live_ key the operator generated; stored as its SHA-256 only."
+    )
+
     @field_validator("trusted_proxies", "cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -120,11 +155,59 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        scheme = value.get_secret_value().partition("://")[0].lower()
+        if scheme not in ("smtp", "smtps"):
+            raise ValueError("must start with smtp:// (STARTTLS when the server offers it) or smtps:// (implicit TLS)")
+        return value
+
+    @field_validator("init_api_key")
+    @classmethod
+    def _init_api_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and re.fullmatch(r"pk_live_[0-9a-f]{32}", value.get_secret_value()) is None:
+            raise ValueError(
+                "is not a Provenant API key: pk_live_ then 32 lowercase hex characters; make one with: "
+                "python -c \"import secrets; print('pk_live_' + secrets.token_hex(16))\""
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _init_complete(self) -> "Settings":
+        names = ("init_org_name", "init_org_slug", "init_user_name", "init_user_email", "init_user_password")
+        given = [name for name in names if getattr(self, name)]
+        if self.smtp_url is not None and not self.public_url:
+            # Links in emails must not take their origin from a request's Host header: anyone asking for a
+            # reset could then have the victim's link point at a host of theirs.
+            raise ValueError("PROVENANT_SMTP_URL needs PROVENANT_PUBLIC_URL: the address links in emails lead to")
+        if self.init_api_key is not None and not given:
+            given.append("init_api_key")
+        if given and len(given) < len(names):
+            missing = ", ".join(f"PROVENANT_{name.upper()}" for name in names if not getattr(self, name))
+            raise ValueError(f"a headless first start needs every PROVENANT_INIT_ setting; missing: {missing}")
+        return self
+
+    @property
+    def email_enabled(self) -> bool:
+        return self.smtp_url is not None
+
+    @property
+    def wants_init(self) -> bool:
+        return self.init_org_slug is not None
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'provenant.db').resolve()}"
+
+
+def _setting_name(location: tuple[int | str, ...]) -> str:
+    # A rule over several settings (the PROVENANT_INIT_ group) has no location: its message names them.
+    return "PROVENANT_" + "_".join(map(str, location)).upper() if location else "settings"
 
 
 @lru_cache
@@ -134,7 +217,6 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         reasons = "\n".join(
-            f"  PROVENANT_{'_'.join(map(str, error['loc'])).upper()}: {error['msg'].removeprefix('Value error, ')}"
-            for error in exc.errors()
+            f"  {_setting_name(error['loc'])}: {error['msg'].removeprefix('Value error, ')}" for error in exc.errors()
         )
         raise SystemExit(f"provenant: invalid configuration:\n{reasons}") from None

@@ -120,6 +120,8 @@ class Database:
         self.write_engine = self.engine.execution_options(**{WRITES_OPTION: True})
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.reader = Reader(self.engine)
+        # Put in the info of every session this database makes (the email outbox of the process).
+        self.session_info: dict[str, Any] = {}
 
     @contextmanager
     def transaction(self, *, writes: bool = True) -> Iterator[Session]:
@@ -217,7 +219,7 @@ class UnitOfWork:
     def session(self) -> Session:
         if self._session is None:
             engine = self._database.write_engine if self.writes else self._database.engine
-            self._session = Session(bind=engine, expire_on_commit=False)
+            self._session = Session(bind=engine, expire_on_commit=False, info=dict(self._database.session_info))
         return self._session
 
     def finish(self, *, commit: bool) -> None:

@@ -108,6 +108,8 @@ class ApiKey(Base):
     revoked_reason: Mapped[str | None] = mapped_column(String(16))
     # Requests a minute this key may make (auth.rate_limits); None: no limit.
     rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
+    # When the sweep decided the key's expiry reminder (emailed, or not needed: see api_keys.reminders).
+    expiry_reminded_at: Mapped[datetime | None]
     # The creator, for showing a key; loaded only where a query asks (``raise`` catches an N+1).
     user: Mapped["User"] = relationship(viewonly=True, lazy="raise")
 
@@ -276,3 +278,41 @@ class RevokedToken(Base):
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class PasswordReset(Base):
+    """A one-time password reset token, stored as its SHA-256 alone (see accounts.password_reset)."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Who issued it for the user (an OWNER or ADMIN); None when the user asked, or the operator's command did.
+    issued_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime]
+    # Set when it is used, or ended by a newer token or a password change: it never works again.
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxEmail(Base):
+    """An email decided in some transaction, waiting for the sender (provenant.email.sender).
+
+    ``payload`` (subject and bodies) is encrypted: a reset or invitation link is a credential. It is
+    emptied once the email is sent or given up on; the row is kept a while as a record, then deleted.
+    """
+
+    __tablename__ = "email_outbox"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    template: Mapped[str] = mapped_column(String(64))
+    to_address: Mapped[str] = mapped_column(String(320))
+    payload: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When a sender may next claim it; NULL once it is sent or given up on (so the index holds only mail due).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
