@@ -19,8 +19,8 @@ from provenant.accounts.passwords import dummy_password_hash
 from provenant.accounts.routes import router as accounts_router
 from provenant.agents.routes import router as agents_router
 from provenant.api_docs import DOCS_ROUTES
-from provenant.api_keys.routes import leaked_router
 from provenant.api_keys.reminders import remind_expiring_keys
+from provenant.api_keys.routes import leaked_router
 from provenant.api_keys.routes import router as api_keys_router
 from provenant.audit.routes import router as audit_router
 from provenant.auth.attempts import AttemptLimiter
@@ -30,11 +30,9 @@ from provenant.auth.security import load_or_create_jwt_secret
 from provenant.body_limit import BodyLimitMiddleware
 from provenant.config import Settings, get_settings
 from provenant.dashboard import install_dashboard
-from provenant.email.outbox import SESSION_KEY as OUTBOX_SESSION_KEY
-from provenant.email.outbox import Outbox
-from provenant.email.sender import Sender
-from provenant.email.smtp import SmtpServer
 from provenant.db import Database, PoolOptions, is_busy
+from provenant.email.outbox import install_outbox
+from provenant.email.sender import Sender
 from provenant.errors import Busy, InvalidJson, ProvenantError, error_response, render
 from provenant.headers import API_HEADERS, ApiHeadersMiddleware, cors_options, is_api
 from provenant.redis_client import Scripts
@@ -151,28 +149,6 @@ def add_routes(app: FastAPI, routers: tuple[APIRouter, ...]) -> None:
         app.router.routes.extend(router.routes)
 
 
-def email_sender(settings: Settings, database: Database, jwt_secret: str) -> Sender | None:
-    """With PROVENANT_SMTP_URL: the outbox every session of ``database`` writes to, and this process's sender."""
-    if settings.smtp_url is None or settings.public_url is None:
-        return None
-    outbox = Outbox(secret=jwt_secret, public_url=settings.public_url)
-    database.session_info[OUTBOX_SESSION_KEY] = outbox
-    server = SmtpServer.from_url(
-        settings.smtp_url.get_secret_value(),
-        sender=settings.email_from,
-        timeout=settings.smtp_timeout,
-        ca_file=settings.smtp_ca_file,
-    )
-    return Sender(
-        database,
-        outbox,
-        server,
-        poll_interval=settings.email_poll_interval,
-        first_retry=timedelta(seconds=settings.email_retry_delay),
-        sweeps=(remind_expiring_keys,),
-    )
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = Database(
@@ -189,7 +165,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.jwt_secret.get_secret_value() if settings.jwt_secret else load_or_create_jwt_secret(settings.data_dir)
     )
     redis = Scripts(settings.redis_url) if settings.redis_url else None  # connects at its first use
-    sender = email_sender(settings, database, jwt_secret)
+    outbox = install_outbox(database, settings, jwt_secret)
+    sender = Sender.from_settings(settings, database, outbox, sweeps=(remind_expiring_keys,)) if outbox else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

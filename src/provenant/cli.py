@@ -1,14 +1,24 @@
-"""``provenant serve | migrate``."""
+"""``provenant serve | migrate | users list | users reset-password EMAIL``."""
 
 import argparse
+import logging
 import logging.config
+import sys
 
 import uvicorn
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from provenant import logging_setup, migrate
+from provenant.accounts import first_start, password_reset
 from provenant.auth.security import load_or_create_jwt_secret
-from provenant.config import get_settings
+from provenant.config import Settings, get_settings
 from provenant.db import Database
+from provenant.email.outbox import install_outbox
+from provenant.errors import NotFound
+from provenant.models import Org, User
+
+logger = logging.getLogger("provenant")
 
 
 def _migrate() -> None:
@@ -35,6 +45,8 @@ def serve(host: str, port: int, workers: int) -> None:
     if settings.jwt_secret is None:
         # Made once here, before workers start, so every worker signs with the same secret.
         load_or_create_jwt_secret(settings.data_dir)
+    if settings.wants_init:
+        _first_start(settings)
     uvicorn.run(
         "provenant.app:create_app",
         factory=True,
@@ -55,6 +67,79 @@ def serve(host: str, port: int, workers: int) -> None:
     )
 
 
+def _first_start(settings: Settings) -> None:
+    """PROVENANT_INIT_*: once here, before workers start."""
+    database = Database(settings.resolved_database_url)
+    try:
+        first_start.initialize(database, settings)
+    except first_start.InitRefused as refused:
+        raise SystemExit(f"provenant: invalid configuration:\n  {refused}") from None
+    finally:
+        database.dispose()
+
+
+def _fail(message: str) -> None:
+    print(f"provenant: {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def _users_list(database: Database) -> None:
+    with database.transaction(writes=False) as session:
+        rows = session.execute(
+            select(User.email, User.name, User.role, Org.slug, User.created_at)
+            .outerjoin(Org, Org.id == User.org_id)
+            .order_by(Org.slug, User.email_key)
+        ).all()
+    if not rows:
+        print("No accounts yet.")
+        return
+    table = [("EMAIL", "NAME", "ORGANIZATION", "ROLE", "CREATED")]
+    for email, name, role, slug, created_at in rows:
+        table.append((email, name, slug or "(none)", role or "-", created_at.strftime("%Y-%m-%d")))
+    widths = [max(len(row[column]) for row in table) for column in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _users_reset_password(database: Database, settings: Settings, email: str) -> None:
+    """Prints a one-time reset link: the operator's way in for an OWNER who is locked out."""
+    origin = (settings.public_url or "").rstrip("/")
+    secret = (
+        settings.jwt_secret.get_secret_value() if settings.jwt_secret else load_or_create_jwt_secret(settings.data_dir)
+    )
+    install_outbox(database, settings, secret)  # the member is emailed that a link was issued, as from the Team page
+    try:
+        with database.transaction() as session:
+            issued = password_reset.issue_by_operator(session, email=email, link_origin=origin)
+    except NotFound:
+        _fail(f"no account with the email {email!r} in an organization (see: provenant users list)")
+    if not origin:
+        print(
+            "PROVENANT_PUBLIC_URL is not set: open this path on your server's address "
+            "(e.g. http://127.0.0.1:4000/reset-password?token=...).",
+            file=sys.stderr,
+        )
+    print(issued.reset_link)
+    print(f"It works once, until {issued.expires_at:%Y-%m-%d %H:%M} UTC. Hand it over privately.", file=sys.stderr)
+
+
+def _users(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    database = Database(settings.resolved_database_url)
+    try:
+        if args.users_command == "list":
+            _users_list(database)
+        else:
+            _users_reset_password(database, settings, args.email)
+    except SQLAlchemyError as error:
+        _fail(
+            f"the database at PROVENANT_DATABASE_URL could not be read ({type(error).__name__}); is it reachable, "
+            "and migrated (provenant migrate)?"
+        )
+    finally:
+        database.dispose()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="provenant", description="Provenant server")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -65,12 +150,19 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="bring the database schema to the latest revision")
     makemigration = commands.add_parser("makemigration", help="(developers) autogenerate a revision")
     makemigration.add_argument("message")
+    users = commands.add_parser("users", help="accounts, for the server's operator")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    users_commands.add_parser("list", help="every account with its organization and role")
+    reset = users_commands.add_parser("reset-password", help="print a one-time password reset link for an account")
+    reset.add_argument("email")
 
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.host, args.port, args.workers)
     elif args.command == "migrate":
         _migrate()
+    elif args.command == "users":
+        _users(args)
     else:
         settings = get_settings()
         migrate.autogenerate(Database(settings.resolved_database_url), args.message)

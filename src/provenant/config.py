@@ -85,17 +85,22 @@ class Settings(BaseSettings):
     )
     email_from: str = Field(default="Provenant <noreply@localhost>", description="The From header of every email.")
     smtp_ca_file: Path | None = Field(
-        default=None, description="PEM file of the CA(s) trusted for the SMTP server's TLS certificate, instead of "
-        "the system's (a private CA, a self-signed relay)."
+        default=None,
+        description="PEM file of the CA(s) trusted for the SMTP server's TLS certificate, instead of "
+        "the system's (a private CA, a self-signed relay).",
     )
     smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds one SMTP conversation may take.")
     email_poll_interval: float = Field(
-        default=15.0, gt=0, description="Seconds between a process's looks at the outbox for mail due (retries, "
-        "mail another process could not send); a process sends what its own requests enqueue at once."
+        default=15.0,
+        gt=0,
+        description="Seconds between a process's looks at the outbox for mail due (retries, "
+        "mail another process could not send); a process sends what its own requests enqueue at once.",
     )
     email_retry_delay: float = Field(
-        default=60.0, gt=0, description="Seconds before the first retry of a failed delivery; each next waits twice "
-        "as long (at most an hour), and retries go on for 24 hours."
+        default=60.0,
+        gt=0,
+        description="Seconds before the first retry of a failed delivery; each next waits twice "
+        "as long (at most an hour), and retries go on for 24 hours.",
     )
 
     # --- sign-up and the headless first start (provenant.accounts.init) ------------------------------

@@ -1,4 +1,4 @@
-"""Register, log in, who am I, log out.
+"""Register, log in, who am I, log out; what the sign-in page offers; password reset.
 
 argon2 takes tens of milliseconds of CPU by design: register and login hash or check the password
 in a worker thread (provenant.accounts.passwords) before their transaction begins.
@@ -6,11 +6,24 @@ in a worker thread (provenant.accounts.passwords) before their transaction begin
 
 from fastapi import APIRouter, Request, Response, status
 
-from provenant.accounts import passwords, service
-from provenant.accounts.schemas import AuthResult, LoginRequest, Me, PasswordChange, RegisterRequest
+from provenant.accounts import password_reset, passwords, service
+from provenant.accounts.schemas import (
+    AuthConfig,
+    AuthResult,
+    ForgotPassword,
+    LoginRequest,
+    Me,
+    Message,
+    PasswordChange,
+    PasswordReset,
+    PasswordResetDone,
+    RegisterRequest,
+)
 from provenant.auth.authenticate import bearer_token, jwt_claims
 from provenant.auth.deps import AnonymousActor, CurrentPrincipal, SignedInPerson, attempt_limiter
 from provenant.auth.principal import Principal
+from provenant.config import Settings
+from provenant.links import LinkOrigin
 from provenant.unit_of_work import DatabaseDep, SessionDep
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -24,10 +37,12 @@ def _result(signed_in: service.SignedIn) -> AuthResult:
 async def register(body: RegisterRequest, session: SessionDep, actor: AnonymousActor, request: Request) -> AuthResult:
     """Create an organization and its first OWNER, and sign them in."""
     await attempt_limiter(request).count_registration(actor.ip_address)  # before argon2's work, whatever follows
+    settings: Settings = request.app.state.settings
     return _result(
         service.register(
             session,
             actor,
+            signup_open=settings.signup == "open",
             name=body.name,
             email=body.email,
             password_hash=await passwords.hash_password(body.password),
@@ -36,6 +51,13 @@ async def register(body: RegisterRequest, session: SessionDep, actor: AnonymousA
             secret=request.app.state.jwt_secret,
         )
     )
+
+
+@router.get("/config", response_model=AuthConfig)
+async def auth_config(request: Request) -> AuthConfig:
+    """What the sign-in page may offer: registration, password reset (when email is configured)."""
+    settings: Settings = request.app.state.settings
+    return AuthConfig(signup=settings.signup, password_reset=settings.email_enabled)
 
 
 @router.post("/login", response_model=AuthResult)
@@ -109,4 +131,38 @@ async def change_password(
             new_password=body.new_password,
             secret=request.app.state.jwt_secret,
         )
+    )
+
+
+@router.post("/forgot-password", response_model=Message)
+async def forgot_password(
+    body: ForgotPassword, session: SessionDep, actor: AnonymousActor, request: Request, origin: LinkOrigin
+) -> Message:
+    """The same answer whether or not the email has an account; when it has and email is configured, a reset
+    link is emailed. Limited like sign-ins (429 ``too_many_attempts``)."""
+    password_reset.request_reset(session, actor, attempt_limiter(request), email=body.email, link_origin=origin)
+    return Message(message=password_reset.REQUESTED_MESSAGE)
+
+
+@router.post("/reset-password", response_model=PasswordResetDone)
+async def reset_password(
+    body: PasswordReset, database: DatabaseDep, session: SessionDep, actor: AnonymousActor, request: Request
+) -> PasswordResetDone:
+    """Sets a new password with a reset link's token and signs in; every older JWT of the user answers
+    ``token_revoked``. 400 ``invalid_reset_token`` for a token unknown, used, replaced or expired."""
+    password_reset.check_token(database, body.token)
+    signed_in = password_reset.reset_password(
+        session,
+        actor,
+        token=body.token,
+        password_hash=await passwords.hash_password(body.password),
+        secret=request.app.state.jwt_secret,
+    )
+    return PasswordResetDone.model_validate(
+        {
+            "message": password_reset.RESET_MESSAGE,
+            "token": signed_in.token,
+            "user": signed_in.user,
+            "org": signed_in.org,
+        }
     )

@@ -1,9 +1,9 @@
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, EmailStr, Field
 
 from provenant.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, new_password_problem
-from provenant.schemas import ApiModel, ReadModel, Slug, trimmed
+from provenant.schemas import ApiModel, ReadModel, Slug, Timestamp, trimmed
 
 
 def _acceptable(password: str) -> str:
@@ -75,3 +75,35 @@ class Me(ReadModel):
 class PasswordChange(ApiModel):
     current_password: PresentedPassword
     new_password: NewPassword
+
+
+class AuthConfig(ReadModel):
+    """What the sign-in page may offer."""
+
+    signup: Literal["open", "invite-only"]
+    password_reset: bool
+    sso: bool = False
+    github: bool = False
+
+
+class ForgotPassword(ApiModel):
+    # Not EmailStr: whatever is typed gets the same answer, and a 422 would only tell a typo apart.
+    email: Annotated[str, Field(min_length=1, max_length=320)]
+
+
+class Message(ReadModel):
+    message: str
+
+
+class PasswordReset(ApiModel):
+    token: Annotated[str, Field(min_length=1, max_length=256)]
+    password: NewPassword
+
+
+class PasswordResetDone(AuthResult):
+    message: str
+
+
+class PasswordResetIssued(ReadModel):
+    reset_link: str
+    expires_at: Timestamp

@@ -16,6 +16,7 @@ from provenant.auth.attempts import AttemptLimiter
 from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Role
 from provenant.db import Database
+from provenant.email import outbox
 from provenant.errors import Conflict, Forbidden, Unauthenticated
 from provenant.models import Org, RevokedToken, User
 
@@ -45,6 +46,7 @@ def register(
     session: Session,
     actor: Actor,
     *,
+    signup_open: bool,
     name: str,
     email: str,
     password_hash: str,
@@ -53,7 +55,13 @@ def register(
     secret: str,
 ) -> SignedIn:
     """The password arrives hashed: argon2 is slow on purpose and must not run inside a transaction
-    (on SQLite this one holds the database's write lock from its first statement to its commit)."""
+    (on SQLite this one holds the database's write lock from its first statement to its commit).
+    With ``PROVENANT_SIGNUP=invite-only`` (``signup_open`` false), 403 ``signup_disabled``."""
+    if not signup_open:
+        raise Forbidden(
+            "This server does not take new registrations; ask an organization's OWNER or ADMIN to invite you.",
+            code="signup_disabled",
+        )
     if find_user_by_email(session, email) is not None:
         raise Conflict("An account with this email already exists.", code="email_taken")
     if session.scalars(select(Org.id).where(Org.slug == org_slug)).first() is not None:
@@ -215,4 +223,7 @@ async def change_password(
     user = session.get_one(User, caller.user_id)
     org = session.get_one(Org, user.org_id)
     audit.record(session, caller, AuditAction.AUTH_PASSWORD_CHANGED, resource_type="user", resource_id=caller.user_id)
+    outbox.enqueue(
+        session, to=user.email, template="password_changed", context={"name": user.name, "email": user.email}
+    )
     return sign_in(user, org, secret=secret)

@@ -18,7 +18,8 @@ from provenant.audit.actions import AuditAction
 from provenant.auth import security
 from provenant.auth.principal import Actor
 from provenant.db import Database
-from provenant.models import ApiKey
+from provenant.email import outbox
+from provenant.models import ApiKey, Org, User
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,8 @@ PAUSE_SECONDS = 1.0
 
 
 async def revoke_reported(database: Database, reporter: Actor, keys: list[str]) -> None:
-    """Revokes every active key among ``keys`` with reason "leaked", each with its audit entry.
+    """Revokes every active key among ``keys`` with reason "leaked", each with its audit entry and an email to
+    its creator (who learns it from us, not from a failing deploy).
 
     Each attempt is one transaction run whole on the event loop, with no await inside (see
     provenant.db); the pauses between attempts hold nothing."""
@@ -51,20 +53,31 @@ async def revoke_reported(database: Database, reporter: Actor, keys: list[str]) 
 def _revoke(database: Database, reporter: Actor, hashes: set[str]) -> None:
     now = datetime.now(UTC)
     with database.transaction() as session:
-        found = session.scalars(
-            select(ApiKey)
+        found = session.execute(
+            select(ApiKey, User, Org)
+            .join(User, User.id == ApiKey.user_id)
+            .join(Org, Org.id == ApiKey.org_id)
             .where(
                 ApiKey.key_hash.in_(hashes),
                 ApiKey.revoked_at.is_(None),
                 or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
             )
-            .with_for_update()
+            .with_for_update(of=ApiKey)
         ).all()
-        for key in found:
+        for key, creator, org in found:
             before = snapshot(key)
             key.revoked_at = now
             key.revoked_reason = "leaked"
             audit.record(
                 session, reporter, AuditAction.APIKEY_REVOKED_LEAKED, resource_type="api_key", resource_id=key.id,
                 before=before, after=snapshot(key), org_id=key.org_id,
+            )
+            outbox.enqueue(
+                session,
+                to=creator.email,
+                template="key_exposed_revoked",
+                context={
+                    "name": creator.name, "key_name": key.name, "key_prefix": f"pk_live_{key.key_prefix}…",
+                    "org_name": org.name, "link": outbox.link(session, "/keys") or "",
+                },
             )

@@ -10,6 +10,8 @@ class AuditAction(StrEnum):
     AUTH_LOGOUT = "auth.logout"
     AUTH_LOGOUT_ALL = "auth.logout_all"
     AUTH_PASSWORD_CHANGED = "auth.password_changed"  # noqa: S105 - an action name, not a password
+    AUTH_PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"  # noqa: S105 - an action name
+    AUTH_PASSWORD_RESET = "auth.password_reset"  # noqa: S105 - an action name
     APIKEY_CREATE = "apikey.create"
     APIKEY_REVOKE = "apikey.revoke"
     APIKEY_ROLL = "apikey.roll"
@@ -26,5 +28,7 @@ class AuditAction(StrEnum):
     TEAM_MEMBER_ROLE_CHANGED = "team.member.role_changed"
     TEAM_MEMBER_REMOVED = "team.member.removed"
     TEAM_INVITATION_CANCELLED = "team.invitation.cancelled"
+    # An OWNER or ADMIN (or the operator's command line) issued a reset link for someone's account.
+    TEAM_MEMBER_PASSWORD_RESET_ISSUED = "team.member.password_reset_issued"  # noqa: S105 - an action name
     # A member accepted an invitation to another org (a user belongs to one org).
     TEAM_MEMBER_LEFT = "team.member.left"

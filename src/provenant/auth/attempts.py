@@ -239,6 +239,11 @@ class AttemptLimiter:
             "register:ip", settings.registrations_per_ip, timedelta(seconds=settings.registrations_per_ip_window)
         )
         self.leak_reports_per_ip = Limit("leak-report:ip", 100, timedelta(hours=1))
+        # Password-reset requests, limited like sign-ins (each request counts: none is "right" or "wrong").
+        self.reset_requests_per_account = Limit(
+            "reset:account", settings.sign_in_failures_per_account, self.sign_in_per_account.window
+        )
+        self.reset_requests_per_ip = Limit("reset:ip", settings.sign_in_failures_per_ip, self.sign_in_per_ip.window)
         self._blocked_ips: dict[str, datetime] = {}
 
     @classmethod
@@ -317,6 +322,21 @@ class AttemptLimiter:
             self._remember_block(address, count.resets_at)
         if wait is not None:
             raise TooManyAttempts(wait)
+
+    # --- password-reset requests --------------------------------------------------------------------
+
+    def reset_requested(self, email_key: str, ip: str | None, now: datetime) -> None:
+        """Counts one request to reset ``email_key``'s password; raises TooManyAttempts for a request past
+        the limits (per account and client IP, per client IP), whether or not the account exists."""
+        address = ip or "unknown"
+        limits = [
+            (self.reset_requests_per_account, _key(self.reset_requests_per_account, email_key, address)),
+            (self.reset_requests_per_ip, _key(self.reset_requests_per_ip, address)),
+        ]
+        counts = self._store.hit([(key, limit.window) for limit, key in limits], now)
+        for (limit, _), count in zip(limits, counts, strict=True):
+            if count.failures > limit.failures:
+                raise TooManyAttempts(count.resets_at - now)
 
     def _remember_block(self, address: str, until: datetime) -> None:
         if len(self._blocked_ips) >= _MAX_REMEMBERED_BLOCKS:

@@ -120,3 +120,10 @@ def can_remove(role: Role, *, target: Role) -> bool:
     if not can(role, Action.REMOVE_MEMBERS):
         return False
     return role is Role.OWNER or target in (Role.MEMBER, Role.VIEWER)
+
+
+def can_issue_password_reset(role: Role, *, target: Role) -> bool:
+    """A reset link for another member follows "change roles": OWNER for anyone, ADMIN for MEMBER and VIEWER."""
+    if not can(role, Action.CHANGE_ROLES):
+        return False
+    return role is Role.OWNER or target in (Role.MEMBER, Role.VIEWER)

@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from provenant.config import Settings
+from provenant.db import Database
 from provenant.email import templates
 from provenant.email.templates import Rendered
 from provenant.models import OutboxEmail, new_id
@@ -75,6 +77,15 @@ class Outbox:
     def _committed(self, _session: Session) -> None:
         if self._wake is not None:
             self._wake()
+
+
+def install_outbox(database: Database, settings: Settings, secret: str) -> Outbox | None:
+    """With PROVENANT_SMTP_URL: the outbox that every session of ``database`` writes to; else None."""
+    if settings.smtp_url is None or settings.public_url is None:
+        return None
+    outbox = Outbox(secret=secret, public_url=settings.public_url)
+    database.session_info[SESSION_KEY] = outbox
+    return outbox
 
 
 def enqueue(session: Session, *, to: str, template: str, context: dict[str, str]) -> None:

@@ -19,6 +19,7 @@ that stopped before sending it.
 """
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -29,6 +30,7 @@ import anyio.to_thread
 from sqlalchemy import Executable, delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from provenant.config import Settings
 from provenant.db import Database
 from provenant.email.outbox import Outbox, PayloadUnreadable
 from provenant.email.smtp import SmtpServer
@@ -86,6 +88,26 @@ class Sender:
         self._next_sweep = datetime.now(UTC)
         self._task: asyncio.Task[None] | None = None
 
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, database: Database, outbox: Outbox, *, sweeps: tuple[Sweep, ...] = ()
+    ) -> "Sender":
+        assert settings.smtp_url is not None
+        server = SmtpServer.from_url(
+            settings.smtp_url.get_secret_value(),
+            sender=settings.email_from,
+            timeout=settings.smtp_timeout,
+            ca_file=settings.smtp_ca_file,
+        )
+        return cls(
+            database,
+            outbox,
+            server,
+            poll_interval=settings.email_poll_interval,
+            first_retry=timedelta(seconds=settings.email_retry_delay),
+            sweeps=sweeps,
+        )
+
     # --- running ---------------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -116,10 +138,8 @@ class Sender:
                 logger.exception("the email sender failed; it tries again in %s s", self._poll_interval)
             # Up to a tenth of the interval at random: processes started together do not poll in step.
             pause = self._poll_interval * (1 + random.random() / 10)  # noqa: S311 - spreading polls, not a secret
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=pause)
-            except TimeoutError:
-                pass
 
     async def run_once(self) -> None:
         """Sends every email due now, one by one; runs the sweeps when an hour has passed since the last."""
@@ -158,7 +178,8 @@ class Sender:
         if email.rendered is None:
             logger.error(
                 "email %s (%s) cannot be read: it was sealed with another JWT secret; it is not sent",
-                email.id, email.template,
+                email.id,
+                email.template,
             )
             await self._finish(email.id, failed="unreadable: sealed with another PROVENANT_JWT_SECRET")
             return
@@ -175,14 +196,20 @@ class Sender:
         reason = f"{type(error).__name__}: {error}"[:500]
         now = datetime.now(UTC)
         if now - email.created_at >= GIVE_UP_AFTER:
-            logger.error("email %s (%s) given up after %d attempts: %s", email.id, email.template, email.attempts,
-                         reason)
+            logger.error(
+                "email %s (%s) given up after %d attempts: %s", email.id, email.template, email.attempts, reason
+            )
             await self._finish(email.id, failed=reason)
             return
         delay = retry_delay(self._first_retry, email.attempts)
         logger.warning(
             "email %s (%s) not sent through %s (attempt %d; next in %d s): %s",
-            email.id, email.template, self._server.description, email.attempts, delay.total_seconds(), reason,
+            email.id,
+            email.template,
+            self._server.description,
+            email.attempts,
+            delay.total_seconds(),
+            reason,
         )
         await self._write(
             update(OutboxEmail)
@@ -195,9 +222,7 @@ class Sender:
         now = datetime.now(UTC)
         values = {"failed_at": now, "last_error": failed} if failed else {"sent_at": now}
         await self._write(
-            update(OutboxEmail)
-            .where(OutboxEmail.id == email_id)
-            .values(next_attempt_at=None, payload=None, **values)
+            update(OutboxEmail).where(OutboxEmail.id == email_id).values(next_attempt_at=None, payload=None, **values)
         )
 
     async def _write(self, statement: Executable, attempts: int = 5) -> None:

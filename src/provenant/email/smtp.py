@@ -91,7 +91,7 @@ class SmtpServer:
                 client.starttls(context=self._tls())
                 client.ehlo()
             if self.username is not None:
-                if not (self.implicit_tls or client.sock and isinstance(client.sock, ssl.SSLSocket)):
+                if not isinstance(client.sock, ssl.SSLSocket):
                     raise SmtpRefused(
                         f"{self.host}:{self.port} does not offer STARTTLS: the SMTP password is not sent unencrypted "
                         "(use smtps:// or a server that offers STARTTLS)"

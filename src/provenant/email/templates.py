@@ -112,8 +112,7 @@ _TEMPLATES: dict[str, _Email] = {
         paragraphs=(
             "Hello $name,",
             "two-factor sign-in was turned on for your Provenant account ($email).",
-            "If this was not you, reset your password at once and ask an OWNER or ADMIN of your organization "
-            "for help.",
+            "If this was not you, reset your password at once and ask an OWNER or ADMIN of your organization for help.",
         ),
     ),
     "two_factor_disabled": _Email(
@@ -124,8 +123,7 @@ _TEMPLATES: dict[str, _Email] = {
         paragraphs=(
             "Hello $name,",
             "two-factor sign-in was turned off for your Provenant account ($email): a password alone now signs in.",
-            "If this was not you, reset your password at once and ask an OWNER or ADMIN of your organization "
-            "for help.",
+            "If this was not you, reset your password at once and ask an OWNER or ADMIN of your organization for help.",
         ),
     ),
 }

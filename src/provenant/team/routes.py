@@ -4,11 +4,10 @@
 its transaction begins (see provenant.accounts.passwords).
 """
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response, status
 
-from fastapi import APIRouter, Depends, Request, Response, status
-
-from provenant.accounts.schemas import AuthResult
+from provenant.accounts.password_reset import IssuedReset
+from provenant.accounts.schemas import AuthResult, PasswordResetIssued
 from provenant.auth.deps import (
     AnonymousActor,
     RequireInvitationReader,
@@ -19,6 +18,7 @@ from provenant.auth.deps import (
     attempt_limiter,
 )
 from provenant.auth.roles import Role
+from provenant.links import LinkOrigin
 from provenant.models import Invitation, User
 from provenant.schemas import Success
 from provenant.team import service
@@ -35,17 +35,6 @@ from provenant.unit_of_work import DatabaseDep, SessionDep
 
 router = APIRouter(prefix="/api/org", tags=["team"])
 invitation_links_router = APIRouter(prefix="/api/auth", tags=["auth"])
-
-
-async def _link_origin(request: Request) -> str:
-    """PROVENANT_PUBLIC_URL, else the origin this request was addressed to."""
-    public_url: str | None = request.app.state.settings.public_url
-    if public_url:
-        return public_url.rstrip("/")
-    return f"{request.url.scheme}://{request.url.netloc}"
-
-
-LinkOrigin = Annotated[str, Depends(_link_origin)]
 
 
 @router.get("/members", response_model=list[MemberRead])
@@ -65,6 +54,18 @@ async def remove_member(session: SessionDep, caller: RequireMemberRemover, user_
     once: the member's JWT answers 401, their keys 401 ``api_key_owner_removed``."""
     service.remove_member(session, caller, user_id=user_id)
     return Success()
+
+
+@router.post(
+    "/members/{user_id}/password-reset", status_code=status.HTTP_201_CREATED, response_model=PasswordResetIssued
+)
+async def issue_password_reset(
+    session: SessionDep, caller: RequireRoleChanger, user_id: str, origin: LinkOrigin
+) -> IssuedReset:
+    """A reset link for a member, shown once, for installs without email (the member is emailed that it
+    was issued when email is configured). OWNER: anyone else; ADMIN: MEMBERs and VIEWERs. It works once,
+    for an hour, and ends the member's older links; using it ends the member's sessions."""
+    return service.issue_password_reset(session, caller, user_id=user_id, link_origin=origin)
 
 
 @router.get("/invitations", response_model=list[InvitationRead])

@@ -19,15 +19,16 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from provenant.accounts import passwords
+from provenant.accounts import password_reset, passwords
 from provenant.accounts.service import SignedIn, email_key, find_user_by_email, sign_in
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth import security
 from provenant.auth.attempts import AttemptLimiter
 from provenant.auth.principal import Actor, Principal
-from provenant.auth.roles import Role, can_change_role, can_grant, can_remove
+from provenant.auth.roles import Role, can_change_role, can_grant, can_issue_password_reset, can_remove
 from provenant.db import Database
+from provenant.email import outbox
 from provenant.errors import Conflict, Forbidden, Gone, NotFound, Unauthenticated, ValidationFailed
 from provenant.models import ApiKey, Invitation, Org, User
 from provenant.team import quota
@@ -40,6 +41,7 @@ _ADMIN_RULES = {
     "remove": "An ADMIN cannot remove an OWNER or another ADMIN.",
     "invite": "An ADMIN can invite MEMBERs and VIEWERs only.",
     "cancel": "An ADMIN cannot cancel an invitation to join as ADMIN.",
+    "reset": "An ADMIN can issue reset links for MEMBERs and VIEWERs only.",
 }
 
 
@@ -166,6 +168,37 @@ def remove_member(session: Session, caller: Principal, *, user_id: str) -> None:
     )
 
 
+def issue_password_reset(
+    session: Session, caller: Principal, *, user_id: str, link_origin: str
+) -> password_reset.IssuedReset:
+    """A reset link for another member, returned once (OWNER: anyone else; ADMIN: MEMBERs and VIEWERs); the
+    member is emailed that it was issued (when email is configured), and the org's audit log records it."""
+    if user_id == caller.user_id:
+        raise Conflict("Change your own password on the Account page.", code="cannot_reset_self")
+    _serialize_membership(session, caller.org_id)
+    acting_role = _acting_role(session, caller)
+    member, role = _member(session, caller.org_id, user_id)
+    if not can_issue_password_reset(acting_role, target=role):
+        raise Forbidden(_ADMIN_RULES["reset"] if acting_role is Role.ADMIN else None)
+    password_reset.refuse_if_sso_enforced(session, member.email)
+    issued = password_reset.issue(
+        session, member, link_origin=link_origin, issued_by_id=caller.user_id, now=datetime.now(UTC)
+    )
+    audit.record(
+        session, caller, AuditAction.TEAM_MEMBER_PASSWORD_RESET_ISSUED, resource_type="user", resource_id=member.id,
+        after=audit.snapshot(member, "email", "role") | audit.snapshot(issued, "expires_at"),
+    )
+    outbox.enqueue(
+        session,
+        to=member.email,
+        template="member_password_reset_issued",
+        context={
+            "name": member.name, "email": member.email, "issuer_name": caller.name, "org_name": caller.org_name,
+        },
+    )
+    return issued
+
+
 # --- invitations, as the org sees them ----------------------------------------------------------
 
 
@@ -222,12 +255,22 @@ def invite(
         session, caller, AuditAction.TEAM_MEMBER_INVITED, resource_type="invitation",
         resource_id=invitation.id, after=after,
     )
+    invite_link = f"{link_origin}/accept-invitation?token={token}"
+    outbox.enqueue(
+        session,
+        to=invitation.email,
+        template="invitation",
+        context={
+            "inviter_name": caller.name, "org_name": caller.org_name, "role": role.value, "link": invite_link,
+            "expires_at": invitation.expires_at.strftime("%d %B %Y, %H:%M UTC"),
+        },
+    )
     return IssuedInvitation(
         id=invitation.id,
         email=invitation.email,
         role=invitation.role,
         expires_at=invitation.expires_at,
-        invite_link=f"{link_origin}/accept-invitation?token={token}",
+        invite_link=invite_link,
     )
 
 

@@ -1,0 +1,192 @@
+"""Password reset: a one-time link by email, by an OWNER or ADMIN for a member, or by the operator's command.
+
+A reset token is 32 bytes from the CSPRNG, stored as its SHA-256 alone, works once, for an hour, and
+issuing one ends the user's older ones. Using it sets the password, ends every older JWT of the user
+(their token generation moves on, as a password change does) and every other open token, and signs in.
+
+Asking for a reset answers the same whether the email has an account or not, after the same work: both
+write an audit entry and commit; a known email also stores the token and enqueues the email, which is
+sent afterwards by the outbox (provenant.email), never while the request waits.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
+
+from provenant.accounts.service import SignedIn, email_key, find_user_by_email, sign_in
+from provenant.audit import service as audit
+from provenant.audit.actions import AuditAction
+from provenant.auth import security
+from provenant.auth.attempts import AttemptLimiter
+from provenant.auth.principal import Actor
+from provenant.db import Database
+from provenant.email import outbox
+from provenant.errors import NotFound, ProvenantError
+from provenant.models import Org, PasswordReset, User
+
+RESET_LIFETIME = timedelta(hours=1)
+REQUESTED_MESSAGE = "If that email is registered, you'll receive a reset link shortly."
+RESET_MESSAGE = "Your password has been reset."
+
+
+class InvalidResetToken(ProvenantError):
+    status_code = 400
+    code = "invalid_reset_token"
+    message = "This reset link is not valid: it was used, replaced by a newer one, or has expired. Ask for a new one."
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedReset:
+    """The only object that carries a reset link; the token in it is stored as its SHA-256 alone."""
+
+    reset_link: str
+    expires_at: datetime
+
+
+def refuse_if_sso_enforced(session: Session, email: str) -> None:
+    """Where a reset for an email whose domain an organization signs in with single sign-on (enforced) will
+    answer 403 ``sso_required``: the one check every way to a reset goes through. No single sign-on yet."""
+
+
+def _end_open_tokens(session: Session, user_id: str, now: datetime) -> None:
+    session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def issue(session: Session, user: User, *, link_origin: str, issued_by_id: str | None, now: datetime) -> IssuedReset:
+    """A new reset link for ``user``; their older links stop working."""
+    _end_open_tokens(session, user.id, now)
+    token = security.generate_token()
+    reset = PasswordReset(
+        user_id=user.id,
+        token_hash=security.hash_secret(token),
+        issued_by_id=issued_by_id,
+        expires_at=now + RESET_LIFETIME,
+        created_at=now,
+    )
+    session.add(reset)
+    return IssuedReset(reset_link=f"{link_origin}/reset-password?token={token}", expires_at=reset.expires_at)
+
+
+def request_reset(session: Session, actor: Actor, limiter: AttemptLimiter, *, email: str, link_origin: str) -> None:
+    """Emails a reset link when ``email`` has an account in an organization and email is configured; in
+    every case the same answer after the same work (see the module's docstring). Limited like sign-ins."""
+    now = datetime.now(UTC)
+    limiter.reset_requested(email_key(email), actor.ip_address, now)
+    refuse_if_sso_enforced(session, email)
+    user = find_user_by_email(session, email)
+    if user is not None and user.org_id is not None and outbox.is_configured(session):
+        issued = issue(session, user, link_origin=link_origin, issued_by_id=None, now=now)
+        outbox.enqueue(
+            session,
+            to=user.email,
+            template="password_reset",
+            context={"name": user.name, "link": issued.reset_link},
+        )
+    else:
+        security.hash_secret(security.generate_token())  # what issuing costs, for an account that is not there
+        _end_open_tokens(session, user.id if user else "", now)
+    audit.record(
+        session,
+        actor,
+        AuditAction.AUTH_PASSWORD_RESET_REQUESTED,
+        resource_type="user",
+        resource_id=user.id if user else None,
+        after={"email": email.strip()[:320]},
+        org_id=user.org_id if user else None,
+        user_id=user.id if user else None,
+    )
+
+
+def check_token(database: Database, token: str) -> None:
+    """400 for a token that cannot be used, before the new password is hashed (argon2 is not spent on it)."""
+    with database.transaction(writes=False) as reading:
+        _open_reset(reading, token, datetime.now(UTC))
+
+
+def _open_reset(session: Session, token: str, now: datetime) -> PasswordReset:
+    reset = session.scalars(
+        select(PasswordReset).where(PasswordReset.token_hash == security.hash_secret(token))
+    ).one_or_none()
+    if reset is None or reset.used_at is not None or reset.expires_at <= now:
+        raise InvalidResetToken()
+    return reset
+
+
+def reset_password(session: Session, actor: Actor, *, token: str, password_hash: str, secret: str) -> SignedIn:
+    """Sets the password behind a valid ``token`` (it arrives hashed: argon2 ran before this transaction),
+    ends the user's older JWTs and reset links, and signs them in. A token works once, even when two
+    requests present it at the same moment (the UPDATE that uses it is the arbiter)."""
+    now = datetime.now(UTC)
+    reset = _open_reset(session, token, now)
+    used: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(PasswordReset)
+        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if used.rowcount != 1:
+        raise InvalidResetToken()
+    user = session.get_one(User, reset.user_id)
+    if user.org_id is None:  # removed from their organization since: nothing to sign in to
+        raise InvalidResetToken()
+    refuse_if_sso_enforced(session, user.email)
+    _end_open_tokens(session, user.id, now)
+    user.password_hash = password_hash
+    user.token_generation += 1
+    org = session.get_one(Org, user.org_id)
+    audit.record(
+        session,
+        actor,
+        AuditAction.AUTH_PASSWORD_RESET,
+        resource_type="user",
+        resource_id=user.id,
+        after={"email": user.email, "issuedBy": reset.issued_by_id},
+        org_id=org.id,
+        user_id=user.id,
+    )
+    outbox.enqueue(
+        session, to=user.email, template="password_changed", context={"name": user.name, "email": user.email}
+    )
+    session.flush()
+    return sign_in(user, org, secret=secret)
+
+
+def issue_by_operator(session: Session, *, email: str, link_origin: str) -> IssuedReset:
+    """``provenant users reset-password EMAIL``: a link for the operator to hand over, audited in the user's
+    organization. NotFound for an email without an account in an organization."""
+    user = find_user_by_email(session, email)
+    if user is None or user.org_id is None:
+        raise NotFound("An account with that email in an organization")
+    refuse_if_sso_enforced(session, user.email)
+    now = datetime.now(UTC)
+    issued = issue(session, user, link_origin=link_origin, issued_by_id=None, now=now)
+    operator = Actor(org_id=user.org_id, user_id=None, user_agent="provenant users reset-password (command line)")
+    audit.record(
+        session,
+        operator,
+        AuditAction.TEAM_MEMBER_PASSWORD_RESET_ISSUED,
+        resource_type="user",
+        resource_id=user.id,
+        after=audit.snapshot(user, "email", "role") | audit.snapshot(issued, "expires_at", via="command line"),
+    )
+    org = session.get_one(Org, user.org_id)
+    outbox.enqueue(
+        session,
+        to=user.email,
+        template="member_password_reset_issued",
+        context={
+            "name": user.name,
+            "email": user.email,
+            "issuer_name": "The operator of your Provenant server",
+            "org_name": org.name,
+        },
+    )
+    return issued
