@@ -97,7 +97,18 @@ async def _signed_in_person(request: Request) -> Principal:
     return principal
 
 
-_AUTHENTICATING: set[Callable[..., Awaitable[Principal]]] = {_principal, _signed_in_person}
+async def _person_who_changes_roles(request: Request) -> Principal:
+    principal = await _signed_in_person(request)
+    if not principal.may(Action.CHANGE_ROLES):
+        raise Forbidden()
+    return principal
+
+
+_AUTHENTICATING: set[Callable[..., Awaitable[Principal]]] = {
+    _principal,
+    _signed_in_person,
+    _person_who_changes_roles,
+}
 
 
 def is_authenticated(dependant: Dependant) -> bool:
@@ -125,3 +136,6 @@ RequireMemberRemover = Annotated[Principal, Depends(_requires(Action.REMOVE_MEMB
 RequireAuditReader = Annotated[Principal, Depends(_requires(Action.READ_AUDIT))]
 # A person with a JWT: sessions and passwords are theirs; an API key gets 403.
 SignedInPerson = Annotated[Principal, Depends(_signed_in_person)]
+# A reset link for a member acts as that member: a person in the dashboard who may change roles issues it, never
+# an API key (a leaked OWNER key must not become a way into everyone's account).
+RequireResetIssuer = Annotated[Principal, Depends(_person_who_changes_roles)]

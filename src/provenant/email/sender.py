@@ -10,8 +10,9 @@ the row to be sent again when its lease ends: at-least-once there, as with any S
 
 Retries: after a failure the row waits ``PROVENANT_EMAIL_RETRY_DELAY`` (60 s), then twice as long each
 time, at most an hour, and is given up on at the first failure 24 hours after it was written (logged as
-an error). SMTP runs in a worker thread; the event loop only runs the short transactions, so requests
-are never slowed by a slow or absent SMTP server.
+an error). SMTP and the sender's transactions run in worker threads (each transaction begun and committed
+within one thread, like a request's within one turn of the loop), so the event loop that answers requests
+waits for neither: a request is never slowed by a slow or absent SMTP server, nor by the sender's work.
 
 The process sends what its own requests enqueued at once (they wake it on commit) and looks at the
 outbox every ``PROVENANT_EMAIL_POLL_INTERVAL`` seconds for the rest: retries, and mail of a process
@@ -147,8 +148,8 @@ class Sender:
             now = datetime.now(UTC)
             if now >= self._next_sweep:
                 self._next_sweep = now + SWEEP_EVERY
-                self._sweep(now)
-            claimed = self._claim(now)
+                await anyio.to_thread.run_sync(self._sweep, now)
+            claimed = await anyio.to_thread.run_sync(self._claim, now)
             if claimed is None:
                 return
             await self._deliver(claimed)
@@ -230,14 +231,17 @@ class Sender:
         nothing); failing that, logged, and the row is claimed again when its lease ends."""
         for attempt in range(1, attempts + 1):
             try:
-                with self._database.transaction() as session:
-                    session.execute(statement)
+                await anyio.to_thread.run_sync(self._execute, statement)
                 return
             except SQLAlchemyError as error:
                 if attempt == attempts:
                     logger.error("the outbox could not be updated: %s", type(error).__name__)
                     return
                 await asyncio.sleep(attempt)
+
+    def _execute(self, statement: Executable) -> None:
+        with self._database.transaction() as session:
+            session.execute(statement)
 
     # --- hourly -----------------------------------------------------------------------------------
 

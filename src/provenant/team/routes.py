@@ -14,6 +14,7 @@ from provenant.auth.deps import (
     RequireInviter,
     RequireMemberRemover,
     RequireRead,
+    RequireResetIssuer,
     RequireRoleChanger,
     attempt_limiter,
 )
@@ -60,11 +61,12 @@ async def remove_member(session: SessionDep, caller: RequireMemberRemover, user_
     "/members/{user_id}/password-reset", status_code=status.HTTP_201_CREATED, response_model=PasswordResetIssued
 )
 async def issue_password_reset(
-    session: SessionDep, caller: RequireRoleChanger, user_id: str, origin: LinkOrigin
+    session: SessionDep, caller: RequireResetIssuer, user_id: str, origin: LinkOrigin
 ) -> IssuedReset:
     """A reset link for a member, shown once, for installs without email (the member is emailed that it
-    was issued when email is configured). OWNER: anyone else; ADMIN: MEMBERs and VIEWERs. It works once,
-    for an hour, and ends the member's older links; using it ends the member's sessions."""
+    was issued when email is configured). OWNER: anyone else; ADMIN: MEMBERs and VIEWERs; a person signed in,
+    not an API key. It works once, for an hour, and ends the member's older links; using it ends the member's
+    sessions."""
     return service.issue_password_reset(session, caller, user_id=user_id, link_origin=origin)
 
 
