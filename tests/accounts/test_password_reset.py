@@ -19,7 +19,6 @@ from provenant.db import Database
 from tests.email.mailbox import PUBLIC_URL, Mailbox, html_of, mail_client, mailbox, text_of, with_email
 from tests.factories import (
     PASSWORD,
-    Account,
     assert_unauthorized,
     audit_entries,
     login,

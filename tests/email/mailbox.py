@@ -29,7 +29,6 @@ from fastapi.testclient import TestClient
 from provenant.app import create_app
 from provenant.config import Settings
 from provenant.db import Database
-
 from tests.servers import free_port
 
 SMTP_USER, SMTP_PASSWORD = "mailer", "smtp-secret-Xq3"
@@ -41,7 +40,7 @@ class Mailbox:
     logins: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         with self.lock:

@@ -45,13 +45,12 @@ def _invite(client: httpx.Client, headers: dict[str, str]) -> tuple[str, float]:
     return email, time.monotonic() - started
 
 
-def test_mail_decided_while_smtp_is_down_survives_a_restart_and_arrives_once(
-    tmp_path: Path, database_url: str
-) -> None:
+def test_mail_decided_while_smtp_is_down_survives_a_restart_and_arrives_once(tmp_path: Path, database_url: str) -> None:
     smtp_port = free_port()  # nothing listens there yet: SMTP is down
-    with serve(tmp_path / "before", database_url, env=_env(smtp_port)) as server, httpx.Client(
-        base_url=server.url, timeout=30
-    ) as client:
+    with (
+        serve(tmp_path / "before", database_url, env=_env(smtp_port)) as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
         owner = register(client)
         invited, seconds = _invite(client, owner.headers)
         assert seconds < 2, seconds  # answered at once: SMTP is not on the request's path
@@ -60,8 +59,10 @@ def test_mail_decided_while_smtp_is_down_survives_a_restart_and_arrives_once(
             assert time.monotonic() < deadline, "the sender never tried"
             time.sleep(0.1)
     [waiting] = _rows(database_url)
-    assert waiting.sent_at is None and waiting.next_attempt_at is not None and "Connection refused" in (
-        waiting.last_error or ""
+    assert (
+        waiting.sent_at is None
+        and waiting.next_attempt_at is not None
+        and "Connection refused" in (waiting.last_error or "")
     )
 
     with smtp_server(port=smtp_port) as (mailbox, _), serve(tmp_path / "after", database_url, env=_env(smtp_port)):

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from provenant.app import create_app
 from provenant.config import Settings
 from provenant.db import Database
 from provenant.email import outbox
-from provenant.email.outbox import Outbox, install_outbox
+from provenant.email.outbox import Outbox, PayloadUnreadable, install_outbox
+from provenant.email.templates import render
 from provenant.models import OutboxEmail
 from tests.email.mailbox import PUBLIC_URL, Mailbox, html_of, mail_client, mailbox, text_of, with_email
 from tests.factories import invite, link_token, persisted_bytes, register
@@ -83,11 +85,9 @@ def test_a_transaction_that_rolls_back_leaves_no_email(settings: Settings, datab
 
 
 def test_a_payload_opens_only_with_the_secret_it_was_sealed_with() -> None:
-    from provenant.email.outbox import PayloadUnreadable
-    from provenant.email.templates import render
-
-    sealed = Outbox(secret="a" * 48, public_url=PUBLIC_URL).seal("id-1", render("two_factor_enabled", {"name": "A",
-                                                                                                      "email": "e"}))
+    sealed = Outbox(secret="a" * 48, public_url=PUBLIC_URL).seal(
+        "id-1", render("two_factor_enabled", {"name": "A", "email": "e"})
+    )
     assert Outbox(secret="a" * 48, public_url=PUBLIC_URL).unseal("id-1", sealed).subject.startswith("Two-factor")
     with pytest.raises(PayloadUnreadable):
         Outbox(secret="b" * 48, public_url=PUBLIC_URL).unseal("id-1", sealed)
@@ -138,8 +138,6 @@ def test_an_smtp_server_that_hangs_slows_no_request(
 
 
 def test_smtp_settings_need_the_public_url(tmp_path: Path) -> None:
-    from pydantic import ValidationError
-
     with pytest.raises(ValidationError, match="PROVENANT_PUBLIC_URL"):
         Settings(data_dir=tmp_path, smtp_url="smtp://127.0.0.1:25")
     with pytest.raises(ValidationError, match="smtps://"):

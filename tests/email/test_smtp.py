@@ -10,6 +10,8 @@ from provenant.email.smtp import SmtpRefused, SmtpServer
 from provenant.email.templates import render
 from tests.email.mailbox import SMTP_PASSWORD, SMTP_USER, Certificate, self_signed_certificate, smtp_server, text_of
 
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # implicit TLS: see mailbox
+
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
@@ -39,9 +41,11 @@ def test_starttls_then_login_with_the_ca_file(certificate: Certificate) -> None:
 
 
 def test_a_certificate_nobody_vouches_for_is_refused(certificate: Certificate) -> None:
-    with smtp_server(certificate=certificate, starttls=True) as (mailbox, port):
-        with pytest.raises(ssl.SSLCertVerificationError):
-            send(f"smtp://127.0.0.1:{port}")  # the system's CAs only
+    with (
+        smtp_server(certificate=certificate, starttls=True) as (mailbox, port),
+        pytest.raises(ssl.SSLCertVerificationError),
+    ):
+        send(f"smtp://127.0.0.1:{port}")  # the system's CAs only
     assert mailbox.messages == []
 
 
@@ -53,9 +57,8 @@ def test_implicit_tls_then_login(certificate: Certificate) -> None:
 
 
 def test_a_password_is_never_sent_over_a_connection_without_tls() -> None:
-    with smtp_server() as (mailbox, port):  # offers no STARTTLS
-        with pytest.raises(SmtpRefused) as refused:
-            send(f"smtp://{SMTP_USER}:{SMTP_PASSWORD}@127.0.0.1:{port}")
+    with smtp_server() as (mailbox, port), pytest.raises(SmtpRefused) as refused:  # a server without STARTTLS
+        send(f"smtp://{SMTP_USER}:{SMTP_PASSWORD}@127.0.0.1:{port}")
     assert mailbox.messages == [] and mailbox.logins == []
     assert SMTP_PASSWORD not in str(refused.value)
 
