@@ -60,9 +60,7 @@ def test_invite_only_refuses_registration_and_keeps_invitations(settings: Settin
         assert joined.status_code == 201, joined.text
 
 
-def test_the_first_start_creates_the_org_its_owner_and_the_key_once(
-    settings: Settings, database: Database
-) -> None:
+def test_the_first_start_creates_the_org_its_owner_and_the_key_once(settings: Settings, database: Database) -> None:
     init = _settings(settings, init_api_key=INIT_KEY, **INIT)
     assert first_start.initialize(database, init) == first_start.Outcome(True, True, True)
     # Again, even with another password: nothing changes, the first password stays.
@@ -93,7 +91,8 @@ def test_a_key_added_to_the_settings_later_is_created_for_the_existing_owner(
 def test_an_org_or_account_that_exists_otherwise_is_left_alone(settings: Settings, database: Database) -> None:
     first_start.initialize(database, _settings(settings, **INIT))
     elsewhere = INIT | {"init_org_slug": "another-org"}
-    assert first_start.initialize(database, _settings(settings, **elsewhere)) == first_start.Outcome(False, False, False)
+    nothing = first_start.Outcome(False, False, False)
+    assert first_start.initialize(database, _settings(settings, **elsewhere)) == nothing
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,9 @@ const PUBLIC_ROUTES = [
   { path: "/signin", module: "signin", title: "Sign in" },
   { path: "/register", module: "register", title: "Register" },
   { path: "/accept-invitation", module: "accept-invitation", title: "Accept invitation" },
+  { path: "/forgot-password", module: "forgot-password", title: "Forgot password" },
+  // Open to a signed-in browser too: a link issued for someone else may be opened where its issuer is signed in.
+  { path: "/reset-password", module: "reset-password", title: "Reset password", signedIn: true },
 ];
 
 const ROUTES = [
@@ -323,7 +326,7 @@ async function route({ focus = false } = {}) {
   const publicMatch = match(PUBLIC_ROUTES, path);
   if (publicMatch) {
     document.title = `${publicMatch.route.title} · Provenant`;
-    if (getToken() && publicMatch.route.path !== "/accept-invitation") {
+    if (getToken() && publicMatch.route.path !== "/accept-invitation" && !publicMatch.route.signedIn) {
       // Already signed in: Sign in and Register have nothing to do.
       history.replaceState(null, "", HOME);
       return route({ focus });

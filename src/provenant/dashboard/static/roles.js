@@ -18,6 +18,8 @@
 //                                  ADMIN moves non-admins between MEMBER and VIEWER
 //   roleChoices(me, member)        the roles the select may offer for member (theirs included), [] if none
 //   canRemove(me, member)          OWNER anyone but themselves; ADMIN MEMBERs and VIEWERs
+//   canIssuePasswordReset(me, member)  a reset link for someone else follows "change roles": OWNER anyone
+//                                  but themselves; ADMIN MEMBERs and VIEWERs
 
 import { enumLabel } from "./format.js";
 
@@ -89,6 +91,12 @@ export function roleChoices(me, member) {
 }
 
 export function canRemove(me, member) {
+  if (member.id === me.id) return false;
+  if (me.role === "OWNER") return true;
+  return me.role === "ADMIN" && LOWER.includes(member.role);
+}
+
+export function canIssuePasswordReset(me, member) {
   if (member.id === me.id) return false;
   if (me.role === "OWNER") return true;
   return me.role === "ADMIN" && LOWER.includes(member.role);

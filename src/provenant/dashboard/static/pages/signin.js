@@ -1,6 +1,7 @@
 // Sign in: Email, Password, Sign in. The JWT it gets is kept in localStorage (the product's document).
 
 import { api } from "../api.js";
+import { authConfig } from "../authconfig.js";
 import { banner, button, errorSlot, field, h, mount } from "../dom.js";
 
 export async function render(container, ctx) {
@@ -13,6 +14,11 @@ export async function render(container, ctx) {
   });
   const submit = button("Sign in", { type: "submit", kind: "primary" });
   const error = errorSlot({ email: "Email", password: "Password" });
+  // Offered only when the server can email a link (GET /api/auth/config); the form does not wait for it.
+  const forgot = h("span", { class: "form-aside" });
+  authConfig().then((config) => {
+    if (config.passwordReset && ctx.isCurrent()) forgot.append(h("a", { href: "/forgot-password" }, "Forgot password?"));
+  });
 
   async function signIn(event) {
     event.preventDefault();
@@ -42,7 +48,7 @@ export async function render(container, ctx) {
       field("Email", email),
       field("Password", password),
       error.node,
-      h("div", { class: "form-actions" }, submit),
+      h("div", { class: "form-actions" }, submit, forgot),
     ),
     h("p", { class: "auth-footer" }, "New to Provenant? ", h("a", { href: "/register" }, "Register your organization")),
   );

@@ -1,7 +1,10 @@
-// Team: the members (Role select and Remove only where the viewer may), Invite Member with the link in a
-// green banner, and the pending invitations with Cancel (OWNER and ADMIN).
+// Team: the members (Role select, Reset password… and Remove only where the viewer may), Invite Member with
+// the link in a green banner, and the pending invitations with Cancel (OWNER and ADMIN). A reset link issued
+// for a member is shown once in the same kind of banner. Without email on the server, a notice says that
+// links are not sent and must be handed over.
 
 import { api, apiAll } from "../api.js";
+import { authConfig } from "../authconfig.js";
 import { dateText, timeText } from "../components.js";
 import {
   banner,
@@ -20,7 +23,7 @@ import {
   table,
   uniqueId,
 } from "../dom.js";
-import { canInvite, canRemove, invitableRoles, roleChoices, roleLabel } from "../roles.js";
+import { canInvite, canIssuePasswordReset, canRemove, invitableRoles, roleChoices, roleLabel } from "../roles.js";
 
 function roleBadge(role) {
   return h("span", { class: "role-badge", dataset: { role } }, roleLabel(role));
@@ -33,6 +36,7 @@ export async function render(container, ctx) {
 
   const inviteButton = inviter ? button("Invite Member", { kind: "primary", on: { click: openInvite } }) : null;
   const bannerSlot = h("div", { class: "slot" });
+  const noticeSlot = h("div", { class: "slot" });
   const formSlot = h("div", { class: "slot" });
   const membersError = errorSlot({ role: "Role" });
   const membersSlot = h("div", { class: "slot" }, loading("Loading members…"));
@@ -41,6 +45,7 @@ export async function render(container, ctx) {
 
   mount(container,
     pageHeader("Team", inviteButton),
+    noticeSlot,
     bannerSlot,
     formSlot,
     h(
@@ -92,7 +97,14 @@ export async function render(container, ctx) {
       {
         label: h("span", { class: "visually-hidden" }, "Actions"),
         class: "actions",
-        cell: (member) =>
+        cell: (member) => [
+          canIssuePasswordReset(me, member)
+            ? button("Reset password…", {
+                class: "button-small",
+                "aria-label": `Reset the password of ${member.name}`,
+                on: { click: () => issueReset(member) },
+              })
+            : null,
           canRemove(me, member)
             ? button("Remove", {
                 class: "button-small button-danger-text",
@@ -100,6 +112,7 @@ export async function render(container, ctx) {
                 on: { click: () => remove(member) },
               })
             : null,
+        ],
       },
     ];
     membersSlot.replaceChildren(
@@ -163,6 +176,54 @@ export async function render(container, ctx) {
         await loadMembers();
       },
       membersError,
+    );
+  }
+
+  async function issueReset(member) {
+    const config = await authConfig();
+    await confirmThen(
+      {
+        title: `Issue a password reset link for ${member.name}?`,
+        message: [
+          h("p", {}, "You get a link that sets a new password for ", h("strong", {}, member.email), ". It works once, for one hour, and is shown only to you: hand it over privately."),
+          h("p", {}, "Using it signs them out everywhere. Links issued before stop working."),
+          config.passwordReset ? h("p", {}, `${member.name} is emailed that you issued it.`) : null,
+        ],
+        confirmLabel: "Issue reset link",
+      },
+      async () => {
+        const issued = await api(`/org/members/${encodeURIComponent(member.id)}/password-reset`, { method: "POST" });
+        showResetLink(member, issued);
+      },
+      membersError,
+    );
+  }
+
+  function showResetLink(member, issued) {
+    const close = button("Done", { on: { click: () => bannerSlot.replaceChildren() } });
+    bannerSlot.replaceChildren(
+      banner(
+        "success",
+        h("h2", { tabindex: "-1" }, `Password reset link for ${member.name}`),
+        h("p", {}, `Send it to ${member.email} privately. It works once, until `, timeText(issued.expiresAt), ", and is shown only now."),
+        h("div", { class: "banner-row" }, h("code", { class: "secret" }, issued.resetLink), copyButton(issued.resetLink)),
+        h("div", { class: "banner-row" }, close),
+      ),
+    );
+    bannerSlot.querySelector("h2").focus();
+  }
+
+  async function showEmailNotice() {
+    if (!inviter) return;
+    const config = await authConfig();
+    if (config.passwordReset || !ctx.isCurrent()) return;
+    noticeSlot.replaceChildren(
+      banner(
+        "info",
+        h("p", {}, h("strong", {}, "Email is not configured on this server. "),
+          "Invitations and password reset links are not emailed: copy each link from its banner and send it yourself. ",
+          "The server's operator can set PROVENANT_SMTP_URL to turn email on."),
+      ),
     );
   }
 
@@ -302,5 +363,5 @@ export async function render(container, ctx) {
     bannerSlot.querySelector("h2").focus();
   }
 
-  await Promise.all([loadMembers(), loadInvitations()]);
+  await Promise.all([loadMembers(), loadInvitations(), showEmailNotice()]);
 }
