@@ -32,6 +32,7 @@ from provenant.db import Database  # noqa: E402
 from provenant.models import ApiKey, ApiKeyUsage  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
+PUBLIC_URL = "https://provenant.example.com"
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -170,7 +171,7 @@ ONLY = set(sys.argv[1:])
 
 
 def wanted(name: str) -> bool:
-    return not ONLY or name.split("-")[0] in ONLY
+    return not ONLY or name.split("-")[0] in ONLY or name in ONLY
 
 
 def shoot(page: Page, path: str, name: str, *, ready: str = "main h1", full_page: bool = False) -> None:
@@ -185,11 +186,20 @@ def shoot(page: Page, path: str, name: str, *, ready: str = "main h1", full_page
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as directory, serve(Path(directory), f"sqlite:///{directory}/p.db") as server:
+    # Email "configured" (to a port where nothing listens: nothing is sent), so that the pages offer what an
+    # install with email offers (Forgot password?); links then lead to PUBLIC_URL, opened here on the server.
+    env = {"PROVENANT_SMTP_URL": "smtp://127.0.0.1:9", "PROVENANT_PUBLIC_URL": PUBLIC_URL}
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        serve(Path(directory), f"sqlite:///{directory}/p.db", env=env) as server,
+    ):
         database = Database(f"sqlite:///{directory}/p.db")
         with httpx.Client(base_url=server.url, timeout=10) as http:
             seeded = seed(http, database)
             invitation = invite(http, seeded["owner"], email="new.hire@analytical.example", role="MEMBER")
+            engineer = login(http, "alan@analytical.example")
+            reset = http.post(f"/api/org/members/{engineer.user_id}/password-reset", headers=seeded["owner"].headers)
+            reset.raise_for_status()
         database.dispose()
         owner: Account = seeded["owner"]
         with sync_playwright() as playwright:
@@ -198,7 +208,15 @@ def main() -> None:
             page = context.new_page()
             shoot(page, "/signin", "signin", ready="h1")
             shoot(page, "/register", "register", ready="h1", full_page=True)  # the form is taller than 800 px
-            shoot(page, invitation["inviteLink"], "accept-invitation", ready="form")
+            shoot(page, invitation["inviteLink"].removeprefix(PUBLIC_URL), "accept-invitation", ready="form")
+            if wanted("forgot"):
+                shoot(page, "/forgot-password", "forgot-password", ready="form")
+                page.get_by_label("Email").fill("ada@analytical.example")
+                page.get_by_role("button", name="Send reset link").click()
+                page.wait_for_selector(".banner-success")
+                page.screenshot(path=str(OUT / "forgot-password-sent.png"))
+                print("docs/screenshots/forgot-password-sent.png")
+            shoot(page, reset.json()["resetLink"].removeprefix(PUBLIC_URL), "reset-password", ready="form")
             page.goto("/signin")
             page.get_by_label("Email").fill(owner.email)
             page.get_by_label("Password").fill(PASSWORD)
@@ -210,6 +228,12 @@ def main() -> None:
             shoot(page, f"/sessions/{seeded['session_id']}", "session")
             shoot(page, "/audit", "audit")
             shoot(page, "/team", "team")
+            if wanted("team"):
+                page.get_by_role("button", name="Reset the password of Alan Turing").click()
+                page.get_by_role("dialog").get_by_role("button", name="Issue reset link").click()
+                page.wait_for_selector(".banner-success")
+                page.screenshot(path=str(OUT / "team-reset.png"))
+                print("docs/screenshots/team-reset.png")
             shoot(page, "/account", "account")
             if wanted("keys"):
                 keys_page(page)

@@ -205,7 +205,8 @@ export async function render(container, ctx) {
       banner(
         "success",
         h("h2", { tabindex: "-1" }, `Password reset link for ${member.name}`),
-        h("p", {}, `Send it to ${member.email} privately. It works once, until `, timeText(issued.expiresAt), ", and is shown only now."),
+        h("p", {}, `Send it to ${member.email} privately. It works once, for one hour, and is shown only now. `,
+          `Using it signs ${member.name} out everywhere.`),
         h("div", { class: "banner-row" }, h("code", { class: "secret" }, issued.resetLink), copyButton(issued.resetLink)),
         h("div", { class: "banner-row" }, close),
       ),
