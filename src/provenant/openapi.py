@@ -38,24 +38,28 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 _DESCRIPTIONS = {
-    400: "The body is not valid JSON in UTF-8 (`invalid_json`).",
+    400: "The body is not valid JSON in UTF-8 (`invalid_json`); for a password reset, the link's token was used, "
+    "replaced or has expired (`invalid_reset_token`).",
     401: "Who is calling is unknown: no, malformed, unknown, expired, revoked or signed-out credentials "
     "(`WWW-Authenticate: Bearer`).",
-    403: "The caller's role, or the key's access, does not allow this (`forbidden`).",
+    403: "The caller's role, or the key's access, does not allow this (`forbidden`); registration on an "
+    "invite-only server (`signup_disabled`).",
     404: "Not found, or not visible to the caller (another organization's ids look missing).",
     409: "Conflicts with the current state (a taken slug or email, an ended session, …).",
     410: "The invitation was used, cancelled or has expired.",
     413: "The body is larger than the route accepts (`payload_too_large`).",
     422: "A field, parameter or body breaks a rule stated in this document (`validation_error`).",
-    429: "Too many failed attempts from this client (`too_many_attempts`), or more requests this minute than the "
-    "API key's `rateLimitPerMinute` (`rate_limited`, with `RateLimit-Limit`, `RateLimit-Remaining` and "
-    "`RateLimit-Reset`); retry after `Retry-After` seconds.",
+    429: "Too many failed attempts or password reset requests from this client (`too_many_attempts`), or more "
+    "requests this minute than the API key's `rateLimitPerMinute` (`rate_limited`, with `RateLimit-Limit`, "
+    "`RateLimit-Remaining` and `RateLimit-Reset`); retry after `Retry-After` seconds.",
     503: "The database is busy; retry after `Retry-After` seconds (`busy`).",
 }
 
 # What a single route answers beyond the rules.
 _PER_ROUTE: dict[tuple[str, str], set[int]] = {
-    ("POST", "/api/auth/register"): {409, 429},
+    ("POST", "/api/auth/register"): {403, 409, 429},
+    ("POST", "/api/auth/forgot-password"): {429},
+    ("POST", "/api/org/members/{user_id}/password-reset"): {409},
     ("POST", "/api/auth/login"): {401, 429},
     ("GET", "/api/auth/invitations/{token}"): {404, 410},
     ("POST", "/api/auth/accept-invitation"): {401, 404, 409, 410, 429},

@@ -39,6 +39,8 @@ RULES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "list invitations": (ADMINS, frozenset({"jwt", "full", "read"})),
     "change roles": (ADMINS, frozenset({"jwt", "full"})),
     "remove members": (ADMINS, frozenset({"jwt", "full"})),
+    # A reset link acts as the member: issued by a person who may change roles, never through a key.
+    "issue reset links": (ADMINS, frozenset({"jwt"})),
     "read audit": (ADMINS, frozenset({"jwt", "full", "read"})),
 }
 
@@ -51,6 +53,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/auth/invitations/{token}"): PUBLIC,
     ("POST", "/api/auth/accept-invitation"): PUBLIC,
     ("POST", "/api/keys/report-leaked"): PUBLIC,
+    ("GET", "/api/auth/config"): PUBLIC,
+    ("POST", "/api/auth/forgot-password"): PUBLIC,
+    ("POST", "/api/auth/reset-password"): PUBLIC,
     ("GET", "/api/auth/me"): "anyone signed in",
     ("POST", "/api/auth/logout"): "anyone signed in",
     ("POST", "/api/auth/logout-all"): "a person",
@@ -76,6 +81,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/org/members"): "read",
     ("PATCH", "/api/org/members/{user_id}/role"): "change roles",
     ("DELETE", "/api/org/members/{user_id}"): "remove members",
+    ("POST", "/api/org/members/{user_id}/password-reset"): "issue reset links",
     ("GET", "/api/org/invitations"): "list invitations",
     ("POST", "/api/org/invitations"): "invite",
     ("DELETE", "/api/org/invitations/{invitation_id}"): "invite",
