@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -53,8 +54,10 @@ def _checked(settings: Settings) -> tuple[str, str, str, str, str]:
     password = settings.init_user_password.get_secret_value()
     if re.fullmatch(SLUG_PATTERN, settings.init_org_slug) is None:
         raise InitRefused("PROVENANT_INIT_ORG_SLUG: lowercase letters, digits and inner hyphens, 1 to 64")
-    if "@" not in settings.init_user_email:
-        raise InitRefused("PROVENANT_INIT_USER_EMAIL is not an email address")
+    try:
+        validate_email(settings.init_user_email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise InitRefused(f"PROVENANT_INIT_USER_EMAIL is not an email address: {error}") from None
     if problem := new_password_problem(password):
         raise InitRefused(f"PROVENANT_INIT_USER_PASSWORD {problem}")
     return settings.init_org_name, settings.init_org_slug, settings.init_user_name, settings.init_user_email, password

@@ -62,7 +62,8 @@ class Claimed:
 
 def retry_delay(first: timedelta, attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed delivery: ``first``, doubling, at most an hour."""
-    return min(first * 2 ** min(attempts - 1, 20), MAX_RETRY_DELAY)
+    doubled: timedelta = first * 2 ** min(attempts - 1, 20)
+    return min(doubled, MAX_RETRY_DELAY)
 
 
 class Sender:
@@ -113,7 +114,11 @@ class Sender:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._outbox.on_enqueued(lambda: loop.call_soon_threadsafe(self._wake.set))
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(self._wake.set)
+
+        self._outbox.on_enqueued(wake)
         self._task = loop.create_task(self._run(), name="provenant-email-sender")
 
     async def stop(self) -> None:

@@ -3,6 +3,15 @@
 Every value is escaped in the HTML body (a member's name is whatever they typed). An email carries no
 key, password or token but the one link it exists for (invitation, password reset); a key is named by
 its name and display prefix (``pk_live_a1b2c3d4…``), never by its secret.
+
+The values each template needs (``render`` raises KeyError naming one that is missing):
+
+- invitation: inviter_name, org_name, role, link, expires_at
+- password_reset: name, link
+- password_changed, two_factor_enabled, two_factor_disabled: name, email
+- member_password_reset_issued: name, email, issuer_name, org_name
+- key_exposed_revoked: name, key_name, key_prefix, org_name, link
+- key_expiring: name, key_name, key_prefix, org_name, expires_at, link
 """
 
 import html
