@@ -19,7 +19,9 @@ from tests.servers import LiveServer, serve
 NEW_PASSWORD = "a much better passphrase"
 
 
-# --- a server that sends email ---------------------------------------------------------------------
+# --- a server that sends email, invite-only, set up by PROVENANT_INIT_* ---------------------------------
+
+INIT_OWNER, INIT_PASSWORD = "init.owner@example.com", "the first owner's passphrase"
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +32,12 @@ def mail_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live
             "PROVENANT_SMTP_URL": f"smtp://127.0.0.1:{port}",
             "PROVENANT_PUBLIC_URL": PUBLIC_URL,
             "PROVENANT_EMAIL_POLL_INTERVAL": "0.2",
+            "PROVENANT_SIGNUP": "invite-only",
+            "PROVENANT_INIT_ORG_NAME": "Initial Org",
+            "PROVENANT_INIT_ORG_SLUG": "initial-org",
+            "PROVENANT_INIT_USER_NAME": "Ina Init",
+            "PROVENANT_INIT_USER_EMAIL": INIT_OWNER,
+            "PROVENANT_INIT_USER_PASSWORD": INIT_PASSWORD,
         }
         with serve(directory, f"sqlite:///{directory / 'provenant.db'}", env=env) as live:
             yield live, mailbox
@@ -51,16 +59,18 @@ def test_forgot_password_emails_a_link_that_resets_and_signs_in(
 ) -> None:
     server, mailbox = mail_server
     with httpx.Client(base_url=server.url) as http:
-        owner = register(http, name="Fay Forgetful")
+        owner = invite_and_accept(http, login(http, INIT_OWNER, INIT_PASSWORD), "MEMBER", name="Fay Forgetful")
     page = mail_page
     page.goto("/signin")
+    expect(page.locator(".auth-card")).to_contain_text("Ask your organization's Owner or Admin for an invitation")
+    expect(page.get_by_role("link", name="Register your organization")).to_have_count(0)
     page.get_by_role("link", name="Forgot password?").click()
     expect(page).to_have_url(re.compile(r"/forgot-password$"))
     page.get_by_label("Email").fill(owner.email)
     page.get_by_role("button", name="Send reset link").click()
     expect(page.locator(".banner-success")).to_contain_text("If an account exists for that address, we sent a link")
 
-    [message] = mailbox.wait_for(1, to=owner.email)
+    message = mailbox.wait_for(2, to=owner.email)[1]  # after the invitation
     link = re.search(r"\S+/reset-password\?token=\S+", text_of(message))
     assert link and link.group(0).startswith(PUBLIC_URL)
     page.goto(link.group(0).replace(PUBLIC_URL, server.url))
@@ -87,7 +97,7 @@ def test_team_has_no_email_notice_where_the_server_emails(
     mail_page: Page, mail_server: tuple[LiveServer, Mailbox]
 ) -> None:
     with httpx.Client(base_url=mail_server[0].url) as http:
-        owner = register(http)
+        owner = login(http, INIT_OWNER, INIT_PASSWORD)
     open_as(mail_page, owner, "/team")
     expect(mail_page.get_by_role("region", name="Members")).to_be_visible()
     expect(mail_page.get_by_text("Email is not configured on this server")).to_have_count(0)

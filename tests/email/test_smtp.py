@@ -5,10 +5,23 @@ import ssl
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from provenant.app import create_app
+from provenant.config import Settings
+from provenant.db import Database
 from provenant.email.smtp import SmtpRefused, SmtpServer
 from provenant.email.templates import render
-from tests.email.mailbox import SMTP_PASSWORD, SMTP_USER, Certificate, self_signed_certificate, smtp_server, text_of
+from tests.email.mailbox import (
+    SMTP_PASSWORD,
+    SMTP_USER,
+    Certificate,
+    self_signed_certificate,
+    smtp_server,
+    text_of,
+    with_email,
+)
+from tests.factories import invite, register
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # implicit TLS: see mailbox
 
@@ -68,3 +81,19 @@ def test_the_description_for_logs_names_no_password() -> None:
         f"smtps://{SMTP_USER}:{SMTP_PASSWORD}@mail.example.com", sender="x@example.com", timeout=1, ca_file=None
     )
     assert server.description == f"smtps://{SMTP_USER}@mail.example.com:465"
+
+
+def test_the_server_sends_as_its_settings_say(settings: Settings, database: Database, certificate: Certificate) -> None:
+    """PROVENANT_SMTP_URL with a login over STARTTLS, trusting PROVENANT_SMTP_CA_FILE: an invitation arrives."""
+    with smtp_server(certificate=certificate, starttls=True, login=True) as (mailbox, port):
+        configured = with_email(
+            settings,
+            port,
+            smtp_url=f"smtp://{SMTP_USER}:{SMTP_PASSWORD}@127.0.0.1:{port}",
+            smtp_ca_file=certificate.cert_file,
+        )
+        with TestClient(create_app(configured), raise_server_exceptions=False) as client:
+            invitation = invite(client, register(client))
+            [message] = mailbox.wait_for(1, to=invitation["email"])
+    assert mailbox.logins == [SMTP_USER]
+    assert invitation["inviteLink"] in text_of(message)

@@ -14,10 +14,13 @@ export async function render(container, ctx) {
   });
   const submit = button("Sign in", { type: "submit", kind: "primary" });
   const error = errorSlot({ email: "Email", password: "Password" });
-  // Offered only when the server can email a link (GET /api/auth/config); the form does not wait for it.
+  // What the server offers (GET /api/auth/config): a reset link by email, registration. The form does not wait.
   const forgot = h("span", { class: "form-aside" });
+  const footer = h("p", { class: "auth-footer" }, "New to Provenant? ", h("a", { href: "/register" }, "Register your organization"));
   authConfig().then((config) => {
-    if (config.passwordReset && ctx.isCurrent()) forgot.append(h("a", { href: "/forgot-password" }, "Forgot password?"));
+    if (!ctx.isCurrent()) return;
+    if (config.passwordReset) forgot.append(h("a", { href: "/forgot-password" }, "Forgot password?"));
+    if (config.signup === "invite-only") footer.replaceChildren("New here? Ask your organization's Owner or Admin for an invitation.");
   });
 
   async function signIn(event) {
@@ -50,7 +53,7 @@ export async function render(container, ctx) {
       error.node,
       h("div", { class: "form-actions" }, submit, forgot),
     ),
-    h("p", { class: "auth-footer" }, "New to Provenant? ", h("a", { href: "/register" }, "Register your organization")),
+    footer,
   );
   email.focus();
 }
