@@ -8,9 +8,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from provenant import cli
+from provenant.auth.security import load_or_create_jwt_secret
 from provenant.config import Settings, get_settings
+from provenant.db import Database
+from provenant.email.outbox import Outbox
+from provenant.models import OutboxEmail
 from tests.factories import audit_entries, invite_and_accept, login, register
 
 NEW_PASSWORD = "a much better passphrase"
@@ -87,3 +92,20 @@ def test_a_database_that_is_not_there_is_a_clear_message(
         get_settings.cache_clear()
     assert exited.value.code == 1
     assert "provenant migrate" in capsys.readouterr().err
+
+
+def test_with_email_the_person_is_told_a_link_was_issued_by_the_servers_outbox(
+    client: TestClient, environment: None, monkeypatch: pytest.MonkeyPatch, database: Database, settings: Settings
+) -> None:
+    owner = register(client)
+    monkeypatch.setenv("PROVENANT_SMTP_URL", "smtp://127.0.0.1:25")
+    get_settings.cache_clear()
+    cli.main(["users", "reset-password", owner.email])
+    with database.transaction(writes=False) as session:
+        [email] = session.scalars(select(OutboxEmail)).all()
+    # Sealed with the server's own secret (the same data directory): the server's sender can open it.
+    opened = Outbox(secret=load_or_create_jwt_secret(settings.data_dir), public_url="x").unseal(
+        email.id, email.payload or ""
+    )
+    assert email.to_address == owner.email and email.template == "member_password_reset_issued"
+    assert "The operator of your Provenant server issued a link" in opened.text and "token=" not in opened.text

@@ -104,10 +104,13 @@ def _users_list(database: Database) -> None:
 def _users_reset_password(database: Database, settings: Settings, email: str) -> None:
     """Prints a one-time reset link: the operator's way in for an OWNER who is locked out."""
     origin = (settings.public_url or "").rstrip("/")
-    secret = (
-        settings.jwt_secret.get_secret_value() if settings.jwt_secret else load_or_create_jwt_secret(settings.data_dir)
-    )
-    install_outbox(database, settings, secret)  # the member is emailed that a link was issued, as from the Team page
+    if settings.email_enabled:  # the person is emailed that a link was issued, as from the Team page
+        secret = (
+            settings.jwt_secret.get_secret_value()
+            if settings.jwt_secret
+            else load_or_create_jwt_secret(settings.data_dir)
+        )
+        install_outbox(database, settings, secret)
     try:
         with database.transaction() as session:
             issued = password_reset.issue_by_operator(session, email=email, link_origin=origin)
