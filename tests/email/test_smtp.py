@@ -43,6 +43,7 @@ def test_plain_smtp_without_login_delivers() -> None:
     [message] = mailbox.messages
     assert message["From"] == "Provenant <noreply@example.com>"
     assert message["Subject"] == "Your Provenant password was changed"
+    assert message["Message-ID"] == "<0f0e@example.com>"  # the outbox row's id: a resend is recognisable
     assert "Hello Ada" in text_of(message)
 
 

@@ -18,7 +18,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -72,7 +72,8 @@ class SmtpServer:
         message["Subject"] = rendered.subject
         message["Date"] = formatdate(localtime=False)
         # Stable per outbox row: a receiving server or a mail client can tell a resend from a new email.
-        message["Message-ID"] = make_msgid(idstring=message_id.replace("-", ""), domain="provenant")
+        domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
+        message["Message-ID"] = f"<{message_id}@{domain}>"
         message.set_content(rendered.text)
         message.add_alternative(rendered.html, subtype="html")
         return message
