@@ -29,7 +29,8 @@ from tests.factories import (
 
 __all__ = ["mail_client", "mailbox"]  # fixtures
 
-pytestmark = pytest.mark.both_databases  # a token is used by one conditional UPDATE; concurrency differs by dialect
+# Tests that use, end or expire tokens in SQL (one conditional UPDATE is the arbiter) run on both databases.
+BOTH = pytest.mark.both_databases
 
 FORGOT, RESET = "/api/auth/forgot-password", "/api/auth/reset-password"
 MESSAGE = "If that email is registered, you'll receive a reset link shortly."
@@ -90,6 +91,7 @@ def test_the_link_signs_in_with_the_new_password_and_ends_every_older_session(
     assert NEW_PASSWORD not in text_of(changed) and "token=" not in text_of(changed)
 
 
+@BOTH
 def test_a_link_works_once(mail_client: TestClient, mailbox: tuple[Mailbox, int]) -> None:
     owner = register(mail_client)
     _forgot(mail_client, owner.email)
@@ -100,6 +102,7 @@ def test_a_link_works_once(mail_client: TestClient, mailbox: tuple[Mailbox, int]
     login(mail_client, owner.email, NEW_PASSWORD)
 
 
+@BOTH
 def test_a_link_lasts_an_hour(mail_client: TestClient, mailbox: tuple[Mailbox, int]) -> None:
     owner = register(mail_client)
     asked = datetime.now(UTC)
@@ -111,6 +114,7 @@ def test_a_link_lasts_an_hour(mail_client: TestClient, mailbox: tuple[Mailbox, i
     assert expired.status_code == 400 and expired.json()["code"] == "invalid_reset_token"
 
 
+@BOTH
 def test_a_new_link_ends_the_older_ones(mail_client: TestClient, mailbox: tuple[Mailbox, int]) -> None:
     owner = register(mail_client)
     _forgot(mail_client, owner.email)
@@ -137,6 +141,7 @@ def test_tokens_are_stored_hashed_and_never_audited(
     assert token.encode() not in persisted_bytes(database)
 
 
+@BOTH
 def test_thirty_requests_with_one_link_reset_once(mail_client: TestClient, mailbox: tuple[Mailbox, int]) -> None:
     owner = register(mail_client)
     _forgot(mail_client, owner.email)
@@ -206,7 +211,7 @@ def timed_client(settings: Settings, mailbox: tuple[Mailbox, int], database: Dat
         yield client
 
 
-@pytest.mark.both_databases
+@BOTH
 def test_known_and_unknown_emails_take_the_same_time(timed_client: TestClient) -> None:
     owner = register(timed_client)
     unknown = f"{unique('nobody')}@example.com"

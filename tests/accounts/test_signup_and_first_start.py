@@ -15,7 +15,6 @@ from tests.email.mailbox import PUBLIC_URL
 from tests.factories import accept, bearer, invite, link_token, login, persisted_bytes
 from tests.servers import serve
 
-pytestmark = pytest.mark.both_databases  # servers starting together race for the same rows
 
 INIT_KEY = "pk_live_" + "0123456789abcdef" * 2
 INIT = {
@@ -60,6 +59,7 @@ def test_invite_only_refuses_registration_and_keeps_invitations(settings: Settin
         assert joined.status_code == 201, joined.text
 
 
+@pytest.mark.both_databases
 def test_the_first_start_creates_the_org_its_owner_and_the_key_once(settings: Settings, database: Database) -> None:
     init = _settings(settings, init_api_key=INIT_KEY, **INIT)
     assert first_start.initialize(database, init) == first_start.Outcome(True, True, True)
