@@ -15,7 +15,6 @@ from tests.email.mailbox import PUBLIC_URL
 from tests.factories import accept, bearer, invite, link_token, login, persisted_bytes
 from tests.servers import serve
 
-
 INIT_KEY = "pk_live_" + "0123456789abcdef" * 2
 INIT = {
     "init_org_name": "Acme Robotics",
