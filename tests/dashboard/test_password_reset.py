@@ -82,6 +82,8 @@ def test_forgot_password_emails_a_link_that_resets_and_signs_in(
     assert stored_token(page)
     with httpx.Client(base_url=server.url) as http:
         login(http, owner.email, NEW_PASSWORD)
+    token = link.group(0).rsplit("token=", 1)[1]
+    assert token not in server.log()  # the access log line of GET /reset-password?token=… is redacted
 
 
 def test_a_used_link_says_so_and_offers_a_new_one(mail_page: Page, mail_server: tuple[LiveServer, Mailbox]) -> None:

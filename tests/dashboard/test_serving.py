@@ -17,6 +17,8 @@ DEEP_LINKS = [
     "/signin",
     "/register",
     "/accept-invitation?token=abc",
+    "/forgot-password",
+    "/reset-password?token=abc",
     "/keys",
     "/team",
     "/agents",
