@@ -103,7 +103,7 @@ class Settings(BaseSettings):
         "as long (at most an hour), and retries go on for 24 hours.",
     )
 
-    # --- sign-up and the headless first start (provenant.accounts.init) ------------------------------
+    # --- sign-up and the headless first start (provenant.accounts.first_start) -----------------------
     signup: Literal["open", "invite-only"] = Field(
         default="open", description="'invite-only': POST /api/auth/register answers 403; invitations still work."
     )
