@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,10 +14,8 @@ import pytest
 import time_machine
 from fastapi.testclient import TestClient
 
-from provenant.app import create_app
-from provenant.config import Settings
 from provenant.db import Database
-from tests.email.mailbox import PUBLIC_URL, Mailbox, html_of, mail_client, mailbox, text_of, with_email
+from tests.email.mailbox import PUBLIC_URL, Mailbox, html_of, mail_client, mailbox, smtp_server, text_of
 from tests.factories import (
     PASSWORD,
     assert_unauthorized,
@@ -26,6 +25,7 @@ from tests.factories import (
     register,
     unique,
 )
+from tests.servers import serve
 
 __all__ = ["mail_client", "mailbox"]  # fixtures
 
@@ -205,25 +205,53 @@ def test_hostile_forgot_bodies_get_clear_answers(client: TestClient) -> None:
 
 
 @pytest.fixture
-def timed_client(settings: Settings, mailbox: tuple[Mailbox, int], database: Database) -> Iterator[TestClient]:
-    lenient = with_email(settings, mailbox[1], sign_in_failures_per_account=10_000, sign_in_failures_per_ip=10_000)
-    with TestClient(create_app(lenient), raise_server_exceptions=False) as client:
-        yield client
+def timed_server(tmp_path: Path, database_url: str) -> Iterator[httpx.Client]:
+    """A server process that emails (the SMTP server in this process, not the server's), with limits out of the
+    way, and a client of it: timed over real HTTP, as a client would time it."""
+    with smtp_server() as (_, port):
+        env = {
+            "PROVENANT_SMTP_URL": f"smtp://127.0.0.1:{port}",
+            "PROVENANT_PUBLIC_URL": PUBLIC_URL,
+            "PROVENANT_SIGN_IN_FAILURES_PER_ACCOUNT": "10000",
+            "PROVENANT_SIGN_IN_FAILURES_PER_IP": "10000",
+            "PROVENANT_LOG_LEVEL": "warning",
+        }
+        with serve(tmp_path, database_url, env=env) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+            yield client
 
 
 @BOTH
-def test_known_and_unknown_emails_take_the_same_time(timed_client: TestClient) -> None:
-    owner = register(timed_client)
+def test_known_and_unknown_emails_take_the_same_time(timed_server: httpx.Client) -> None:
+    """50 pairs of requests, one for an account and one for an address without one, back to back in alternating
+    order: the median of the pairs' differences (the machine's load changes slowly under both) is within noise of
+    nothing, and so is the difference of the two medians."""
+    owner = register(timed_server)
     unknown = f"{unique('nobody')}@example.com"
     for email in (owner.email, unknown) * 5:  # warm both paths
-        _forgot(timed_client, email)
-    seconds: dict[str, list[float]] = {owner.email: [], unknown: []}
+        _forgot(timed_server, email)
+
+    def timed(email: str) -> float:
+        started = time.perf_counter()
+        assert _forgot(timed_server, email).status_code == 200
+        return time.perf_counter() - started
+
+    known_times, unknown_times, differences = [], [], []
     for index in range(50):
-        for email in (owner.email, unknown) if index % 2 else (unknown, owner.email):
-            started = time.perf_counter()
-            assert _forgot(timed_client, email).status_code == 200
-            seconds[email].append(time.perf_counter() - started)
-    known_median, unknown_median = statistics.median(seconds[owner.email]), statistics.median(seconds[unknown])
-    print(f"median known {known_median * 1000:.2f} ms, unknown {unknown_median * 1000:.2f} ms")
-    # Both paths write and commit the same transactions; what differs is a row or two more for a known email.
-    assert abs(known_median - unknown_median) < max(0.002, 0.25 * unknown_median), (known_median, unknown_median)
+        if index % 2:
+            known, other = timed(owner.email), timed(unknown)
+        else:
+            other, known = timed(unknown), timed(owner.email)
+        known_times.append(known)
+        unknown_times.append(other)
+        differences.append(known - other)
+    known_median, unknown_median = statistics.median(known_times), statistics.median(unknown_times)
+    difference = statistics.median(differences)
+    print(
+        f"medians: known {known_median * 1000:.2f} ms, unknown {unknown_median * 1000:.2f} ms, "
+        f"paired difference {difference * 1000:.2f} ms"
+    )
+    # Wide: the machine is shared (four such runs under a load average of 20 gave -2.0, -2.8, +6.8 and +1.5 ms on
+    # medians of 30-60 ms; with the link issued inside the request, the pairs differed by +3 to +24 ms, always +).
+    bound = max(0.005, 0.25 * unknown_median)
+    assert abs(difference) < bound, (difference, known_median, unknown_median)
+    assert abs(known_median - unknown_median) < bound, (known_median, unknown_median)

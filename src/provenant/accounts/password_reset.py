@@ -4,16 +4,20 @@ A reset token is 32 bytes from the CSPRNG, stored as its SHA-256 alone, works on
 issuing one ends the user's older ones. Using it sets the password, ends every older JWT of the user
 (their token generation moves on, as a password change does) and every other open token, and signs in.
 
-Asking for a reset answers the same whether the email has an account or not, after the same work: both
-write an audit entry and commit; a known email also stores the token and enqueues the email, which is
-sent afterwards by the outbox (provenant.email), never while the request waits.
+Asking for a reset answers the same whether the email has an account or not, after the same work: the same
+lookup, the same audit entry, the same commit. The link is issued and its email enqueued (one transaction,
+so a link exists exactly when its email will be sent) only after the answer has left, and the email is sent
+later still by the outbox's sender (provenant.email): nothing a client can time depends on the account.
 """
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from provenant.accounts.service import SignedIn, email_key, find_user_by_email, sign_in
@@ -24,10 +28,14 @@ from provenant.auth.attempts import AttemptLimiter
 from provenant.auth.principal import Actor
 from provenant.db import Database
 from provenant.email import outbox
+from provenant.email.outbox import SESSION_KEY
 from provenant.errors import NotFound, ProvenantError
 from provenant.models import Org, PasswordReset, User
 
+logger = logging.getLogger(__name__)
+
 RESET_LIFETIME = timedelta(hours=1)
+_ATTEMPTS = 3
 REQUESTED_MESSAGE = "If that email is registered, you'll receive a reset link shortly."
 RESET_MESSAGE = "Your password has been reset."
 
@@ -75,24 +83,13 @@ def issue(session: Session, user: User, *, link_origin: str, issued_by_id: str |
     return IssuedReset(reset_link=f"{link_origin}/reset-password?token={token}", expires_at=reset.expires_at)
 
 
-def request_reset(session: Session, actor: Actor, limiter: AttemptLimiter, *, email: str, link_origin: str) -> None:
-    """Emails a reset link when ``email`` has an account in an organization and email is configured; in
-    every case the same answer after the same work (see the module's docstring). Limited like sign-ins."""
+def request_reset(session: Session, actor: Actor, limiter: AttemptLimiter, *, email: str) -> str | None:
+    """Counts and audits a reset request, the same way whether or not ``email`` has an account; returns the id
+    of the account to email a link to (``email_reset_link``, after the answer), or None. Limited like sign-ins."""
     now = datetime.now(UTC)
     limiter.reset_requested(email_key(email), actor.ip_address, now)
     refuse_if_sso_enforced(session, email)
     user = find_user_by_email(session, email)
-    if user is not None and user.org_id is not None and outbox.is_configured(session):
-        issued = issue(session, user, link_origin=link_origin, issued_by_id=None, now=now)
-        outbox.enqueue(
-            session,
-            to=user.email,
-            template="password_reset",
-            context={"name": user.name, "link": issued.reset_link},
-        )
-    else:
-        security.hash_secret(security.generate_token())  # what issuing costs, for an account that is not there
-        _end_open_tokens(session, user.id if user else "", now)
     audit.record(
         session,
         actor,
@@ -103,6 +100,34 @@ def request_reset(session: Session, actor: Actor, limiter: AttemptLimiter, *, em
         org_id=user.org_id if user else None,
         user_id=user.id if user else None,
     )
+    return user.id if user and user.org_id else None
+
+
+async def email_reset_link(database: Database, user_id: str | None, *, link_origin: str) -> None:
+    """Issues a link and enqueues its email, in one transaction of its own, once the answer has been sent: the
+    answer to a reset request, and its timing, cannot depend on whether the account exists. Nothing without an
+    account or without email; a busy database is waited out a little, as a report of a leaked key is."""
+    if user_id is None or SESSION_KEY not in database.session_info:
+        return
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            with database.transaction() as session:
+                user = session.get(User, user_id)
+                if user is None or user.org_id is None:
+                    return
+                issued = issue(session, user, link_origin=link_origin, issued_by_id=None, now=datetime.now(UTC))
+                outbox.enqueue(
+                    session,
+                    to=user.email,
+                    template="password_reset",
+                    context={"name": user.name, "link": issued.reset_link},
+                )
+            return
+        except SQLAlchemyError as error:
+            if attempt == _ATTEMPTS:
+                logger.error("a password reset link was not emailed (%s)", type(error).__name__)
+                return
+            await asyncio.sleep(attempt)
 
 
 def check_token(database: Database, token: str) -> None:

@@ -4,7 +4,7 @@ argon2 takes tens of milliseconds of CPU by design: register and login hash or c
 in a worker thread (provenant.accounts.passwords) before their transaction begins.
 """
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 
 from provenant.accounts import password_reset, passwords, service
 from provenant.accounts.schemas import (
@@ -136,11 +136,19 @@ async def change_password(
 
 @router.post("/forgot-password", response_model=Message)
 async def forgot_password(
-    body: ForgotPassword, session: SessionDep, actor: AnonymousActor, request: Request, origin: LinkOrigin
+    body: ForgotPassword,
+    database: DatabaseDep,
+    session: SessionDep,
+    actor: AnonymousActor,
+    request: Request,
+    origin: LinkOrigin,
+    background: BackgroundTasks,
 ) -> Message:
-    """The same answer whether or not the email has an account; when it has and email is configured, a reset
-    link is emailed. Limited like sign-ins (429 ``too_many_attempts``)."""
-    password_reset.request_reset(session, actor, attempt_limiter(request), email=body.email, link_origin=origin)
+    """The same answer, after the same work, whether or not the email has an account; when it has and email is
+    configured, a reset link is emailed (issued after the answer is sent). Limited like sign-ins (429
+    ``too_many_attempts``)."""
+    account = password_reset.request_reset(session, actor, attempt_limiter(request), email=body.email)
+    background.add_task(password_reset.email_reset_link, database, account, link_origin=origin)
     return Message(message=password_reset.REQUESTED_MESSAGE)
 
 
