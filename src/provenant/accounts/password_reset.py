@@ -83,11 +83,10 @@ def issue(session: Session, user: User, *, link_origin: str, issued_by_id: str |
     return IssuedReset(reset_link=f"{link_origin}/reset-password?token={token}", expires_at=reset.expires_at)
 
 
-def request_reset(session: Session, actor: Actor, limiter: AttemptLimiter, *, email: str) -> str | None:
+async def request_reset(session: Session, actor: Actor, limiter: AttemptLimiter, *, email: str) -> str | None:
     """Counts and audits a reset request, the same way whether or not ``email`` has an account; returns the id
     of the account to email a link to (``email_reset_link``, after the answer), or None. Limited like sign-ins."""
-    now = datetime.now(UTC)
-    limiter.reset_requested(email_key(email), actor.ip_address, now)
+    await limiter.count_reset_request(email_key(email), actor.ip_address)  # before the first statement
     refuse_if_sso_enforced(session, email)
     user = find_user_by_email(session, email)
     audit.record(

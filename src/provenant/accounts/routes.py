@@ -147,7 +147,7 @@ async def forgot_password(
     """The same answer, after the same work, whether or not the email has an account; when it has and email is
     configured, a reset link is emailed (issued after the answer is sent). Limited like sign-ins (429
     ``too_many_attempts``)."""
-    account = password_reset.request_reset(session, actor, attempt_limiter(request), email=body.email)
+    account = await password_reset.request_reset(session, actor, attempt_limiter(request), email=body.email)
     background.add_task(password_reset.email_reset_link, database, account, link_origin=origin)
     return Message(message=password_reset.REQUESTED_MESSAGE)
 

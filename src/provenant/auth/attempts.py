@@ -292,6 +292,17 @@ class AttemptLimiter:
         """Counts a registration before its password is hashed; 429 ``too_many_attempts`` past the limit."""
         await self.reserve([(self.registrations_per_ip, _key(self.registrations_per_ip, ip or "unknown"))])
 
+    async def count_reset_request(self, email_key: str, ip: str | None) -> None:
+        """Counts a request to reset ``email_key``'s password, whether or not it has an account; 429
+        ``too_many_attempts`` past the limits (per account and address, per address), as for sign-ins."""
+        address = ip or "unknown"
+        await self.reserve(
+            [
+                (self.reset_requests_per_account, _key(self.reset_requests_per_account, email_key, address)),
+                (self.reset_requests_per_ip, _key(self.reset_requests_per_ip, address)),
+            ]
+        )
+
     async def count_leak_report(self, ip: str | None) -> None:
         """Counts one report; 429 ``too_many_attempts`` (TooManyReports) past the limit."""
         limit = self.leak_reports_per_ip
@@ -322,21 +333,6 @@ class AttemptLimiter:
             self._remember_block(address, count.resets_at)
         if wait is not None:
             raise TooManyAttempts(wait)
-
-    # --- password-reset requests --------------------------------------------------------------------
-
-    def reset_requested(self, email_key: str, ip: str | None, now: datetime) -> None:
-        """Counts one request to reset ``email_key``'s password; raises TooManyAttempts for a request past
-        the limits (per account and client IP, per client IP), whether or not the account exists."""
-        address = ip or "unknown"
-        limits = [
-            (self.reset_requests_per_account, _key(self.reset_requests_per_account, email_key, address)),
-            (self.reset_requests_per_ip, _key(self.reset_requests_per_ip, address)),
-        ]
-        counts = self._store.hit([(key, limit.window) for limit, key in limits], now)
-        for (limit, _), count in zip(limits, counts, strict=True):
-            if count.failures > limit.failures:
-                raise TooManyAttempts(count.resets_at - now)
 
     def _remember_block(self, address: str, until: datetime) -> None:
         if len(self._blocked_ips) >= _MAX_REMEMBERED_BLOCKS:
