@@ -178,6 +178,11 @@ MINTS: dict[tuple[str, str], str] = {
     ("POST", "/api/org/keys/{key_id}/roll"): "the caller, who must be the key's creator",
     ("POST", "/api/org/invitations"): "nobody yet: a new account at a role the caller may grant (an existing "
     "account joins only with its own password)",
+    ("POST", "/api/auth/reset-password"): "the caller, who holds the account's one-time reset link",
+    # The one exception, which the contract makes ("Password reset"), for installs without email: a person (never a
+    # key) who may change the member's role; once, for an hour, audited; the member is emailed that it was issued,
+    # and using it signs them out everywhere (tests/team/test_member_password_reset.py).
+    ("POST", "/api/org/members/{user_id}/password-reset"): "the member: a reset link, by the contract",
 }
 
 
