@@ -29,7 +29,7 @@ from provenant.auth.security import load_or_create_jwt_secret
 from provenant.body_limit import BodyLimitMiddleware
 from provenant.config import Settings, get_settings
 from provenant.dashboard import install_dashboard
-from provenant.db import Database, PoolOptions, is_busy
+from provenant.db import Database, PoolOptions, is_busy, is_unreachable
 from provenant.errors import Busy, InvalidJson, ProvenantError, error_response, render
 from provenant.headers import API_HEADERS, ApiHeadersMiddleware, cors_options, is_api
 from provenant.redis_client import Scripts
@@ -104,17 +104,24 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, f"Invalid request — {summary}", "validation_error", details=details)
 
 
-def _caused_by_busy_database(exc: BaseException | None) -> bool:
-    # A commit that fails once the response has begun reaches us wrapped by Starlette.
+def _database_away(exc: BaseException | None) -> BaseException | None:
+    """The database failure behind ``exc`` that a retry will get past (busy, or unreachable for now), if any.
+    A commit that fails once the response has begun reaches us wrapped by Starlette."""
     while exc is not None:
-        if is_busy(exc):
-            return True
+        if is_busy(exc) or is_unreachable(exc):
+            return exc
         exc = exc.__cause__ or exc.__context__
-    return False
+    return None
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    if _caused_by_busy_database(exc):
+    if (away := _database_away(exc)) is not None:
+        if is_unreachable(away):
+            # What an operator needs to see a restart or failover in the log: when, and the driver's reason.
+            reason = str(getattr(away, "orig", away)).strip().partition("\n")[0]
+            logger.warning(
+                "database unreachable (%s): %s %s answered 503 busy", reason, request.method, request.url.path
+            )
         return render(Busy())
     reference = request_id(request)
     logger.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, reference)

@@ -13,6 +13,10 @@ password hashing runs in a thread *before* the first statement), so inside a pro
 ever waits for a connection or a lock that another request on the same loop holds. What is left is
 waiting for other processes, bounded by ``lock_timeout``; and a pool with no free connection, which
 answers 503 ``busy`` at once rather than making the loop wait (see ``is_busy``).
+
+A database that cannot be reached for a moment (a PostgreSQL restart or failover) answers the same 503
+``busy`` (see ``is_unreachable``), and service resumes with the first request after it is back: a
+connection is pinged as it leaves the pool, and a lost one is replaced, as are all others of its age.
 """
 
 import threading
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -61,6 +65,22 @@ def is_busy(error: BaseException) -> bool:
     return False
 
 
+def is_unreachable(error: BaseException) -> bool:
+    """Whether a request failed because the database could not be reached: its connection was lost
+    mid-statement (as SQLAlchemy judges it), or a new one could not be made (refused, the server
+    starting up or shutting down: see ``_connect_failure_is_a_disconnect``). Worth a retry, never a 500."""
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def _connect_failure_is_a_disconnect(context: ExceptionContext) -> None:
+    # SQLAlchemy flags a connection lost mid-statement, not a connection that could not be made; for a
+    # request both mean the same: the database is away for now. (psycopg gives neither an SQLSTATE.)
+    if context.connection is None and isinstance(
+        context.original_exception, context.dialect.loaded_dbapi.OperationalError
+    ):
+        context.is_disconnect = True
+
+
 def build_engine(url: str, pool: PoolOptions | None = None) -> Engine:
     pool = pool or PoolOptions()
     options: dict[str, Any] = {
@@ -73,7 +93,9 @@ def build_engine(url: str, pool: PoolOptions | None = None) -> Engine:
     }
     lock_timeout_ms = max(1, round(pool.lock_timeout * 1000))
     if not is_sqlite(url):
+        # pre_ping: a connection that a restart ended is found as it leaves the pool, and replaced.
         engine = create_engine(url, pool_pre_ping=True, **options)
+        event.listen(engine, "handle_error", _connect_failure_is_a_disconnect)
 
         @event.listens_for(engine, "connect")
         def _configure_postgres(dbapi_connection: Any, _record: Any) -> None:
@@ -148,7 +170,8 @@ class Reader:
     query itself. Autocommit keeps no snapshot between reads: each one sees everything committed
     before it started, so a revocation answered by any process is seen by the next request here.
     A read runs whole under a lock (never interleaved, from any thread), and one that finds the
-    connection dropped (a database restart) reconnects and runs once more.
+    connection dropped (a database restart) reconnects and runs once more. Its errors are
+    SQLAlchemy's, as the pool's are, so that one handler judges them all (``is_busy``, ``is_unreachable``).
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -158,8 +181,11 @@ class Reader:
         self._connection: PoolProxiedConnection | None = None
 
     def _connect(self) -> PoolProxiedConnection:
-        connection = self._engine.raw_connection()
-        connection.detach()  # ours for good: with autocommit set, it must never serve a transaction
+        # Through a Connection rather than raw_connection(): a failure to connect is raised as the pool's
+        # other failures are (and judged by _connect_failure_is_a_disconnect).
+        with_events = self._engine.connect()
+        with_events.detach()  # ours for good: with autocommit set, it must never serve a transaction
+        connection = with_events.connection
         dbapi_connection = connection.dbapi_connection
         assert dbapi_connection is not None  # just checked out
         self.dialect.set_isolation_level(dbapi_connection, "AUTOCOMMIT")
@@ -171,12 +197,16 @@ class Reader:
             try:
                 return self._fetchall(sql, arguments)
             except self.dialect.loaded_dbapi.Error as error:
-                if self._connection is None or not self.dialect.is_disconnect(
-                    error, self._connection.dbapi_connection, None
-                ):
-                    raise
+                if not self._lost(error):
+                    raise self._wrapped(error, sql) from error
                 self._close()
-            return self._fetchall(sql, arguments)
+            try:
+                return self._fetchall(sql, arguments)
+            except self.dialect.loaded_dbapi.Error as error:
+                lost = self._lost(error)
+                if lost:
+                    self._close()
+                raise self._wrapped(error, sql, lost=lost) from error
 
     def _fetchall(self, sql: str, arguments: Sequence[Any] | dict[str, Any]) -> list[tuple[Any, ...]]:
         cursor = (self._connection or self._connect()).cursor()
@@ -185,6 +215,15 @@ class Reader:
             return [tuple(row) for row in cursor.fetchall()]
         finally:
             cursor.close()
+
+    def _lost(self, error: BaseException) -> bool:
+        connection = self._connection
+        return connection is not None and self.dialect.is_disconnect(error, connection.dbapi_connection, None)
+
+    def _wrapped(self, error: Exception, sql: str, *, lost: bool = False) -> DBAPIError:
+        return DBAPIError.instance(
+            sql, None, error, self.dialect.loaded_dbapi.Error, True, connection_invalidated=lost, dialect=self.dialect
+        )
 
     def close(self) -> None:
         with self._lock:
