@@ -199,13 +199,13 @@ class Reader:
             except self.dialect.loaded_dbapi.Error as error:
                 if not self._lost(error):
                     raise self._wrapped(error, sql) from error
-                self._close()
+                self._close(lost=True)
             try:
                 return self._fetchall(sql, arguments)
             except self.dialect.loaded_dbapi.Error as error:
                 lost = self._lost(error)
                 if lost:
-                    self._close()
+                    self._close(lost=True)
                 raise self._wrapped(error, sql, lost=lost) from error
 
     def _fetchall(self, sql: str, arguments: Sequence[Any] | dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -229,10 +229,18 @@ class Reader:
         with self._lock:
             self._close()
 
-    def _close(self) -> None:
+    def _close(self, *, lost: bool = False) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
-            with suppress(self.dialect.loaded_dbapi.Error):  # already gone: nothing to release
+        if connection is None:
+            return
+        with suppress(self.dialect.loaded_dbapi.Error):  # already gone: nothing to release
+            if lost:
+                # Closed outright: the pool's close would first roll back on the dead connection, fail,
+                # and log that as an error (with a traceback) in the middle of a database restart.
+                assert connection.dbapi_connection is not None
+                connection.dbapi_connection.close()
+                connection.invalidate()
+            else:
                 connection.close()
 
 
