@@ -5,7 +5,8 @@ Route handlers are ``async def`` and talk to the database through a synchronous 
 session, inline on the event loop. Each request is one short transaction of a few indexed
 statements (tens of microseconds on SQLite, one loopback round trip on PostgreSQL), which is
 cheaper than the thread hop FastAPI would add for every sync dependency; scale-out is by worker
-processes. Work that can run long (the audit export) streams in bounded pages.
+processes. Work that can run long (the audit export) streams in bounded pages, on one connection it checks out
+before its response starts.
 
 The rule that keeps the event loop free: a transaction begins and commits within one turn of the
 loop. No ``await`` separates a request's first statement from its commit (slow work such as
@@ -28,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Dialect, ExceptionContext, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
@@ -216,11 +217,11 @@ class Reader:
         finally:
             cursor.close()
 
-    def _lost(self, error: BaseException) -> bool:
+    def _lost(self, error: Any) -> bool:
         connection = self._connection
         return connection is not None and self.dialect.is_disconnect(error, connection.dbapi_connection, None)
 
-    def _wrapped(self, error: Exception, sql: str, *, lost: bool = False) -> DBAPIError:
+    def _wrapped(self, error: Exception, sql: str, *, lost: bool = False) -> StatementError:
         return DBAPIError.instance(
             sql, None, error, self.dialect.loaded_dbapi.Error, True, connection_invalidated=lost, dialect=self.dialect
         )

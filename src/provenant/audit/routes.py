@@ -70,7 +70,8 @@ class _Export(StreamingResponse):
 
     @staticmethod
     async def _lines(pages: Iterator[list[AuditEntry]]) -> AsyncIterator[bytes]:
-        while page := await run_in_threadpool(next, pages, []):
+        no_more: list[AuditEntry] = []
+        while page := await run_in_threadpool(next, pages, no_more):
             yield b"".join(
                 AuditEntryRead.model_validate(entry).model_dump_json(by_alias=True).encode() + b"\n" for entry in page
             )
