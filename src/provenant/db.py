@@ -31,7 +31,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import PoolProxiedConnection
 
 WRITES_OPTION = "provenant_writes"
@@ -141,7 +141,6 @@ class Database:
         self.engine = build_engine(url, pool)
         # The same pool; transactions begun through it are declared as writing (see _begin).
         self.write_engine = self.engine.execution_options(**{WRITES_OPTION: True})
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.reader = Reader(self.engine)
 
     @contextmanager
