@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from provenant.app import create_app
 from provenant.config import Settings
+from tests import databases
 from tests.factories import PASSWORD, bearer, register, unique
 from tests.servers import free_port, serve
 
@@ -77,6 +78,8 @@ def cluster(dialect: str) -> Iterator[Cluster]:
         database = Cluster(binaries, directory)
         database.start()
         try:
+            # Migrated here, where it may take its time on a loaded machine: the server's start then only checks.
+            databases.migrated(database.url)
             yield database
         finally:
             database.stop()
