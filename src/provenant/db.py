@@ -222,7 +222,13 @@ class Reader:
 
     def _wrapped(self, error: Exception, sql: str, *, lost: bool = False) -> StatementError:
         return DBAPIError.instance(
-            sql, None, error, self.dialect.loaded_dbapi.Error, True, connection_invalidated=lost, dialect=self.dialect
+            sql,
+            None,  # the values are never shown (as the engine's hide_parameters)
+            error,
+            self.dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=self.dialect,
         )
 
     def close(self) -> None:
