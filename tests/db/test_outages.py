@@ -221,10 +221,8 @@ def test_redis_going_away_answers_503_busy_and_coming_back_resumes(tmp_path: Pat
         process.kill()
         raise RuntimeError("redis-server did not start")
 
-    settings = Settings(
-        data_dir=tmp_path / "data", database_url=database_url, redis_url=f"redis://127.0.0.1:{port}/0",
-        redis_prefix=f"{unique('outage')}:",
-    )  # fmt: skip
+    redis_url = f"redis://127.0.0.1:{port}/0"
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url, redis_url=redis_url)
     redis = start_redis()
     try:
         with TestClient(create_app(settings), raise_server_exceptions=False) as client:
