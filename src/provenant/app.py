@@ -219,7 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Handled here, not only by the catch-all: a busy database is an answer (503), not a crash to re-raise.
     app.add_exception_handler(SQLAlchemyError, _unexpected_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    app.add_middleware(UnitOfWorkMiddleware, database=database)
+    app.add_middleware(UnitOfWorkMiddleware, database=database, commit_failed=_unexpected_error)
     app.add_middleware(RequestGuardMiddleware)  # NUL characters and deep nesting refused before anything parses
     app.add_middleware(BodyLimitMiddleware)  # refuses before anything else reads the body
     if settings.cors_origins:

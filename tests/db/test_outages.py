@@ -20,11 +20,12 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.pool import NullPool
 
 from provenant.app import create_app
 from provenant.config import Settings
+from provenant.db import Database
 from tests import databases
 from tests.factories import PASSWORD, bearer, register, unique
 from tests.servers import free_port, serve
@@ -248,3 +249,38 @@ def test_redis_going_away_answers_503_busy_and_coming_back_resumes(tmp_path: Pat
     finally:
         redis.kill()
         redis.wait(timeout=10)
+
+
+@pytest.mark.postgresql_only
+def test_a_connection_lost_at_commit_answers_503_through_every_middleware_and_stores_nothing(
+    client: TestClient, database: Database
+) -> None:
+    """The one moment a request can lose its database after its work is done: the COMMIT. The answer is the
+    same 503 as any other moment (not a 2xx, not a dropped connection), with the headers every answer has."""
+    owner = register(client)
+    engine = client.app.state.database.engine  # type: ignore[attr-defined]
+    armed = True
+
+    def lose_the_connection(connection: Connection) -> None:
+        nonlocal armed
+        if not armed:
+            return
+        armed = False
+        pid = connection.connection.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
+        with database.engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            while admin.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}).scalar():
+                time.sleep(0.01)
+
+    event.listen(engine, "commit", lose_the_connection)
+    try:
+        name = unique("agent")
+        response = client.post("/api/agents", json={"name": name, "slug": name}, headers=owner.headers)
+    finally:
+        event.remove(engine, "commit", lose_the_connection)
+    assert response.status_code == 503, response.text
+    assert response.json()["code"] == "busy"
+    assert response.headers["Retry-After"] == "1"
+    assert response.headers["X-Request-Id"]  # answered through the middlewares, as every answer is
+    assert name not in [agent["slug"] for agent in client.get("/api/agents", headers=owner.headers).json()]
+    assert client.post("/api/agents", json={"name": name, "slug": name}, headers=owner.headers).status_code == 201
