@@ -114,7 +114,17 @@ def _database_away(exc: BaseException | None) -> BaseException | None:
     return None
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """SQLAlchemy's errors, and a commit that failed: answered inside the middlewares, which add their headers."""
+    return _failure(request, exc, outside_middleware=False)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """Anything else: answered by Starlette's ServerErrorMiddleware, outside every middleware."""
+    return _failure(request, exc, outside_middleware=True)
+
+
+def _failure(request: Request, exc: Exception, *, outside_middleware: bool) -> JSONResponse:
     if (away := _database_away(exc)) is not None:
         if is_unreachable(away):
             # What an operator needs to see a restart or failover in the log: when, and the driver's reason.
@@ -125,10 +135,11 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         return render(Busy())
     reference = request_id(request)
     logger.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, reference)
-    # Answered outside every middleware (Starlette's ServerErrorMiddleware): the headers they add are set here.
-    headers = {REQUEST_ID_HEADER: reference} if reference else {}
-    if is_api(request.url.path):
-        headers |= API_HEADERS
+    headers: dict[str, str] = {}
+    if outside_middleware:  # the headers the middlewares would have added are set here
+        headers = {REQUEST_ID_HEADER: reference} if reference else {}
+        if is_api(request.url.path):
+            headers |= API_HEADERS
     return error_response(
         500,
         f"Something went wrong on our side. If you report it, quote request {reference}.",
@@ -217,9 +228,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     # Handled here, not only by the catch-all: a busy database is an answer (503), not a crash to re-raise.
-    app.add_exception_handler(SQLAlchemyError, _unexpected_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    app.add_middleware(UnitOfWorkMiddleware, database=database, commit_failed=_unexpected_error)
+    app.add_middleware(UnitOfWorkMiddleware, database=database, commit_failed=_database_error)
     app.add_middleware(RequestGuardMiddleware)  # NUL characters and deep nesting refused before anything parses
     app.add_middleware(BodyLimitMiddleware)  # refuses before anything else reads the body
     if settings.cors_origins:
