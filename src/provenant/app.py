@@ -30,7 +30,7 @@ from provenant.auth.security import load_or_create_jwt_secret
 from provenant.body_limit import BodyLimitMiddleware
 from provenant.config import Settings, get_settings
 from provenant.dashboard import install_dashboard
-from provenant.db import Database, PoolOptions, is_busy
+from provenant.db import Database, PoolOptions, is_busy, is_unreachable
 from provenant.email.outbox import install_outbox
 from provenant.email.sender import Sender
 from provenant.errors import Busy, InvalidJson, ProvenantError, error_response, render
@@ -107,24 +107,42 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, f"Invalid request — {summary}", "validation_error", details=details)
 
 
-def _caused_by_busy_database(exc: BaseException | None) -> bool:
-    # A commit that fails once the response has begun reaches us wrapped by Starlette.
+def _database_away(exc: BaseException | None) -> BaseException | None:
+    """The database failure behind ``exc`` that a retry will get past (busy, or unreachable for now), if any.
+    A commit that fails once the response has begun reaches us wrapped by Starlette."""
     while exc is not None:
-        if is_busy(exc):
-            return True
+        if is_busy(exc) or is_unreachable(exc):
+            return exc
         exc = exc.__cause__ or exc.__context__
-    return False
+    return None
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """SQLAlchemy's errors, and a commit that failed: answered inside the middlewares, which add their headers."""
+    return _failure(request, exc, outside_middleware=False)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    if _caused_by_busy_database(exc):
+    """Anything else: answered by Starlette's ServerErrorMiddleware, outside every middleware."""
+    return _failure(request, exc, outside_middleware=True)
+
+
+def _failure(request: Request, exc: Exception, *, outside_middleware: bool) -> JSONResponse:
+    if (away := _database_away(exc)) is not None:
+        if is_unreachable(away):
+            # What an operator needs to see a restart or failover in the log: when, and the driver's reason.
+            reason = str(getattr(away, "orig", away)).strip().partition("\n")[0]
+            logger.warning(
+                "database unreachable (%s): %s %s answered 503 busy", reason, request.method, request.url.path
+            )
         return render(Busy())
     reference = request_id(request)
     logger.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, reference)
-    # Answered outside every middleware (Starlette's ServerErrorMiddleware): the headers they add are set here.
-    headers = {REQUEST_ID_HEADER: reference} if reference else {}
-    if is_api(request.url.path):
-        headers |= API_HEADERS
+    headers: dict[str, str] = {}
+    if outside_middleware:  # the headers the middlewares would have added are set here
+        headers = {REQUEST_ID_HEADER: reference} if reference else {}
+        if is_api(request.url.path):
+            headers |= API_HEADERS
     return error_response(
         500,
         f"Something went wrong on our side. If you report it, quote request {reference}.",
@@ -219,9 +237,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     # Handled here, not only by the catch-all: a busy database is an answer (503), not a crash to re-raise.
-    app.add_exception_handler(SQLAlchemyError, _unexpected_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    app.add_middleware(UnitOfWorkMiddleware, database=database)
+    app.add_middleware(UnitOfWorkMiddleware, database=database, commit_failed=_database_error)
     app.add_middleware(RequestGuardMiddleware)  # NUL characters and deep nesting refused before anything parses
     app.add_middleware(BodyLimitMiddleware)  # refuses before anything else reads the body
     if settings.cors_origins:

@@ -5,7 +5,8 @@ Route handlers are ``async def`` and talk to the database through a synchronous 
 session, inline on the event loop. Each request is one short transaction of a few indexed
 statements (tens of microseconds on SQLite, one loopback round trip on PostgreSQL), which is
 cheaper than the thread hop FastAPI would add for every sync dependency; scale-out is by worker
-processes. Work that can run long (the audit export) streams in bounded pages.
+processes. Work that can run long (the audit export) streams in bounded pages, on one connection it checks out
+before its response starts.
 
 The rule that keeps the event loop free: a transaction begins and commits within one turn of the
 loop. No ``await`` separates a request's first statement from its commit (slow work such as
@@ -13,6 +14,10 @@ password hashing runs in a thread *before* the first statement), so inside a pro
 ever waits for a connection or a lock that another request on the same loop holds. What is left is
 waiting for other processes, bounded by ``lock_timeout``; and a pool with no free connection, which
 answers 503 ``busy`` at once rather than making the loop wait (see ``is_busy``).
+
+A database that cannot be reached for a moment (a PostgreSQL restart or failover) answers the same 503
+``busy`` (see ``is_unreachable``), and service resumes with the first request after it is back: a
+connection is pinged as it leaves the pool, and a lost one is replaced, as are all others of its age.
 """
 
 import threading
@@ -23,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.engine import Dialect, ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import PoolProxiedConnection
 
 WRITES_OPTION = "provenant_writes"
@@ -61,6 +66,22 @@ def is_busy(error: BaseException) -> bool:
     return False
 
 
+def is_unreachable(error: BaseException) -> bool:
+    """Whether a request failed because the database could not be reached: its connection was lost
+    mid-statement (as SQLAlchemy judges it), or a new one could not be made (refused, the server
+    starting up or shutting down: see ``_connect_failure_is_a_disconnect``). Worth a retry, never a 500."""
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def _connect_failure_is_a_disconnect(context: ExceptionContext) -> None:
+    # SQLAlchemy flags a connection lost mid-statement, not a connection that could not be made; for a
+    # request both mean the same: the database is away for now. (psycopg gives neither an SQLSTATE.)
+    if context.connection is None and isinstance(
+        context.original_exception, context.dialect.loaded_dbapi.OperationalError
+    ):
+        context.is_disconnect = True
+
+
 def build_engine(url: str, pool: PoolOptions | None = None) -> Engine:
     pool = pool or PoolOptions()
     options: dict[str, Any] = {
@@ -73,7 +94,9 @@ def build_engine(url: str, pool: PoolOptions | None = None) -> Engine:
     }
     lock_timeout_ms = max(1, round(pool.lock_timeout * 1000))
     if not is_sqlite(url):
+        # pre_ping: a connection that a restart ended is found as it leaves the pool, and replaced.
         engine = create_engine(url, pool_pre_ping=True, **options)
+        event.listen(engine, "handle_error", _connect_failure_is_a_disconnect)
 
         @event.listens_for(engine, "connect")
         def _configure_postgres(dbapi_connection: Any, _record: Any) -> None:
@@ -118,7 +141,6 @@ class Database:
         self.engine = build_engine(url, pool)
         # The same pool; transactions begun through it are declared as writing (see _begin).
         self.write_engine = self.engine.execution_options(**{WRITES_OPTION: True})
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.reader = Reader(self.engine)
         # Put in the info of every session this database makes (the email outbox of the process).
         self.session_info: dict[str, Any] = {}
@@ -150,7 +172,8 @@ class Reader:
     query itself. Autocommit keeps no snapshot between reads: each one sees everything committed
     before it started, so a revocation answered by any process is seen by the next request here.
     A read runs whole under a lock (never interleaved, from any thread), and one that finds the
-    connection dropped (a database restart) reconnects and runs once more.
+    connection dropped (a database restart) reconnects and runs once more. Its errors are
+    SQLAlchemy's, as the pool's are, so that one handler judges them all (``is_busy``, ``is_unreachable``).
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -160,8 +183,11 @@ class Reader:
         self._connection: PoolProxiedConnection | None = None
 
     def _connect(self) -> PoolProxiedConnection:
-        connection = self._engine.raw_connection()
-        connection.detach()  # ours for good: with autocommit set, it must never serve a transaction
+        # Through a Connection rather than raw_connection(): a failure to connect is raised as the pool's
+        # other failures are (and judged by _connect_failure_is_a_disconnect).
+        with_events = self._engine.connect()
+        with_events.detach()  # ours for good: with autocommit set, it must never serve a transaction
+        connection = with_events.connection
         dbapi_connection = connection.dbapi_connection
         assert dbapi_connection is not None  # just checked out
         self.dialect.set_isolation_level(dbapi_connection, "AUTOCOMMIT")
@@ -173,12 +199,16 @@ class Reader:
             try:
                 return self._fetchall(sql, arguments)
             except self.dialect.loaded_dbapi.Error as error:
-                if self._connection is None or not self.dialect.is_disconnect(
-                    error, self._connection.dbapi_connection, None
-                ):
-                    raise
-                self._close()
-            return self._fetchall(sql, arguments)
+                if not self._lost(error):
+                    raise self._wrapped(error, sql) from error
+                self._close(lost=True)
+            try:
+                return self._fetchall(sql, arguments)
+            except self.dialect.loaded_dbapi.Error as error:
+                lost = self._lost(error)
+                if lost:
+                    self._close(lost=True)
+                raise self._wrapped(error, sql, lost=lost) from error
 
     def _fetchall(self, sql: str, arguments: Sequence[Any] | dict[str, Any]) -> list[tuple[Any, ...]]:
         cursor = (self._connection or self._connect()).cursor()
@@ -188,14 +218,37 @@ class Reader:
         finally:
             cursor.close()
 
+    def _lost(self, error: Any) -> bool:
+        connection = self._connection
+        return connection is not None and self.dialect.is_disconnect(error, connection.dbapi_connection, None)
+
+    def _wrapped(self, error: Exception, sql: str, *, lost: bool = False) -> StatementError:
+        return DBAPIError.instance(
+            sql,
+            None,  # the values are never shown (as the engine's hide_parameters)
+            error,
+            self.dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=self.dialect,
+        )
+
     def close(self) -> None:
         with self._lock:
             self._close()
 
-    def _close(self) -> None:
+    def _close(self, *, lost: bool = False) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
-            with suppress(self.dialect.loaded_dbapi.Error):  # already gone: nothing to release
+        if connection is None:
+            return
+        with suppress(self.dialect.loaded_dbapi.Error):  # already gone: nothing to release
+            if lost:
+                # Closed outright: the pool's close would first roll back on the dead connection, fail,
+                # and log that as an error (with a traceback) in the middle of a database restart.
+                assert connection.dbapi_connection is not None
+                connection.dbapi_connection.close()
+                connection.invalidate()
+            else:
                 connection.close()
 
 

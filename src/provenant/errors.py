@@ -100,7 +100,8 @@ class ValidationFailed(ProvenantError):
 
 
 class Busy(ProvenantError):
-    """503: the database had no free connection, or another process held a lock too long."""
+    """503: the database had no free connection, another process held a lock too long, or the database (or
+    Redis) could not be reached for the moment: a retry will get past each of them."""
 
     status_code = 503
     code = "busy"

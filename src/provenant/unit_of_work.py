@@ -3,9 +3,10 @@ for a 4xx, a 5xx or an exception. So a 201 means committed, and no failed reques
 half-written. Pure ASGI: it costs a send wrapper, where a yield dependency costs several times more.
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -42,10 +43,15 @@ DatabaseDep = Annotated[Database, Depends(_database)]
 SessionDep = Annotated[Session, Depends(_session)]
 
 
+# What answers in place of a response whose commit failed: the app's one error handler.
+CommitFailed = Callable[[Request, Exception], Awaitable[Response]]
+
+
 class UnitOfWorkMiddleware:
-    def __init__(self, app: ASGIApp, database: Database) -> None:
+    def __init__(self, app: ASGIApp, database: Database, commit_failed: CommitFailed) -> None:
         self.app = app
         self.database = database
+        self.commit_failed = commit_failed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,14 +60,24 @@ class UnitOfWorkMiddleware:
         work = UnitOfWork(self.database, writes=scope["method"] not in READ_ONLY_METHODS)
         scope.setdefault("state", {})[STATE_KEY] = work
         finished = False
+        replaced = False
 
         async def send_after_finishing(message: Message) -> None:
-            nonlocal finished
+            nonlocal finished, replaced
+            if replaced:
+                return  # the rest of the response whose commit failed: the error answer went instead
             if message["type"] == "http.response.start" and not finished:
                 finished = True
-                # If the commit fails, the exception reaches the error handler before any byte of
-                # a success response is sent: the client gets a 500, never a false 2xx.
-                work.finish(commit=message["status"] < 400)
+                try:
+                    work.finish(commit=message["status"] < 400)
+                except Exception as error:
+                    # Answered here, before any byte of the success response: the client gets the error
+                    # (503 busy when the database went away mid-commit), never a false 2xx. Raised instead,
+                    # it would meet Starlette's handlers after they had seen the response start.
+                    replaced = True
+                    response = await self.commit_failed(Request(scope), error)
+                    await response(scope, receive, send)
+                    return
             await send(message)
 
         try:

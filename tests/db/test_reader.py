@@ -2,8 +2,11 @@
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
-from provenant.db import Database
+from provenant.db import Database, is_unreachable
+from tests.servers import free_port
 
 pytestmark = pytest.mark.both_databases  # autocommit reads and reconnects are each driver's own
 
@@ -29,9 +32,11 @@ def test_the_reader_holds_no_pooled_connection(database: Database) -> None:
 
 
 def test_a_failing_statement_raises_and_the_reader_keeps_working(database: Database) -> None:
-    with pytest.raises(Exception) as raised:
+    """Raised as SQLAlchemy's error, as the pool's are: the app's one handler judges both alike."""
+    with pytest.raises(DBAPIError) as raised:
         database.reader.fetchall("SELECT * FROM no_such_table", ())
-    assert isinstance(raised.value, database.reader.dialect.loaded_dbapi.Error)
+    assert isinstance(raised.value.orig, database.reader.dialect.loaded_dbapi.Error)
+    assert not is_unreachable(raised.value)  # a mistake, not an outage: a 500
     assert database.reader.fetchall("SELECT 1", ()) == [(1,)]
 
 
@@ -49,6 +54,23 @@ def test_a_read_after_the_database_dropped_the_connection_reconnects(database: D
 @pytest.mark.postgresql_only
 def test_a_statement_that_keeps_losing_its_connection_is_retried_once_then_raised(database: Database) -> None:
     suicide = "SELECT pg_terminate_backend(pg_backend_pid())"
-    with pytest.raises(database.reader.dialect.loaded_dbapi.Error):
+    with pytest.raises(DBAPIError) as raised:
         database.reader.fetchall(suicide, ())
+    assert is_unreachable(raised.value)  # answered 503 busy, which clients retry
     assert database.reader.fetchall("SELECT 1", ()) == [(1,)]
+
+
+@pytest.mark.postgresql_only
+def test_a_database_that_refuses_connections_is_unreachable_not_an_error(database: Database) -> None:
+    """What a PostgreSQL restart looks like to a process between its stop and its start."""
+    nobody_listens = make_url(database.url).set(port=free_port()).render_as_string(hide_password=False)
+    away = Database(nobody_listens)
+    try:
+        with pytest.raises(DBAPIError) as through_the_reader:
+            away.reader.fetchall("SELECT 1", ())
+        with pytest.raises(DBAPIError) as through_the_pool, away.transaction() as session:
+            session.execute(text("SELECT 1"))
+    finally:
+        away.dispose()
+    assert is_unreachable(through_the_reader.value)
+    assert is_unreachable(through_the_pool.value)

@@ -5,14 +5,14 @@ describes. Snapshots (``before``/``after``) come from ``snapshot``, which each d
 public fields it names: never a key, a hash, a password or a token.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
 from pydantic.alias_generators import to_camel
-from sqlalchemy import Select, select
+from sqlalchemy import Connection, Select, select
 from sqlalchemy.orm import Session, joinedload
 
 from provenant.audit.actions import AuditAction
@@ -117,15 +117,17 @@ def list_entries(session: Session, org_id: str, where: AuditFilter, page: PageRe
     return page_of(session.scalars(query).all(), page, _position)
 
 
-def iter_entries(
-    session_factory: Callable[[], Session], org_id: str, where: AuditFilter, *, page_size: int = 500
-) -> Iterator[AuditEntry]:
-    """Every matching entry, newest first, a page per short transaction."""
+def iter_pages(
+    connection: Connection, org_id: str, where: AuditFilter, *, page_size: int = 500
+) -> Iterator[list[AuditEntry]]:
+    """Every matching entry, newest first, a page at a time: each page a short transaction of its own
+    (nothing held open between pages), all on ``connection`` (no page waits for the pool)."""
     page = PageRequest(page_size, after=None)
     while True:
-        with session_factory() as session:
+        with Session(bind=connection, expire_on_commit=False) as session:
             listed = list_entries(session, org_id, where, page)
-        yield from listed.items
+        if listed.items:
+            yield listed.items
         if listed.next is None:
             return
         page = PageRequest(page_size, after=listed.next)
