@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
-from provenant import __version__, log_redaction, openapi
+from provenant import __version__, log_redaction, metrics, openapi
 from provenant.accounts.passwords import dummy_password_hash
 from provenant.accounts.routes import router as accounts_router
 from provenant.agents.routes import router as agents_router
@@ -35,6 +35,7 @@ from provenant.email.outbox import install_outbox
 from provenant.email.sender import Sender
 from provenant.errors import Busy, InvalidJson, ProvenantError, error_response, render
 from provenant.headers import API_HEADERS, ApiHeadersMiddleware, cors_options, is_api
+from provenant.readiness import router as readiness_router
 from provenant.redis_client import Scripts
 from provenant.request_guard import RequestGuardMiddleware
 from provenant.request_id import HEADER as REQUEST_ID_HEADER
@@ -57,6 +58,7 @@ _STATUS_CODES = {
 
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProvenantError)
+    metrics.count_error(exc)  # authentication failures, by code, when metrics are on
     return render(exc)
 
 
@@ -220,6 +222,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The most requested first (who am I, agents, turn ingestion): routes are matched in order.
     routers = (
         health_router,
+        readiness_router,
         accounts_router,
         agents_router,
         sessions_router,
@@ -246,4 +249,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))  # answers preflights itself
     app.add_middleware(ApiHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)  # outermost: every answer names its request
+    if settings.metrics:  # last: its middleware, outside every other, sees every answer
+        metrics.install(app, database, pool_limit=settings.db_pool_size + settings.db_max_overflow)
     return app

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
         description="Browser origins (scheme://host[:port], comma-separated) allowed to call the API from their "
         "pages; '*' allows any origin. None by default: the dashboard is served from the API's own origin.",
     )
+    metrics: bool = Field(
+        default=False,
+        description="Serve Prometheus metrics at GET /metrics, without authentication: for a scraper on a private "
+        "network; keep the path from the public (docs/deploy.md).",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text", description="'text' for a person at a terminal, 'json' for one JSON object per line."
     )

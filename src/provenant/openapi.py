@@ -1,8 +1,8 @@
 """The OpenAPI document: the bearer scheme on every authenticated route, and every error a route can answer.
 
 Errors are declared by rule where a rule holds (401/403/429 wherever a caller is identified, 400/413 wherever a
-body is read, 404 wherever a path names a resource, 422 and 503 everywhere but ``/api/health``) and per route
-where only that route answers them (409 conflicts, 410 used invitations). Every error has the one shape
+body is read, 404 wherever a path names a resource, 422 and 503 everywhere but ``/api/health`` and ``/api/ready``)
+and per route where only that route answers them (409 conflicts, 410 used invitations). Every error has the one shape
 ``errors.py`` renders, the ``Error`` component.
 """
 
@@ -78,7 +78,7 @@ _PER_ROUTE: dict[tuple[str, str], set[int]] = {
     ("DELETE", "/api/org/invitations/{invitation_id}"): {409},
 }
 
-_UNDECLARED = frozenset({"/api/health"})
+_UNDECLARED = frozenset({"/api/health", "/api/ready"})  # /api/ready declares its own 503
 
 # Sent with every answer to a key that has a rate limit (auth.rate_limits), the 429 included.
 _RATE_LIMIT_HEADERS = {

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, configure_mappers
 from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.orm.instrumentation import manager_of_class
 
+from provenant import metrics
 from provenant.api_keys.service import roll_chain
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
@@ -211,6 +212,7 @@ def add_turns(session: Session, caller: Principal, session_id: str, turns: Seque
         last = _take_places(session, caller, session_id, len(turns), now)
         rows = [_row(turn, session_id, seq, now) for seq, turn in enumerate(turns, start=last - len(turns) + 1)]
         _insert_turns.execute(connection, rows, shared={"session_id": session_id, "created_at": now})
+        metrics.count_turns(session, len(rows))
         return [_turn_of(row) for row in rows]
 
     # Locks the session's row first (on PostgreSQL; SQLite's write lock is already held), so that two
@@ -242,6 +244,7 @@ def add_turns(session: Session, caller: Principal, session_id: str, turns: Seque
         connection.execute(
             update(_sessions).where(_sessions.c.id == session_id).values(turn_count=last, updated_at=now)
         )
+        metrics.count_turns(session, len(fresh))
     return answer
 
 

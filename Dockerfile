@@ -1,0 +1,34 @@
+ARG PYTHON_IMAGE=python:3.12-slim-bookworm
+FROM ${PYTHON_IMAGE} AS build
+# The virtual environment is made with the image's own python3 (/usr/local/bin in the python images, Debian's
+# /usr/bin on a plain bookworm with python3-venv), so the stage below, from the same image, runs it as built.
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+RUN python3 -m venv /opt/provenant
+# The dependencies first, in a layer of their own: a change to the code alone rebuilds only the last step.
+COPY pyproject.toml README.md /src/
+COPY src/provenant/__init__.py /src/src/provenant/__init__.py
+RUN /opt/provenant/bin/pip install --quiet /src && /opt/provenant/bin/pip uninstall --quiet --yes provenant
+COPY src /src/src
+RUN /opt/provenant/bin/pip install --quiet --no-deps /src \
+ && /opt/provenant/bin/python -m compileall -q /opt/provenant/lib
+
+FROM ${PYTHON_IMAGE}
+COPY --from=build /opt/provenant /opt/provenant
+# A user of its own, without a login or a shell; /data is its, and the only place the server writes.
+RUN useradd --uid 10001 --no-log-init --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin provenant \
+ && mkdir -p /data && chown provenant:provenant /data && chmod 0700 /data
+ENV PATH=/opt/provenant/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PROVENANT_DATA_DIR=/data
+VOLUME /data
+WORKDIR /data
+USER provenant:provenant
+EXPOSE 4000
+# /api/ready: 200 once the database (and Redis, when configured) answers. No curl in slim images: Python asks.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["python3", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:4000/api/ready', timeout=4).status != 200)"]
+# provenant is PID 1: docker stop's SIGTERM reaches uvicorn, which finishes the requests in flight and writes the
+# key use it counted before it exits.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["provenant"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "4000"]
