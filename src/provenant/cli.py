@@ -1,9 +1,11 @@
-"""``provenant serve | migrate | users list | users reset-password EMAIL``."""
+"""``provenant serve | migrate | backup PATH | doctor | users list | users reset-password EMAIL``."""
 
 import argparse
 import logging
 import logging.config
 import sys
+from pathlib import Path
+from typing import Any
 
 import uvicorn
 from sqlalchemy import select
@@ -16,6 +18,7 @@ from provenant.config import Settings, get_settings
 from provenant.db import Database
 from provenant.email.outbox import install_outbox
 from provenant.errors import NotFound
+from provenant.metrics import multiprocess as metrics_multiprocess
 from provenant.models import Org, User
 
 logger = logging.getLogger("provenant")
@@ -47,6 +50,16 @@ def serve(host: str, port: int, workers: int) -> None:
         load_or_create_jwt_secret(settings.data_dir)
     if settings.wants_init:
         _first_start(settings)
+    # Before any worker (or this process) imports the app and with it prometheus-client, which reads it then.
+    metrics_dir = metrics_multiprocess.prepare() if settings.metrics else None
+    try:
+        _run(settings, log_config, host, port, workers)
+    finally:
+        if metrics_dir is not None:
+            metrics_multiprocess.remove(metrics_dir)
+
+
+def _run(settings: Settings, log_config: dict[str, Any], host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "provenant.app:create_app",
         factory=True,
@@ -65,6 +78,25 @@ def serve(host: str, port: int, workers: int) -> None:
         # machine, and then workers were killed and started again in a loop (seen on two cores under load).
         timeout_worker_healthcheck=30,
     )
+
+
+def _backup(path: Path) -> None:
+    from provenant.backup import BackupRefused, backup
+
+    try:
+        written = backup(get_settings().resolved_database_url, path)
+    except BackupRefused as refused:
+        sys.exit(f"provenant backup: {refused}")
+    print(f"Backed up to {written}. Keep the secrets (the data directory's jwt-secret, ...) with it, apart.")
+
+
+def _doctor() -> None:
+    from provenant.doctor import examine
+
+    report = examine(get_settings())
+    print("\n".join(report.lines))
+    if report.problems:
+        sys.exit(f"provenant doctor: {report.problems} problem(s) found")
 
 
 def _first_start(settings: Settings) -> None:
@@ -151,6 +183,11 @@ def main(argv: list[str] | None = None) -> None:
     serve_parser.add_argument("--port", type=int, default=4000)
     serve_parser.add_argument("--workers", type=int, default=1)
     commands.add_parser("migrate", help="bring the database schema to the latest revision")
+    backup_parser = commands.add_parser(
+        "backup", help="copy the SQLite database to PATH, consistently, while the server runs (PostgreSQL: pg_dump)"
+    )
+    backup_parser.add_argument("path", type=Path)
+    commands.add_parser("doctor", help="print what the server would use and whether it answers; exit 1 if not")
     makemigration = commands.add_parser("makemigration", help="(developers) autogenerate a revision")
     makemigration.add_argument("message")
     users = commands.add_parser("users", help="accounts, for the server's operator")
@@ -164,6 +201,10 @@ def main(argv: list[str] | None = None) -> None:
         serve(args.host, args.port, args.workers)
     elif args.command == "migrate":
         _migrate()
+    elif args.command == "backup":
+        _backup(args.path)
+    elif args.command == "doctor":
+        _doctor()
     elif args.command == "users":
         _users(args)
     else:

@@ -44,9 +44,9 @@ class Readiness:
         """Each dependency and whether it answered, from a check at most ``FRESH_FOR`` seconds old."""
         async with self._lock:
             if time.monotonic() - self._checked_at >= FRESH_FOR:
-                checks = {"database": self._database_answers}
+                checks = {"database": self.database_answers}
                 if self._redis_url:
-                    checks["redis"] = self._redis_answers
+                    checks["redis"] = self.redis_answers
                 answers = await asyncio.gather(*(self._within_timeout(name, probe) for name, probe in checks.items()))
                 self._results = dict(zip(checks, answers, strict=True))
                 self._checked_at = time.monotonic()
@@ -65,7 +65,7 @@ class Readiness:
             logger.warning("ready again: the %s answers", name)
         return True
 
-    def _database_answers(self) -> None:
+    def database_answers(self) -> None:
         if self._engine is None:
             # NullPool: a connection of its own each time, closed at once; the timeouts bound connecting and the
             # statement (psycopg's connect_timeout is whole seconds).
@@ -79,7 +79,7 @@ class Readiness:
         with self._engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
-    def _redis_answers(self) -> None:
+    def redis_answers(self) -> None:
         if self._redis is None:
             import redis  # only when configured, as in auth.attempts
 

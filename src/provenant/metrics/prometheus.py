@@ -95,8 +95,11 @@ def _rolled_back(session: Session) -> None:
 class MetricsMiddleware:
     """Counts and times every HTTP request; the outermost middleware, so every answer is seen."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, templates: dict[Any, str]) -> None:
         self.app = app
+        # FastAPI's router names the route in the scope for its own routes only; the others (the dashboard, the
+        # API docs, /metrics) are known by their endpoint, which every route puts in the scope.
+        self._templates = templates
         # The label children by their values: prometheus-client's labels() takes a lock and builds a key per call.
         self._requests: dict[tuple[str, str, int], Callable[[], None]] = {}
         self._durations: dict[tuple[str, str], Callable[[float], None]] = {}
@@ -117,7 +120,8 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_note_status)
         finally:
-            template = getattr(scope.get("route"), "path", None) or UNMATCHED
+            route = scope.get("route")
+            template = route.path if route is not None else self._templates.get(scope.get("endpoint"), UNMATCHED)
             method = scope["method"] if scope["method"] in _METHODS else "other"
             count = self._requests.get((template, method, status))
             if count is None:
@@ -159,9 +163,11 @@ def install(app: FastAPI, database: Database, pool_limit: int) -> None:
         event.listen(Session, "after_commit", _committed)
         event.listen(Session, "after_rollback", _rolled_back)
         _listening_to_sessions = True
-    app.add_middleware(MetricsMiddleware)  # create_app installs metrics last: this middleware is the outermost
     # Before the dashboard's catch-all route, which would otherwise answer GET /metrics with its HTML.
     app.router.routes.insert(0, Route(PATH, _exposition, methods=["GET"], include_in_schema=False))
+    templates = {route.endpoint: route.path for route in app.router.routes if isinstance(route, Route)}
+    # create_app installs metrics last: this middleware is the outermost.
+    app.add_middleware(MetricsMiddleware, templates=templates)
 
     inner = app.router.lifespan_context
 
