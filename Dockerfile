@@ -24,9 +24,11 @@ VOLUME /data
 WORKDIR /data
 USER provenant:provenant
 EXPOSE 4000
-# /api/ready: 200 once the database (and Redis, when configured) answers. No curl in slim images: Python asks.
-HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["python3", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:4000/api/ready', timeout=4).status != 200)"]
+# /api/ready: 200 once the database (and Redis, when configured) answers. No curl in slim images: Python asks
+# (urlopen raises on a 503: a non-zero exit). Serving on another port? Set PROVENANT_HEALTHCHECK_URL to match.
+ENV PROVENANT_HEALTHCHECK_URL=http://127.0.0.1:4000/api/ready
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen(os.environ['PROVENANT_HEALTHCHECK_URL'], timeout=4)"]
 # provenant is PID 1: docker stop's SIGTERM reaches uvicorn, which finishes the requests in flight and writes the
 # key use it counted before it exits.
 STOPSIGNAL SIGTERM

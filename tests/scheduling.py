@@ -18,6 +18,9 @@ import pytest
 
 MODULE_SECONDS = Path(__file__).with_name("module_seconds.json")
 _recorded: defaultdict[str, float] = defaultdict(float)
+# It waits for the container image that scripts/test builds in the background from the run's start: last, the
+# build has long finished, where first it would hold a worker idle for the build's minutes.
+RUN_LAST = frozenset({"tests/test_container_image.py"})
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,8 +39,9 @@ def module_of(nodeid: str) -> str:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     seconds: dict[str, float] = json.loads(MODULE_SECONDS.read_text()) if MODULE_SECONDS.exists() else {}
     unmeasured = max(seconds.values(), default=0) + 1
-    # sort() is stable: a module's tests keep their order, and modules of equal weight theirs.
-    items.sort(key=lambda item: -seconds.get(module_of(item.nodeid), unmeasured))
+    # sort() is stable: a module's tests keep their order, and modules of equal weight theirs. RUN_LAST's go
+    # after all others, whatever their seconds.
+    items.sort(key=lambda item: (module_of(item.nodeid) in RUN_LAST, -seconds.get(module_of(item.nodeid), unmeasured)))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
