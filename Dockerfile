@@ -2,15 +2,19 @@ ARG PYTHON_IMAGE=python:3.12-slim-bookworm
 FROM ${PYTHON_IMAGE} AS build
 # The virtual environment is made with the image's own python3 (/usr/local/bin in the python images, Debian's
 # /usr/bin on a plain bookworm with python3-venv), so the stage below, from the same image, runs it as built.
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
-RUN python3 -m venv /opt/provenant
-# The dependencies first, in a layer of their own: a change to the code alone rebuilds only the last step.
+# uv installs what pip would, from the same index, in a fraction of pip's time (it is used here, not shipped).
+# UV_NATIVE_TLS: it trusts the system's CA certificates, as pip does (a proxy's CA added to them included).
+ENV UV_NATIVE_TLS=1 UV_NO_CACHE=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+RUN python3 -m venv --without-pip /opt/provenant && python3 -m venv /opt/uv && /opt/uv/bin/pip install --quiet uv
+# The dependencies first, in a layer of their own (compiled to bytecode there): a change to the code alone
+# rebuilds only the last steps.
 COPY pyproject.toml README.md /src/
 COPY src/provenant/__init__.py /src/src/provenant/__init__.py
-RUN /opt/provenant/bin/pip install --quiet /src && /opt/provenant/bin/pip uninstall --quiet --yes provenant
+RUN /opt/uv/bin/uv pip install --quiet --compile-bytecode --python /opt/provenant/bin/python /src \
+ && /opt/uv/bin/uv pip uninstall --quiet --python /opt/provenant/bin/python provenant
 COPY src /src/src
-RUN /opt/provenant/bin/pip install --quiet --no-deps /src \
- && /opt/provenant/bin/python -m compileall -q /opt/provenant/lib
+RUN /opt/uv/bin/uv pip install --quiet --python /opt/provenant/bin/python --no-deps /src \
+ && /opt/provenant/bin/python -m compileall -q /opt/provenant/lib/python3*/site-packages/provenant
 
 FROM ${PYTHON_IMAGE}
 COPY --from=build /opt/provenant /opt/provenant
