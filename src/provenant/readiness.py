@@ -43,6 +43,10 @@ class Readiness:
     async def check(self) -> dict[str, bool]:
         """Each dependency and whether it answered, from a check at most ``FRESH_FOR`` seconds old."""
         async with self._lock:
+            if self._engine is None:
+                # Made once, in a thread and outside the timeout: importing the Redis client alone took 2 s of a
+                # loaded machine's time, which is not the dependency's.
+                await asyncio.to_thread(self.prepare)
             if time.monotonic() - self._checked_at >= FRESH_FOR:
                 checks = {"database": self.database_answers}
                 if self._redis_url:
@@ -65,7 +69,12 @@ class Readiness:
             logger.warning("ready again: the %s answers", name)
         return True
 
-    def database_answers(self) -> None:
+    def prepare(self) -> None:
+        """The engine and the Redis client the checks use (they connect only when a check runs)."""
+        if self._redis_url and self._redis is None:
+            import redis  # only when configured, as in auth.attempts
+
+            self._redis = redis.Redis.from_url(self._redis_url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
         if self._engine is None:
             # NullPool: a connection of its own each time, closed at once; the timeouts bound connecting and the
             # statement (psycopg's connect_timeout is whole seconds).
@@ -76,14 +85,15 @@ class Readiness:
                 else {"connect_timeout": seconds, "options": f"-c statement_timeout={seconds * 1000}"}
             )
             self._engine = create_engine(self._database_url, poolclass=NullPool, connect_args=connect_args)
+
+    def database_answers(self) -> None:
+        self.prepare()
+        assert self._engine is not None
         with self._engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
     def redis_answers(self) -> None:
-        if self._redis is None:
-            import redis  # only when configured, as in auth.attempts
-
-            self._redis = redis.Redis.from_url(self._redis_url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
+        self.prepare()
         self._redis.ping()
 
 
