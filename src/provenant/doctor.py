@@ -118,7 +118,7 @@ def examine(settings: Settings, environ: dict[str, str] | None = None) -> Report
             report.ok("data directory", str(data_dir))
         else:
             report.problem("data directory", f"{data_dir} is not writable by this user")
-    elif os.access(_existing_parent(data_dir), os.W_OK):
+    elif (parent := _existing_parent(data_dir)).is_dir() and os.access(parent, os.W_OK):
         report.ok("data directory", f"{data_dir} (made at the first start)")
     else:
         report.problem("data directory", f"{data_dir} does not exist and cannot be made by this user")
