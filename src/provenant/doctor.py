@@ -65,7 +65,9 @@ def _reachable(report: Report, what: str, where: str, probe: Callable[[], None])
     try:
         probe()
     except Exception as error:  # any failure to answer is the finding
-        report.problem(what, f"{where} cannot be reached ({type(error).__name__}: {error})")
+        cause = getattr(error, "orig", None) or error  # SQLAlchemy's wrapper adds only a link to its docs
+        first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        report.problem(what, f"{where} cannot be reached ({type(cause).__name__}: {first_line})")
         return False
     report.ok(what, f"{where} answers")
     return True
