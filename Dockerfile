@@ -1,6 +1,6 @@
 ARG PYTHON_IMAGE=python:3.12-slim-bookworm
-FROM ${PYTHON_IMAGE} AS build
-# The virtual environment is made with the image's own python3 (/usr/local/bin in the python images, Debian's
+FROM ${PYTHON_IMAGE}
+# Stage 0 builds. The virtual environment is made with the image's own python3 (/usr/local/bin in the python images, Debian's
 # /usr/bin on a plain bookworm with python3-venv), so the stage below, from the same image, runs it as built.
 # uv installs what pip would, from the same index, in a fraction of pip's time (it is used here, not shipped).
 # UV_NATIVE_TLS: it trusts the system's CA certificates, as pip does (a proxy's CA added to them included).
@@ -17,7 +17,7 @@ RUN /opt/uv/bin/uv pip install --quiet --python /opt/provenant/bin/python --no-d
  && /opt/provenant/bin/python -m compileall -q /opt/provenant/lib/python3*/site-packages/provenant
 
 FROM ${PYTHON_IMAGE}
-COPY --from=build /opt/provenant /opt/provenant
+COPY --from=0 /opt/provenant /opt/provenant
 # A user of its own, without a login or a shell; /data is its, and the only place the server writes.
 RUN useradd --uid 10001 --no-log-init --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin provenant \
  && mkdir -p /data && chown provenant:provenant /data && chmod 0700 /data
