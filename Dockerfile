@@ -1,7 +1,8 @@
 ARG PYTHON_IMAGE=python:3.12-slim-bookworm
 FROM ${PYTHON_IMAGE}
-# Stage 0 builds. The virtual environment is made with the image's own python3 (/usr/local/bin in the python images, Debian's
-# /usr/bin on a plain bookworm with python3-venv), so the stage below, from the same image, runs it as built.
+# Stage 0 builds. The virtual environment is made with the image's own python3 (/usr/local/bin in the python
+# images, Debian's /usr/bin on a plain bookworm with python3-venv), so the stage below, from the same image, runs
+# it as built.
 # uv installs what pip would, from the same index, in a fraction of pip's time (it is used here, not shipped).
 # UV_NATIVE_TLS: it trusts the system's CA certificates, as pip does (a proxy's CA added to them included).
 ENV UV_NATIVE_TLS=1 UV_NO_CACHE=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
