@@ -4,8 +4,9 @@
  */
 import { APIConnectionError, APIStatusError, APITimeoutError, ProvenantError, errorFromResponse } from './errors.js';
 import { backoff, errorCode, neverConnected, retryDelay, sleep } from './retry.js';
+import { VERSION } from './version.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Query = Record<string, string | number | boolean | undefined>;
