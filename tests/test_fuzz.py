@@ -150,7 +150,7 @@ def test_the_document_declares_every_error_in_the_one_shape(fuzzed_server: LiveS
             for status in errors:
                 schema = responses[str(status)]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, status)
-            if path == "/api/health":
+            if path in ("/api/health", "/api/ready"):  # no parameters, no database work: only ready's own 503
                 continue
             assert {422, 503} <= errors, (method, path)
             if "security" in operation:

@@ -48,6 +48,7 @@ PUBLIC = "public"
 
 ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/health"): PUBLIC,
+    ("GET", "/api/ready"): PUBLIC,
     ("POST", "/api/auth/register"): PUBLIC,
     ("POST", "/api/auth/login"): PUBLIC,
     ("GET", "/api/auth/invitations/{token}"): PUBLIC,
