@@ -127,9 +127,12 @@ def test_a_database_that_refuses_connections_is_not_ready(tmp_path: Path, dialec
         assert client.get("/api/health").status_code == 200
 
 
-def test_a_silent_dependency_is_given_up_on_in_time_while_other_requests_are_served(settings: Settings) -> None:
+def test_a_silent_dependency_is_given_up_on_in_time_while_other_requests_are_served(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """30 concurrent probes of a Redis that accepts and never answers: all 503 within the timeout (plus a wide
     margin), one connection attempt at a time rather than thirty, and /api/health answered meanwhile."""
+    monkeypatch.setattr(readiness, "TIMEOUT", 5.0)  # room, on a loaded machine, for /api/health to answer within
     with relay(("127.0.0.1", 6379)) as redis_relay:
         redis_relay.set("silent")
         app = create_app(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{redis_relay.port}/0"}))
@@ -142,14 +145,14 @@ def test_a_silent_dependency_is_given_up_on_in_time_while_other_requests_are_ser
                 await asyncio.sleep(0.2)
                 health = await client.get("/api/health")
                 assert health.status_code == 200
-                health_took = time.monotonic() - started
+                answered_while_probing = not probes.done()
                 statuses = [response.status_code for response in await probes]
-                return statuses, health_took, time.monotonic() - started
+                return statuses, answered_while_probing, time.monotonic() - started
 
-        statuses, health_took, probes_took = asyncio.run(scenario())
+        statuses, answered_while_probing, probes_took = asyncio.run(scenario())
     assert statuses == [503] * 30
-    assert health_took < readiness.TIMEOUT  # answered while the probes waited
-    assert probes_took < readiness.TIMEOUT + 10
+    assert answered_while_probing  # the probes' wait never held up the event loop
+    assert probes_took < readiness.TIMEOUT + 20  # given up on, not waited for
     assert redis_relay.accepted <= 2
 
 
