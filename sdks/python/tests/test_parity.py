@@ -26,6 +26,7 @@ ACCOUNT_FLOW = "a public account flow done in the dashboard, before there is any
 
 NOT_IN_SDKS = {
     "GET /api/health": "a load balancer's liveness check, not an API user's call",
+    "GET /api/ready": "a load balancer's readiness check, not an API user's call",
     "POST /api/auth/register": ACCOUNT_FLOW,
     "POST /api/auth/login": ACCOUNT_FLOW,
     "GET /api/auth/invitations/{}": ACCOUNT_FLOW,
