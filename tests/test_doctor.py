@@ -74,6 +74,7 @@ def test_all_well_exits_zero_and_names_secrets_without_their_values(
                 "PROVENANT_JWT_SECRET": SECRET,
                 "PROVENANT_REDIS_URL": "redis://127.0.0.1:6379/0",
                 "PROVENANT_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+                "PROVENANT_PUBLIC_URL": "https://provenant.example.com",  # links in emails need it
             },
         )
     assert code == 0, output
@@ -96,7 +97,8 @@ def test_what_cannot_be_reached_fails_and_passwords_are_masked(
             "PROVENANT_DATABASE_URL": f"postgresql+psycopg://provenant:db-pass-1234@127.0.0.1:{closed}/provenant",
             "PROVENANT_REDIS_URL": f"redis://:redis-pass-5678@127.0.0.1:{closed}/0",
             "PROVENANT_SMTP_URL": f"smtp://mailer:smtp-pass-9012@127.0.0.1:{closed}",
-            "PROVENANT_INIT_USER_PASSWORD": "init-password-3456",
+            "PROVENANT_PUBLIC_URL": "https://provenant.example.com",
+            "PROVENANT_GITHUB_CLIENT_SECRET": "init-password-3456",
         },
     )
     assert code == 1
@@ -106,7 +108,7 @@ def test_what_cannot_be_reached_fails_and_passwords_are_masked(
     for secret in ("db-pass-1234", "redis-pass-5678", "smtp-pass-9012", "init-password-3456"):
         assert secret not in output
     assert "provenant:***@" in output and "mailer:***@" in output
-    assert "PROVENANT_INIT_USER_PASSWORD is set" in output
+    assert "PROVENANT_GITHUB_CLIENT_SECRET is set" in output
 
 
 def test_invalid_configuration_exits_non_zero_saying_which_setting(

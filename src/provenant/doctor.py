@@ -89,11 +89,11 @@ def _schema_revision(url: str) -> str:
     return f"at revision {revision}; this version's latest is {head} (provenant serve or migrate applies it)"
 
 
-def _smtp_answers(url: str) -> None:
+def _smtp_answers(url: str, ca_file: str | None = None) -> None:
     parsed = urlsplit(url)
     implicit_tls = parsed.scheme == "smtps"
     host, port = parsed.hostname or "localhost", parsed.port or (465 if implicit_tls else 587)
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=ca_file)  # PROVENANT_SMTP_CA_FILE, as the outbox trusts
     client: smtplib.SMTP
     if implicit_tls:
         client = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT, context=context)
@@ -142,7 +142,8 @@ def examine(settings: Settings, environ: dict[str, str] | None = None) -> Report
     smtp_url = getattr(settings, "smtp_url", None) or environ.get("PROVENANT_SMTP_URL")
     if smtp_url:
         smtp_url = smtp_url.get_secret_value() if hasattr(smtp_url, "get_secret_value") else str(smtp_url)
-        _reachable(report, "smtp", masked(smtp_url), lambda: _smtp_answers(smtp_url))
+        ca_file = getattr(settings, "smtp_ca_file", None)
+        _reachable(report, "smtp", masked(smtp_url), lambda: _smtp_answers(smtp_url, str(ca_file) if ca_file else None))
     else:
         report.info("smtp", "not configured (PROVENANT_SMTP_URL): no email is sent")
 
