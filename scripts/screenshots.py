@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyotp
 from playwright.sync_api import Page, sync_playwright
 from sqlalchemy import update
 
@@ -243,7 +244,29 @@ def main() -> None:
             narrow_page.evaluate("token => localStorage.setItem('provenant.token', token)", owner.token)
             for name in ("keys", "agents", "sessions", "audit"):
                 shoot(narrow_page, f"/{name}", f"{name}-1024")
+            if wanted("two"):
+                two_factor_pages(page, owner)  # last: it turns two-factor sign-in on for the owner
             browser.close()
+
+
+def two_factor_pages(page: Page, owner: Account) -> None:
+    """Account's two-factor setup and its recovery codes, then the sign-in page's code step."""
+    page.goto("/account")
+    page.get_by_role("button", name="Set up two-factor sign-in").click()
+    page.wait_for_selector("img.qr-code")
+    page.screenshot(path=str(OUT / "two-factor-setup.png"), full_page=True)
+    secret = page.locator("code.totp-secret").inner_text()
+    page.get_by_label("Enter the 6-digit code the app shows").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_selector(".recovery-codes")
+    page.screenshot(path=str(OUT / "two-factor-codes.png"), full_page=True)
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    page.get_by_label("Email").fill(owner.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("text=Enter the 6-digit code from your authenticator app")
+    page.screenshot(path=str(OUT / "two-factor-signin.png"))
+    print("docs/screenshots/two-factor-setup.png, two-factor-codes.png, two-factor-signin.png")
 
 
 def keys_page(page: Page) -> None:

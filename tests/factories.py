@@ -3,12 +3,13 @@
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pyotp
 from fastapi.testclient import TestClient
 from sqlalchemy import text, update
 from sqlalchemy.engine import make_url
@@ -218,3 +219,37 @@ def next_url(response: httpx.Response, *, to: str | None = None) -> str | None:
     url = match["url"]
     assert to is None or url.startswith(f"{to}?"), url
     return url
+
+
+# --- two-factor sign-in ---------------------------------------------------------------------------
+
+
+@dataclass
+class TwoFactor:
+    secret: str
+    recovery_codes: list[str]
+
+
+def totp_code(secret: str, *, steps: int = 0, at: datetime | None = None) -> str:
+    """The code an authenticator app shows ``steps`` 30-second steps from ``at`` (default: now)."""
+    moment = (at or datetime.now(UTC)).timestamp() + 30 * steps
+    return str(pyotp.TOTP(secret).at(moment))
+
+
+def turn_on_two_factor(client: Client, account: Account) -> TwoFactor:
+    """Sets up an authenticator app and confirms it with the current code, as the Account page does."""
+    setup = client.post("/api/auth/2fa/totp", headers=account.headers)
+    assert setup.status_code == 201, setup.text
+    secret = setup.json()["secret"]
+    confirmed = client.post("/api/auth/2fa/totp/confirm", json={"code": totp_code(secret)}, headers=account.headers)
+    assert confirmed.status_code == 200, confirmed.text
+    return TwoFactor(secret=secret, recovery_codes=confirmed.json()["recoveryCodes"])
+
+
+def mfa_token(client: Client, email: str, password: str = PASSWORD) -> str:
+    """The first step of a sign-in with two-factor on: the right password answers an mfaToken."""
+    response = client.post("/api/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["mfaRequired"] is True and "token" not in body, body
+    return str(body["mfaToken"])

@@ -25,6 +25,7 @@ from provenant.api_keys.routes import router as api_keys_router
 from provenant.audit.routes import router as audit_router
 from provenant.auth.attempts import AttemptLimiter
 from provenant.auth.authenticate import count_key_use, write_key_use
+from provenant.auth.encryption import deployment_key
 from provenant.auth.rate_limits import KeyRateLimiter
 from provenant.auth.security import load_or_create_jwt_secret
 from provenant.body_limit import BodyLimitMiddleware
@@ -35,6 +36,7 @@ from provenant.email.outbox import install_outbox
 from provenant.email.sender import Sender
 from provenant.errors import Busy, InvalidJson, ProvenantError, error_response, render
 from provenant.headers import API_HEADERS, ApiHeadersMiddleware, cors_options, is_api
+from provenant.org_settings.routes import router as org_settings_router
 from provenant.readiness import router as readiness_router
 from provenant.redis_client import Scripts
 from provenant.request_guard import RequestGuardMiddleware
@@ -43,6 +45,7 @@ from provenant.request_id import RequestIdMiddleware, request_id
 from provenant.sessions.routes import router as sessions_router
 from provenant.team.routes import invitation_links_router
 from provenant.team.routes import router as team_router
+from provenant.two_factor.routes import router as two_factor_router
 from provenant.unit_of_work import UnitOfWorkMiddleware
 
 logger = logging.getLogger("provenant")
@@ -187,6 +190,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     redis = Scripts(settings.redis_url) if settings.redis_url else None  # connects at its first use
     outbox = install_outbox(database, settings, jwt_secret)
     sender = Sender.from_settings(settings, database, outbox, sweeps=(remind_expiring_keys,)) if outbox else None
+    configured_key = settings.encryption_key.get_secret_value() if settings.encryption_key else None
+    encryption_key = deployment_key(configured_key, settings.data_dir)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -218,6 +223,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jwt_secret = jwt_secret
     app.state.attempt_limiter = AttemptLimiter.from_settings(settings, database, redis)
     app.state.rate_limiter = KeyRateLimiter.from_settings(redis, settings.redis_prefix)
+    app.state.encryption_key = encryption_key
 
     # The most requested first (who am I, agents, turn ingestion): routes are matched in order.
     routers = (
@@ -231,6 +237,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         team_router,
         invitation_links_router,
         audit_router,
+        two_factor_router,
+        org_settings_router,
     )
     add_routes(app, routers)
     app.router.routes.extend(DOCS_ROUTES)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from provenant import logging_setup, migrate
 from provenant.accounts import first_start, password_reset
+from provenant.auth.encryption import load_or_create_key
 from provenant.auth.security import load_or_create_jwt_secret
 from provenant.config import Settings, get_settings
 from provenant.db import Database
@@ -45,11 +46,13 @@ def serve(host: str, port: int, workers: int) -> None:
             workers,
         )
     _migrate()
+    # Made once here, before workers start, so that every worker signs and encrypts with the same secrets.
     if settings.jwt_secret is None:
-        # Made once here, before workers start, so every worker signs with the same secret.
         load_or_create_jwt_secret(settings.data_dir)
     if settings.wants_init:
         _first_start(settings)
+    if settings.encryption_key is None:
+        load_or_create_key(settings.data_dir)
     # Before any worker (or this process) imports the app and with it prometheus-client, which reads it then.
     metrics_dir = metrics_multiprocess.prepare() if settings.metrics else None
     try:

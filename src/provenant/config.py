@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from provenant.auth.encryption import parse_key
+
 # HS256 keys shorter than its 32-byte output can be brute-forced offline from one token (RFC 7518 §3.2).
 MIN_JWT_SECRET_BYTES = 32
 # Seconds between writes of key use: at most half the minute within which the API promises lastUsedAt and
@@ -23,6 +25,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir.")
     jwt_secret: SecretStr | None = Field(
         default=None, description="HS256 signing secret; default: generated once into data_dir/jwt-secret."
+    )
+    encryption_key: SecretStr | None = Field(
+        default=None,
+        description="32 bytes in base64 that encrypt stored secrets (two-factor seeds); default: generated once "
+        "into data_dir/encryption-key. The same on every machine of a deployment, and never changed.",
     )
     public_url: str | None = Field(default=None, description="Origin used in links the server hands out.")
     log_level: str = Field(default="info")
@@ -207,6 +214,13 @@ class Settings(BaseSettings):
     @property
     def wants_init(self) -> bool:
         return self.init_org_slug is not None
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _a_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_key(value.get_secret_value())  # its ValueError says what is wrong, never the value
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 
 def new_id() -> str:
@@ -66,6 +68,8 @@ class Org(Base):
     # Bumped by membership changes so that they serialize on one row (see team.service).
     membership_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Members signed in with a JWT must have two-factor sign-in on (see auth.deps); API keys are not affected.
+    require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class User(Base):
@@ -85,6 +89,15 @@ class User(Base):
     # Every JWT carries the generation it was issued in (claim ``gen``); logout-all and a password
     # change move it on, which ends every older token of the user at once (provenant.auth.authenticate).
     token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Two-factor sign-in (provenant.two_factor): the TOTP seed, encrypted (auth.encryption); on once a code
+    # confirmed it (``totp_enabled_at``); the time step of the last code accepted, so that none is used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+
+    @property
+    def two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
 
 class ApiKey(Base):
@@ -268,6 +281,20 @@ class AuthAttempt(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     window_started_at: Mapped[datetime] = mapped_column(index=True)  # stale counters are swept by age
     failures: Mapped[int] = mapped_column(Integer)
+
+
+class RecoveryCode(Base):
+    """One of a person's ten recovery codes, as a keyed hash (auth.encryption.digest); each works once."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_recovery_codes_user_hash", "user_id", "code_hash"),)
 
 
 class RevokedToken(Base):

@@ -43,7 +43,8 @@ _DESCRIPTIONS = {
     401: "Who is calling is unknown: no, malformed, unknown, expired, revoked or signed-out credentials "
     "(`WWW-Authenticate: Bearer`).",
     403: "The caller's role, or the key's access, does not allow this (`forbidden`); registration on an "
-    "invite-only server (`signup_disabled`).",
+    "invite-only server (`signup_disabled`); a person whose organization requires two-factor sign-in and who "
+    "has not turned it on (`two_factor_required`).",
     404: "Not found, or not visible to the caller (another organization's ids look missing).",
     409: "Conflicts with the current state (a taken slug or email, an ended session, …).",
     410: "The invitation was used, cancelled or has expired.",
@@ -64,6 +65,11 @@ _PER_ROUTE: dict[tuple[str, str], set[int]] = {
     ("GET", "/api/auth/invitations/{token}"): {404, 410},
     ("POST", "/api/auth/accept-invitation"): {401, 404, 409, 410, 429},
     ("POST", "/api/auth/password"): {409},
+    ("POST", "/api/auth/2fa/totp"): {409},
+    ("POST", "/api/auth/2fa/totp/confirm"): {409},
+    ("POST", "/api/auth/2fa/recovery-codes"): {409},
+    ("POST", "/api/auth/login/2fa"): {401, 429},
+    ("PATCH", "/api/org/settings"): {409},
     ("POST", "/api/agents"): {409},
     ("POST", "/api/agents/get-or-create"): {409},
     ("PATCH", "/api/agents/{agent_id}"): {409},

@@ -219,6 +219,8 @@ def test_me_with_a_jwt_says_who_is_calling(client: TestClient) -> None:
         "orgId": owner.org_id,
         "org": owner.org,
         "authMethod": "jwt",
+        "twoFactor": False,
+        "twoFactorRequired": False,
     }
 
 
@@ -239,6 +241,8 @@ def test_me_with_a_key_names_the_key(client: TestClient, database: Database) -> 
         "org": owner.org,
         "authMethod": "api_key",
         "apiKey": {"id": created["id"], "name": "github-actions"},
+        "twoFactor": False,
+        "twoFactorRequired": False,
     }
 
 

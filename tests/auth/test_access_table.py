@@ -42,6 +42,8 @@ RULES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     # A reset link acts as the member: issued by a person who may change roles, never through a key.
     "issue reset links": (ADMINS, frozenset({"jwt"})),
     "read audit": (ADMINS, frozenset({"jwt", "full", "read"})),
+    # Requiring two-factor sign-in and the like: an OWNER in person, never a key, however it leaked.
+    "change org settings": (frozenset({"OWNER"}), frozenset({"jwt"})),
 }
 
 PUBLIC = "public"
@@ -57,10 +59,17 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/auth/config"): PUBLIC,
     ("POST", "/api/auth/forgot-password"): PUBLIC,
     ("POST", "/api/auth/reset-password"): PUBLIC,
+    ("POST", "/api/auth/login/2fa"): PUBLIC,
     ("GET", "/api/auth/me"): "anyone signed in",
     ("POST", "/api/auth/logout"): "anyone signed in",
     ("POST", "/api/auth/logout-all"): "a person",
     ("POST", "/api/auth/password"): "a person",
+    ("POST", "/api/auth/2fa/totp"): "a person",
+    ("POST", "/api/auth/2fa/totp/confirm"): "a person",
+    ("DELETE", "/api/auth/2fa"): "a person",
+    ("POST", "/api/auth/2fa/recovery-codes"): "a person",
+    ("GET", "/api/org/settings"): "read",
+    ("PATCH", "/api/org/settings"): "change org settings",
     ("GET", "/api/agents"): "read",
     ("GET", "/api/agents/{agent_id}"): "read",
     ("POST", "/api/agents"): "write",
@@ -172,7 +181,11 @@ CREDENTIAL_FIELDS = frozenset({"key", "token", "inviteLink", "resetLink", "secre
 # anyone but the caller; whoever may see or revoke another's key or account gets no credential of theirs.
 MINTS: dict[tuple[str, str], str] = {
     ("POST", "/api/auth/register"): "the caller: the account it creates",
-    ("POST", "/api/auth/login"): "the caller, after their password",
+    ("POST", "/api/auth/login"): "the caller, after their password (with two-factor on: an mfaToken only)",
+    ("POST", "/api/auth/login/2fa"): "the caller, after their password and a code of their own second factor",
+    ("POST", "/api/auth/2fa/totp"): "the caller: a secret for their own authenticator app (a person, never a key)",
+    ("POST", "/api/auth/2fa/totp/confirm"): "the caller: their own recovery codes",
+    ("POST", "/api/auth/2fa/recovery-codes"): "the caller, after their password: their own recovery codes",
     ("POST", "/api/auth/password"): "the caller, after their current password",
     ("POST", "/api/auth/accept-invitation"): "the caller: a new account, or an existing one after its password",
     ("POST", "/api/org/keys"): "the caller",

@@ -34,6 +34,13 @@ NOT_IN_SDKS = {
     "POST /api/auth/logout": PERSON_ONLY,
     "POST /api/auth/logout-all": PERSON_ONLY,
     "POST /api/auth/password": PERSON_ONLY,
+    "POST /api/auth/login/2fa": ACCOUNT_FLOW,
+    "POST /api/auth/2fa/totp": PERSON_ONLY,
+    "POST /api/auth/2fa/totp/confirm": PERSON_ONLY,
+    "DELETE /api/auth/2fa": PERSON_ONLY,
+    "POST /api/auth/2fa/recovery-codes": PERSON_ONLY,
+    "GET /api/org/settings": "the organization's security settings, which the dashboard's Team page shows",
+    "PATCH /api/org/settings": PERSON_ONLY,
     "POST /api/keys/report-leaked": "for secret scanners, which report a found key without having one",
 }
 

@@ -14,13 +14,20 @@ from provenant.accounts.schemas import (
     LoginRequest,
     Me,
     Message,
+    MfaChallengeRead,
     PasswordChange,
     PasswordReset,
     PasswordResetDone,
     RegisterRequest,
 )
 from provenant.auth.authenticate import bearer_token, jwt_claims
-from provenant.auth.deps import AnonymousActor, CurrentPrincipal, SignedInPerson, attempt_limiter
+from provenant.auth.deps import (
+    AnonymousActor,
+    CallerBeforeTwoFactor,
+    PersonBeforeTwoFactor,
+    SignedInPerson,
+    attempt_limiter,
+)
 from provenant.auth.principal import Principal
 from provenant.config import Settings
 from provenant.links import LinkOrigin
@@ -60,21 +67,24 @@ async def auth_config(request: Request) -> AuthConfig:
     return AuthConfig(signup=settings.signup, password_reset=settings.email_enabled)
 
 
-@router.post("/login", response_model=AuthResult)
+@router.post("/login", response_model=AuthResult | MfaChallengeRead)
 async def login(
     body: LoginRequest, database: DatabaseDep, session: SessionDep, actor: AnonymousActor, request: Request
-) -> AuthResult:
-    return _result(
-        await service.login(
-            database,
-            session,
-            actor,
-            attempt_limiter(request),
-            email=body.email,
-            password=body.password,
-            secret=request.app.state.jwt_secret,
-        )
+) -> AuthResult | MfaChallengeRead:
+    """``{token, user, org}``; for an account with two-factor sign-in on, ``{mfaRequired, mfaToken, methods}``
+    instead, and ``POST /api/auth/login/2fa`` finishes the sign-in with a code."""
+    signed_in = await service.login(
+        database,
+        session,
+        actor,
+        attempt_limiter(request),
+        email=body.email,
+        password=body.password,
+        secret=request.app.state.jwt_secret,
     )
+    if isinstance(signed_in, service.MfaChallenge):
+        return MfaChallengeRead.model_validate(signed_in)
+    return _result(signed_in)
 
 
 def me_of(caller: Principal) -> Me:
@@ -87,11 +97,13 @@ def me_of(caller: Principal) -> Me:
         org={"id": caller.org_id, "name": caller.org_name, "slug": caller.org_slug},
         auth_method=caller.auth_method,
         api_key={"id": caller.api_key_id, "name": caller.api_key_name} if caller.api_key_id else None,
+        two_factor=caller.two_factor,
+        two_factor_required=caller.org_requires_two_factor,
     )
 
 
 @router.get("/me", response_model=Me, response_model_exclude_none=True)
-async def me(caller: CurrentPrincipal) -> Response:
+async def me(caller: CallerBeforeTwoFactor) -> Response:
     # Serialised here, once: returning the model would have FastAPI validate it again first, and
     # this is the route every SDK calls to check its key.
     body = me_of(caller).model_dump_json(by_alias=True, exclude_none=True)
@@ -99,7 +111,7 @@ async def me(caller: CurrentPrincipal) -> Response:
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(session: SessionDep, caller: CurrentPrincipal, request: Request) -> Response:
+async def logout(session: SessionDep, caller: CallerBeforeTwoFactor, request: Request) -> Response:
     """Ends the JWT it is called with; with an API key, only records the call (keys are revoked one by one)."""
     token = None
     if caller.api_key_id is None:
@@ -110,7 +122,7 @@ async def logout(session: SessionDep, caller: CurrentPrincipal, request: Request
 
 
 @router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)
-async def logout_all(session: SessionDep, caller: SignedInPerson) -> Response:
+async def logout_all(session: SessionDep, caller: PersonBeforeTwoFactor) -> Response:
     """Ends every JWT of the caller issued until now, this one included."""
     service.logout_all(session, caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -70,6 +70,17 @@ class Me(ReadModel):
     org: OrgRead
     auth_method: str
     api_key: ApiKeyRef | None = None
+    # Whether this person (for a key: its creator) has two-factor sign-in on, and whether the org requires it.
+    two_factor: bool
+    two_factor_required: bool
+
+
+class MfaChallengeRead(ReadModel):
+    """A right password for an account with two-factor sign-in on: the code goes to POST /api/auth/login/2fa."""
+
+    mfa_required: bool
+    mfa_token: str
+    methods: list[str]
 
 
 class PasswordChange(ApiModel):

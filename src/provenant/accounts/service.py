@@ -28,6 +28,15 @@ class SignedIn:
     org: Org
 
 
+@dataclass(frozen=True, slots=True)
+class MfaChallenge:
+    """The password was right; the account has two-factor sign-in on (POST /api/auth/login/2fa goes on)."""
+
+    mfa_token: str
+    methods: tuple[str, ...] = ("totp", "recovery_code")
+    mfa_required: bool = True
+
+
 def email_key(email: str) -> str:
     """Emails compare case-insensitively: this is the form stored in the unique column."""
     return email.strip().lower()
@@ -106,12 +115,16 @@ async def login(
     email: str,
     password: str,
     secret: str,
-) -> SignedIn:
+) -> SignedIn | MfaChallenge:
     """The same 401 for an unknown email and a wrong password, after the same argon2 work; the same
     429 for both once the account (from this address) or the address has failed too often.
 
     The account is read in a short transaction of its own and the password checked after it, in a
     thread, so nothing is held while argon2 runs; the sign-in is then written in ``session``.
+
+    An account with two-factor sign-in on gets an mfaToken instead of a session (provenant.two_factor
+    finishes the sign-in). Its failure count is left as it is until then: clearing it at the right
+    password would give whoever has the password endless tries at codes, five per mfaToken.
     """
     attempt = await limiter.reserve_sign_in(email_key(email), actor.ip_address)
     with database.transaction(writes=False) as reading:
@@ -132,10 +145,14 @@ async def login(
                 user_id=user.id if user else None,
             )
         raise Unauthenticated("Invalid email or password.", code="invalid_credentials")
-    await attempt.succeeded()
     rehashed = await passwords.rehash_if_outdated(user.password_hash, password)
     if rehashed is not None:
         session.execute(update(User).where(User.id == user.id).values(password_hash=rehashed))
+    if user.two_factor:
+        await attempt.released()
+        token = security.issue_mfa_token(user.id, secret, datetime.now(UTC), generation=user.token_generation)
+        return MfaChallenge(token)
+    await attempt.succeeded()
     audit.record(
         session,
         actor,
@@ -180,6 +197,30 @@ def logout_all(session: Session, caller: Principal) -> None:
     audit.record(session, caller, AuditAction.AUTH_LOGOUT_ALL, resource_type="user", resource_id=caller.user_id)
 
 
+async def confirm_password(
+    database: Database, caller: Principal, limiter: AttemptLimiter, *, password: str, via: str, what: str = "password"
+) -> str:
+    """Checks that ``password`` is the signed-in caller's, before a change that needs it (``via`` names the
+    change in the audit log); answers the hash that was checked. A wrong one counts as a failed sign-in, so
+    that a stolen JWT is no way to guess the password: 403 ``invalid_credentials``, or 429 past the limits."""
+    attempt = await limiter.reserve_sign_in(email_key(caller.email), caller.ip_address)
+    with database.transaction(writes=False) as reading:
+        password_hash = reading.get_one(User, caller.user_id).password_hash
+    if not await passwords.verify_password(password_hash, password):
+        with database.transaction() as writing:  # kept although the request fails, like a failed sign-in
+            audit.record(
+                writing,
+                caller,
+                AuditAction.AUTH_LOGIN_FAILED,
+                resource_type="user",
+                resource_id=caller.user_id,
+                after={"email": caller.email, "via": via},
+            )
+        raise Forbidden(f"The {what} is not right; nothing was changed.", code="invalid_credentials")
+    await attempt.succeeded()
+    return password_hash
+
+
 async def change_password(
     database: Database,
     session: Session,
@@ -195,21 +236,9 @@ async def change_password(
 
     A wrong current password counts as a failed sign-in: a stolen JWT is no way to guess the password.
     """
-    attempt = await limiter.reserve_sign_in(email_key(caller.email), caller.ip_address)
-    with database.transaction(writes=False) as reading:
-        old_hash = reading.get_one(User, caller.user_id).password_hash
-    if not await passwords.verify_password(old_hash, current_password):
-        with database.transaction() as writing:  # kept although the request fails, like a failed sign-in
-            audit.record(
-                writing,
-                caller,
-                AuditAction.AUTH_LOGIN_FAILED,
-                resource_type="user",
-                resource_id=caller.user_id,
-                after={"email": caller.email, "via": "password-change"},
-            )
-        raise Forbidden("The current password is not right; nothing was changed.", code="invalid_credentials")
-    await attempt.succeeded()
+    old_hash = await confirm_password(
+        database, caller, limiter, password=current_password, via="password-change", what="current password"
+    )
     new_hash = await passwords.hash_password(new_password)
     # Only over the hash that was checked: a change that won meanwhile is not silently overwritten.
     changed: CursorResult[Any] = session.execute(  # type: ignore[assignment]

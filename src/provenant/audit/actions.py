@@ -12,6 +12,12 @@ class AuditAction(StrEnum):
     AUTH_PASSWORD_CHANGED = "auth.password_changed"  # noqa: S105 - an action name, not a password
     AUTH_PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"  # noqa: S105 - an action name
     AUTH_PASSWORD_RESET = "auth.password_reset"  # noqa: S105 - an action name
+    AUTH_2FA_ENABLED = "auth.2fa_enabled"
+    AUTH_2FA_DISABLED = "auth.2fa_disabled"
+    AUTH_2FA_RECOVERY_CODES_REGENERATED = "auth.2fa_recovery_codes_regenerated"
+    # A wrong second-factor code at sign-in (the password was right).
+    AUTH_LOGIN_2FA_FAILED = "auth.login_2fa_failed"
+    ORG_REQUIRE_2FA_CHANGED = "org.require_2fa_changed"
     APIKEY_CREATE = "apikey.create"
     APIKEY_REVOKE = "apikey.revoke"
     APIKEY_ROLL = "apikey.roll"

@@ -4,6 +4,8 @@ The limits (settings; defaults):
 - Sign-ins: per account (its normalised email) and client IP, 10 failures in 15 minutes, as Auth0 does;
   per client IP across accounts, 100 an hour. A successful sign-in clears its account's count.
 - API keys: per client IP, 100 failed authentications (unknown, malformed, revoked, expired) a minute.
+- Codes tried with one mfaToken (the second step of a sign-in): 5, counted before each code is checked,
+  whatever its outcome (a right one ends the token). Wrong codes also count as failed sign-ins.
 - Registrations: per client IP, 10 an hour, whatever their outcome (each costs an argon2 hash).
 - Leaked-key reports (no sign-in, so every report counts): per client IP, 100 an hour of up to 100 keys
   each: plenty for a scanner, too few to make the endpoint a key-guessing tool.
@@ -44,6 +46,7 @@ from typing import Any, Protocol
 from sqlalchemy import case, delete, literal, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from provenant.auth.security import MFA_TOKEN_LIFETIME_SECONDS
 from provenant.config import Settings
 from provenant.db import Database
 from provenant.errors import TooManyAttempts, TooManyRequests
@@ -55,6 +58,7 @@ _SWEEP_CHANCE = 1 / 200
 _SWEEP_AGE = timedelta(days=1)
 # A bound on the per-process memory of blocked IPs (a flood of addresses cannot grow it without end).
 _MAX_REMEMBERED_BLOCKS = 100_000
+MFA_CODES_PER_TOKEN = 5
 
 
 class TooManyReports(TooManyRequests):
@@ -209,6 +213,13 @@ class Attempt:
         self._store = store
         self._counted = counted
 
+    async def released(self) -> None:
+        """Neither a failure nor a success yet (a right password before its second factor): every count is given
+        back, none cleared, so the failures before it still count."""
+        counted, self._counted = self._counted, []
+        if counted:
+            await self._store.give_back([(key, count.window) for _, key, count in counted])
+
     async def succeeded(self) -> None:
         """The attempt was right: it is no failure. Safe to call twice."""
         counted, self._counted = self._counted, []
@@ -244,6 +255,9 @@ class AttemptLimiter:
             "reset:account", settings.sign_in_failures_per_account, self.sign_in_per_account.window
         )
         self.reset_requests_per_ip = Limit("reset:ip", settings.sign_in_failures_per_ip, self.sign_in_per_ip.window)
+        self.codes_per_mfa_token = Limit(
+            "mfa-token", MFA_CODES_PER_TOKEN, timedelta(seconds=MFA_TOKEN_LIFETIME_SECONDS)
+        )
         self._blocked_ips: dict[str, datetime] = {}
 
     @classmethod
@@ -273,6 +287,16 @@ class AttemptLimiter:
             return counts, None
         await self._store.give_back([(key, count.window) for (_, key), count in zip(counters, counts, strict=True)])
         return counts, max(waits)
+
+    async def count_mfa_code(self, token_id: str) -> bool:
+        """Counts a code tried with the mfaToken ``token_id`` before it is checked, whatever its outcome (a right
+        one ends the token, so every try before it was wrong); False past the limit."""
+        limit = self.codes_per_mfa_token
+        try:
+            await self.reserve([(limit, _key(limit, token_id))])
+        except TooManyAttempts:
+            return False
+        return True
 
     # --- sign-ins (and whatever is counted like one) -----------------------------------------------
 

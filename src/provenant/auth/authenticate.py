@@ -49,6 +49,8 @@ class KeyRow(NamedTuple):
     email: str
     org_name: str | None
     org_slug: str | None
+    two_factor: bool | int  # SQLite answers 0 or 1 (the lean reader skips type processing)
+    org_requires_two_factor: bool | int | None
 
 
 class UserRow(NamedTuple):
@@ -61,6 +63,8 @@ class UserRow(NamedTuple):
     email: str
     org_name: str | None
     org_slug: str | None
+    two_factor: bool | int
+    org_requires_two_factor: bool | int | None
     token_generation: int
     revoked: bool
 
@@ -73,6 +77,9 @@ _user_columns = (
     _users.c.email,
     _orgs.c.name.label("org_name"),
     _orgs.c.slug.label("org_slug"),
+    # Two columns of rows the query reads anyway: the two-factor gate costs no query of its own.
+    _users.c.totp_enabled_at.is_not(None).label("two_factor"),
+    _orgs.c.require_two_factor.label("org_requires_two_factor"),
 )
 
 _key_query = (
@@ -167,6 +174,8 @@ def _principal_of(
         api_key_name=api_key_name,
         access=access,
         rate_limit_per_minute=rate_limit_per_minute,
+        two_factor=bool(user.two_factor),
+        org_requires_two_factor=bool(user.org_requires_two_factor),
         ip_address=ip,
         user_agent=user_agent,
     )

@@ -41,7 +41,8 @@ def attempt_limiter(request: Request) -> AttemptLimiter:
 _FAILED_KEY_CODES = frozenset({"invalid_api_key", "api_key_revoked", "api_key_expired"})
 
 
-async def _principal(request: Request) -> Principal:
+async def _authenticated(request: Request) -> Principal:
+    """Who is calling, before the org's two-factor requirement is applied (``_principal`` applies it)."""
     # Reads the header itself: a nested security dependency (HTTPBearer) costs FastAPI about a
     # third of an authenticated request. app.py declares the bearer scheme in OpenAPI instead.
     token = bearer_token(request.headers.get("authorization"))
@@ -71,6 +72,22 @@ async def _principal(request: Request) -> Principal:
     return principal
 
 
+def _hold_to_two_factor(principal: Principal) -> Principal:
+    if principal.lacks_required_two_factor:
+        raise Forbidden(
+            "Your organization requires two-factor sign-in: turn it on under Account before going on.",
+            code="two_factor_required",
+        )
+    return principal
+
+
+async def _principal(request: Request) -> Principal:
+    """Who is calling; 403 ``two_factor_required`` for a person whose org requires two-factor sign-in and who
+    has not turned it on. Every authenticated route passes here, except the few a person needs to turn it on
+    (``CallerBeforeTwoFactor``, ``PersonBeforeTwoFactor``). The facts come with the authenticating query."""
+    return _hold_to_two_factor(await _authenticated(request))
+
+
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 AnonymousActor = Annotated[Actor, Depends(_anonymous_actor)]
 
@@ -90,8 +107,7 @@ def _requires(*actions: Action) -> Callable[[Request], Awaitable[Principal]]:
     return dependency
 
 
-async def _signed_in_person(request: Request) -> Principal:
-    principal = await _principal(request)
+def _in_person(principal: Principal) -> Principal:
     if principal.api_key_id is not None:
         raise Forbidden("Only a person signed in to the dashboard can do this, not an API key.")
     return principal
@@ -102,12 +118,33 @@ async def _person_who_changes_roles(request: Request) -> Principal:
     if not principal.may(Action.CHANGE_ROLES):
         raise Forbidden()
     return principal
+async def _signed_in_person(request: Request) -> Principal:
+    return _in_person(await _principal(request))
+
+
+async def _person_before_two_factor(request: Request) -> Principal:
+    return _in_person(await _authenticated(request))
+
+
+def _person_requires(action: Action) -> Callable[[Request], Awaitable[Principal]]:
+    """A person (JWT) who may do ``action``: for changes no API key should make, however it leaked."""
+
+    async def dependency(request: Request) -> Principal:
+        principal = await _signed_in_person(request)
+        if not principal.may(action):
+            raise Forbidden()
+        return principal
+
+    _AUTHENTICATING.add(dependency)
+    return dependency
 
 
 _AUTHENTICATING: set[Callable[..., Awaitable[Principal]]] = {
     _principal,
     _signed_in_person,
     _person_who_changes_roles,
+    _authenticated,
+    _person_before_two_factor,
 }
 
 
@@ -139,3 +176,9 @@ SignedInPerson = Annotated[Principal, Depends(_signed_in_person)]
 # A reset link for a member acts as that member: a person in the dashboard who may change roles issues it, never
 # an API key (a leaked OWNER key must not become a way into everyone's account).
 RequireResetIssuer = Annotated[Principal, Depends(_person_who_changes_roles)]
+# The routes a person needs to turn on the two-factor sign-in their org requires, and to leave: who am I,
+# sign-out, and the two-factor routes themselves. Every other route holds them to it (``_principal``).
+CallerBeforeTwoFactor = Annotated[Principal, Depends(_authenticated)]
+PersonBeforeTwoFactor = Annotated[Principal, Depends(_person_before_two_factor)]
+# OWNER, in person: an API key never changes the org's security settings.
+RequireOrgSettingsManager = Annotated[Principal, Depends(_person_requires(Action.MANAGE_ORG_SETTINGS))]

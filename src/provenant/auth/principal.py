@@ -32,10 +32,18 @@ class Principal(Actor):
     access: Access = Access.FULL
     # The key's requests a minute (auth.rate_limits); None: no limit, and for a JWT.
     rate_limit_per_minute: int | None = None
+    # Whether the user has two-factor sign-in on, and whether their org requires it (of JWTs; see auth.deps).
+    two_factor: bool = False
+    org_requires_two_factor: bool = False
 
     @property
     def auth_method(self) -> str:
         return "api_key" if self.api_key_id else "jwt"
+
+    @property
+    def lacks_required_two_factor(self) -> bool:
+        """A person signed in without the two-factor sign-in their org requires; keys are not held to it."""
+        return self.api_key_id is None and self.org_requires_two_factor and not self.two_factor
 
     def may(self, action: Action) -> bool:
         """Whether both the role and the key's access allow ``action`` (see auth.roles)."""

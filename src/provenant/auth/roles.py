@@ -35,6 +35,7 @@ class Action(StrEnum):
     CHANGE_ROLES = "change_roles"
     REMOVE_MEMBERS = "remove_members"
     READ_AUDIT = "read_audit"
+    MANAGE_ORG_SETTINGS = "manage_org_settings"  # such as requiring two-factor sign-in
 
 
 _ADMINISTER = frozenset(
@@ -56,7 +57,7 @@ _ADMINISTER = frozenset(
 )
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.OWNER: _ADMINISTER,
+    Role.OWNER: _ADMINISTER | {Action.MANAGE_ORG_SETTINGS},
     Role.ADMIN: _ADMINISTER,
     Role.MEMBER: frozenset(
         {Action.READ, Action.READ_OWN_SESSIONS, Action.INGEST, Action.WRITE, Action.DELETE_OWN, Action.MANAGE_OWN_KEYS}

@@ -4,10 +4,12 @@ Passwords are the accounts package's (``provenant.accounts.passwords``)."""
 
 import contextlib
 import hashlib
+import hmac
 import os
 import re
 import secrets
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,26 +140,84 @@ def _checked_claims(claims: dict[str, Any]) -> JwtClaims:
     return JwtClaims(user_id=sub, issued_at=iat, expires_at=exp, token_id=jti, generation=gen)
 
 
-def load_or_create_jwt_secret(data_dir: Path) -> str:
-    """The secret kept in ``data_dir/jwt-secret`` (0600), created once so restarts keep sessions.
+# --- the token between a right password and the second factor ----------------------------------
+
+MFA_TOKEN_LIFETIME_SECONDS = 5 * 60
+_MFA_AUDIENCE = "provenant:mfa"
+
+
+def _mfa_signing_key(secret: str) -> bytes:
+    # A key of its own, derived from the JWT secret: a session JWT never verifies as an mfaToken, nor an
+    # mfaToken as a session JWT (which decode_jwt also refuses for its audience), whatever a library does.
+    return hmac.new(secret.encode(), b"provenant mfa token", hashlib.sha256).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class MfaClaims:
+    user_id: str
+    token_id: str
+    expires_at: int
+    generation: int
+
+
+def issue_mfa_token(user_id: str, secret: str, now: datetime, *, generation: int) -> str:
+    iat = int(now.timestamp())
+    claims = {
+        "sub": user_id,
+        "aud": _MFA_AUDIENCE,
+        "iat": iat,
+        "exp": iat + MFA_TOKEN_LIFETIME_SECONDS,
+        "jti": secrets.token_urlsafe(16),
+        "gen": generation,
+    }
+    return jwt.encode(claims, _mfa_signing_key(secret), algorithm=JWT_ALGORITHM)
+
+
+def decode_mfa_token(token: str, secret: str) -> MfaClaims:
+    """The claims of an unexpired mfaToken this server issued; TokenInvalid for anything else."""
+    try:
+        claims = jwt.decode(
+            token,
+            _mfa_signing_key(secret),
+            algorithms=[JWT_ALGORITHM],
+            audience=_MFA_AUDIENCE,
+            options={"require": ["sub", "aud", "iat", "exp", "jti", "gen"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise TokenInvalid from exc
+    sub, iat, exp, jti, gen = (claims[name] for name in ("sub", "iat", "exp", "jti", "gen"))
+    if not (_is_short_text(sub) and _is_short_text(jti) and _is_int(iat) and _is_int(exp) and _is_int(gen)):
+        raise TokenInvalid
+    if not 0 < iat < exp <= iat + MFA_TOKEN_LIFETIME_SECONDS:
+        raise TokenInvalid
+    return MfaClaims(user_id=sub, token_id=jti, expires_at=exp, generation=gen)
+
+
+def load_or_create_secret_file(path: Path, make: Callable[[], str]) -> str:
+    """The text kept in ``path`` (0600), made once by ``make`` so that restarts keep it.
 
     It is written whole to a private temporary file, then linked into place: processes starting
-    together never read a half-written file, and exactly one secret wins.
+    together never read a half-written file, and exactly one value wins.
     """
-    path = data_dir / "jwt-secret"
-    data_dir.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        fd, temporary = tempfile.mkstemp(dir=data_dir, prefix=".jwt-secret-")  # mode 0600
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")  # mode 0600
         try:
             with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
+                handle.write(make())
                 handle.flush()
                 os.fsync(handle.fileno())
             with contextlib.suppress(FileExistsError):
                 os.link(temporary, path)  # fails if another process got there first: theirs wins
         finally:
             os.unlink(temporary)
-    secret = path.read_text().strip()
+    return path.read_text().strip()
+
+
+def load_or_create_jwt_secret(data_dir: Path) -> str:
+    """The secret kept in ``data_dir/jwt-secret``, created once so restarts keep sessions."""
+    path = data_dir / "jwt-secret"
+    secret = load_or_create_secret_file(path, lambda: secrets.token_urlsafe(48))
     if len(secret) < 32:
         raise RuntimeError(f"{path} is too short to be a signing secret; delete it to regenerate")
     return secret

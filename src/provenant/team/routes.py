@@ -114,7 +114,8 @@ async def accept_invitation(
 ) -> AuthResult:
     """201 with a new account, or 200 when the invited email already has one and ``password`` is its
     password (the account then moves to this org; 409 ``last_owner`` if its old org would lose its last
-    OWNER). A wrong password answers 401 ``invalid_credentials`` and changes nothing."""
+    OWNER). A wrong password answers 401 ``invalid_credentials`` and changes nothing. An account with two-factor
+    sign-in on also needs ``code`` (401 ``two_factor_code_required`` without it, ``invalid_code`` when wrong)."""
     accepted = await service.accept_invitation(
         database,
         session,
@@ -123,7 +124,9 @@ async def accept_invitation(
         token=body.token,
         name=body.name,
         password=body.password,
+        code=body.code,
         secret=request.app.state.jwt_secret,
+        key=request.app.state.encryption_key,
     )
     response.status_code = status.HTTP_201_CREATED if accepted.new_account else status.HTTP_200_OK
     return AuthResult.model_validate(accepted.signed_in)

@@ -15,6 +15,8 @@ class MemberRead(ReadModel):
     email: str
     role: Role
     created_at: Timestamp
+    # Whether the member has two-factor sign-in on.
+    two_factor: bool
 
 
 class RoleChange(ApiModel):
@@ -66,3 +68,5 @@ class InvitationAcceptance(ApiModel):
     name: trimmed(200) | None = None  # type: ignore[valid-type]
     # Checked against the account's own password, or (new account) 8 to 1024 characters.
     password: Annotated[str, Field(max_length=1024)]
+    # An existing account with two-factor sign-in on: a current code or an unused recovery code.
+    code: Annotated[str, Field(min_length=1, max_length=64)] | None = None

@@ -25,6 +25,7 @@ from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth import security
 from provenant.auth.attempts import AttemptLimiter
+from provenant.auth.encryption import EncryptionKey
 from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Role, can_change_role, can_grant, can_issue_password_reset, can_remove
 from provenant.db import Database
@@ -32,6 +33,7 @@ from provenant.email import outbox
 from provenant.errors import Conflict, Forbidden, Gone, NotFound, Unauthenticated, ValidationFailed
 from provenant.models import ApiKey, Invitation, Org, User
 from provenant.team import quota
+from provenant.two_factor import service as two_factor
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -338,7 +340,9 @@ async def accept_invitation(
     token: str,
     name: str | None,
     password: str,
+    code: str | None,
     secret: str,
+    key: EncryptionKey,
 ) -> Accepted:
     """A new account for the invited email, or the existing one after it proves its password.
 
@@ -365,6 +369,16 @@ async def accept_invitation(
             "This email already has an account, and that is not its password. Nothing was changed.",
             code="invalid_credentials",
         )
+    elif account.two_factor:  # the password alone does not move an account that signs in with two factors
+        if code is None:
+            assert attempt is not None
+            await attempt.released()  # a right password, the code still to come: no failure
+            raise Unauthenticated(
+                "This account signs in with two factors: enter the code from your authenticator app, or a "
+                "recovery code, too.",
+                code="two_factor_code_required",
+            )
+        two_factor.check_second_factor(database, actor, account, code, key=key, now=now, via="accept-invitation")
     if attempt is not None:
         await attempt.succeeded()
     account_id, old_org_id = (account.id, account.org_id) if account else (None, None)

@@ -43,6 +43,10 @@ class Me(TypedDict):
     org: Org
     authMethod: Literal["jwt", "api_key"]
     apiKey: NotRequired[ApiKeyRef]
+    # Whether the person (for a key: its creator) has two-factor sign-in on, and whether the org requires it.
+    # Servers older than two-factor sign-in leave them out.
+    twoFactor: NotRequired[bool]
+    twoFactorRequired: NotRequired[bool]
 
 
 class ApiKey(TypedDict):

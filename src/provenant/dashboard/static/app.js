@@ -202,6 +202,7 @@ function buildShell() {
       "ul",
       {},
       h("li", {}, h("a", { href: "/account" }, "Change password")),
+      h("li", {}, h("a", { href: "/account#two-factor" }, "Two-factor sign-in")),
       h(
         "li",
         {},
@@ -302,6 +303,13 @@ async function renderPrivate(route, params, { focus }) {
     return;
   }
   if (id !== renderCount) return;
+  if (me.twoFactorRequired && !me.twoFactor && me.authMethod === "jwt" && (!route || route.path !== "/account")) {
+    // The org requires two-factor sign-in and the API answers nothing else until it is on: set it up first.
+    history.replaceState(null, "", "/account");
+    route = match(ROUTES, "/account").route;
+    params = {};
+    document.title = `${route.title} · Provenant`;
+  }
   const container = updateShell(route ? route.nav : null);
   if (!route) {
     mount(container, pageHeader("Page not found"), emptyState("There is no page at this address.", h("a", { href: HOME }, "Go to Agents")));

@@ -20,6 +20,7 @@
 //   canRemove(me, member)          OWNER anyone but themselves; ADMIN MEMBERs and VIEWERs
 //   canIssuePasswordReset(me, member)  a reset link for someone else follows "change roles": OWNER anyone
 //                                  but themselves; ADMIN MEMBERs and VIEWERs
+//   canManageOrgSettings(me)       an OWNER signed in with a password (no API key changes them)
 
 import { enumLabel } from "./format.js";
 
@@ -100,4 +101,8 @@ export function canIssuePasswordReset(me, member) {
   if (member.id === me.id) return false;
   if (me.role === "OWNER") return true;
   return me.role === "ADMIN" && LOWER.includes(member.role);
+}
+
+export function canManageOrgSettings(me) {
+  return me.role === "OWNER" && me.authMethod === "jwt";
 }

@@ -1,8 +1,9 @@
-// Account: change the password. The server answers a fresh token and ends every other session of the
+// Account: two-factor sign-in (pages/account-two-factor.js) and the password. Changing the password: the server answers a fresh token and ends every other session of the
 // person (every older token answers 401), so the new token is kept here at once.
 
 import { api, setToken } from "../api.js";
 import { banner, button, clear, errorSlot, field, h, mount, pageHeader } from "../dom.js";
+import { twoFactorSection } from "./account-two-factor.js";
 
 export async function render(container, ctx) {
   const current = h("input", {
@@ -53,6 +54,7 @@ export async function render(container, ctx) {
     container,
     pageHeader("Account"),
     h("p", { class: "lede" }, `${ctx.me.name} · ${ctx.me.email}`),
+    twoFactorSection(ctx),
     done,
     h(
       "form",

@@ -3,6 +3,7 @@
 import { api } from "../api.js";
 import { authConfig } from "../authconfig.js";
 import { banner, button, errorSlot, field, h, mount } from "../dom.js";
+import { renderCodeStep } from "./signin-code.js";
 
 export async function render(container, ctx) {
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
@@ -33,6 +34,15 @@ export async function render(container, ctx) {
         body: { email: email.value.trim(), password: password.value },
         auth: false,
       });
+      if (result.mfaRequired) {
+        // The password was right; two-factor sign-in asks for a code next (pages/signin-code.js).
+        const restart = (message) => {
+          container.replaceChildren();
+          render(container, { ...ctx, flash: message });
+        };
+        renderCodeStep(container, { mfaToken: result.mfaToken, signIn: ctx.signIn, restart });
+        return;
+      }
       await ctx.signIn(result.token);
     } catch (err) {
       error.show(err);

@@ -24,6 +24,7 @@ import {
   uniqueId,
 } from "../dom.js";
 import { canInvite, canIssuePasswordReset, canRemove, invitableRoles, roleChoices, roleLabel } from "../roles.js";
+import { requireTwoFactorSection, twoFactorBadge } from "./team-two-factor.js";
 
 function roleBadge(role) {
   return h("span", { class: "role-badge", dataset: { role } }, roleLabel(role));
@@ -55,6 +56,7 @@ export async function render(container, ctx) {
       membersError.node,
       membersSlot,
     ),
+    requireTwoFactorSection(ctx),
     inviter
       ? h(
           "section",
@@ -93,6 +95,7 @@ export async function render(container, ctx) {
       },
       { label: "Email", cell: (member) => member.email },
       { label: "Role", cell: roleCell },
+      { label: "Two-factor", cell: twoFactorBadge },
       { label: "Joined", class: "nowrap", cell: (member) => dateText(member.createdAt) },
       {
         label: h("span", { class: "visually-hidden" }, "Actions"),
