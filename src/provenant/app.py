@@ -35,6 +35,8 @@ from provenant.email.outbox import install_outbox
 from provenant.email.sender import Sender
 from provenant.errors import Busy, InvalidJson, ProvenantError, error_response, render
 from provenant.headers import API_HEADERS, ApiHeadersMiddleware, cors_options, is_api
+from provenant.oidc.fetch import AddressRules
+from provenant.oidc.tokens import IssuerKeys
 from provenant.redis_client import Scripts
 from provenant.request_guard import RequestGuardMiddleware
 from provenant.request_id import HEADER as REQUEST_ID_HEADER
@@ -42,6 +44,8 @@ from provenant.request_id import RequestIdMiddleware, request_id
 from provenant.sessions.routes import router as sessions_router
 from provenant.team.routes import invitation_links_router
 from provenant.team.routes import router as team_router
+from provenant.trust.routes import exchange_router
+from provenant.trust.routes import router as trust_router
 from provenant.unit_of_work import UnitOfWorkMiddleware
 
 logger = logging.getLogger("provenant")
@@ -216,6 +220,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jwt_secret = jwt_secret
     app.state.attempt_limiter = AttemptLimiter.from_settings(settings, database, redis)
     app.state.rate_limiter = KeyRateLimiter.from_settings(redis, settings.redis_prefix)
+    # Issuers' signing keys, cached for the process; fetched under the outbound address rules.
+    app.state.issuer_keys = IssuerKeys(AddressRules.of(settings.allowed_issuer_hosts))
 
     # The most requested first (who am I, agents, turn ingestion): routes are matched in order.
     routers = (
@@ -228,6 +234,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         team_router,
         invitation_links_router,
         audit_router,
+        trust_router,
+        exchange_router,
     )
     add_routes(app, routers)
     app.router.routes.extend(DOCS_ROUTES)

@@ -35,6 +35,8 @@ class Action(StrEnum):
     CHANGE_ROLES = "change_roles"
     REMOVE_MEMBERS = "remove_members"
     READ_AUDIT = "read_audit"
+    READ_TRUST_POLICIES = "read_trust_policies"  # which CI jobs may exchange their ID tokens for keys
+    MANAGE_TRUST_POLICIES = "manage_trust_policies"  # create and delete those policies
 
 
 _ADMINISTER = frozenset(
@@ -52,6 +54,8 @@ _ADMINISTER = frozenset(
         Action.CHANGE_ROLES,
         Action.REMOVE_MEMBERS,
         Action.READ_AUDIT,
+        Action.READ_TRUST_POLICIES,
+        Action.MANAGE_TRUST_POLICIES,
     }
 )
 
@@ -67,7 +71,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
 
 ACCESS: dict[Access, frozenset[Action]] = {
     Access.FULL: frozenset(Action),
-    Access.READ: frozenset({Action.READ, Action.READ_OWN_SESSIONS, Action.READ_INVITATIONS, Action.READ_AUDIT}),
+    Access.READ: frozenset(
+        {Action.READ, Action.READ_OWN_SESSIONS, Action.READ_INVITATIONS, Action.READ_AUDIT, Action.READ_TRUST_POLICIES}
+    ),
     Access.INGEST: frozenset({Action.INGEST, Action.READ_OWN_SESSIONS}),
 }
 
