@@ -165,8 +165,9 @@ def _mark_used(session: Session, token: str, claims: dict[str, Any], *, now: dat
         insert(UsedIdToken)
         .values(digest=_digest(token, claims), expires_at=expires_at)
         .on_conflict_do_nothing(index_elements=[UsedIdToken.digest])
-    )
-    if inserted.rowcount != 1:  # type: ignore[attr-defined]
+        .returning(UsedIdToken.digest)
+    ).scalar_one_or_none()
+    if inserted is None:
         raise IdTokenReused()
 
 

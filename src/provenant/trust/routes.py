@@ -10,7 +10,7 @@ from provenant.openapi import ERROR_REF
 from provenant.schemas import Success
 from provenant.trust import exchange, service
 from provenant.trust.schemas import ExchangedKey, TokenExchange, TrustPolicyCreate, TrustPolicyRead
-from provenant.unit_of_work import DatabaseDep, SessionDep
+from provenant.unit_of_work import DatabaseDep, SessionDep, unit_of_work
 
 router = APIRouter(prefix="/api/org/trust-policies", tags=["trusted ci"])
 exchange_router = APIRouter(tags=["trusted ci"])
@@ -83,6 +83,9 @@ async def exchange_id_token(
     try:
         done = await exchange.exchange(database, session, caller, issuer_keys(request), id_token=body.id_token)
     except exchange.REFUSALS:
+        # Rolled back first: a reused token is found inside the request's transaction, which on SQLite
+        # holds the write lock that counting the failure needs.
+        unit_of_work(request).finish(commit=False)
         limiter.api_key_failed(caller.ip_address, now)
         raise
     key = done.new.stored
