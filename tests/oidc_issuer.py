@@ -103,7 +103,7 @@ class Issuer:
 
 def _handler(issuer: Issuer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             issuer.requests.append(self.path)
             if self.path == "/.well-known/openid-configuration":
                 body: dict[str, Any] = {
@@ -133,7 +133,9 @@ def _handler(issuer: Issuer) -> type[BaseHTTPRequestHandler]:
 def running_issuer(*algorithms: str) -> Iterator[Issuer]:
     """An issuer at http://127.0.0.1:<port> publishing a key for each algorithm (RS256 by default)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    issuer = Issuer(url=f"http://127.0.0.1:{server.server_address[1]}", keys=[make_key(a) for a in algorithms or ["RS256"]])
+    issuer = Issuer(
+        url=f"http://127.0.0.1:{server.server_address[1]}", keys=[make_key(a) for a in algorithms or ["RS256"]]
+    )
     server.RequestHandlerClass = _handler(issuer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

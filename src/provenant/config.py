@@ -134,7 +134,9 @@ class Settings(BaseSettings):
     def _hosts(cls, hosts: list[str]) -> list[str]:
         for host in hosts:
             if any(c in host for c in "/?#@ ") or not host:
-                raise ValueError(f"PROVENANT_ALLOWED_ISSUER_HOSTS: {host!r} is not a host name or address (no scheme, no path)")
+                raise ValueError(
+                    f"PROVENANT_ALLOWED_ISSUER_HOSTS: {host!r} is not a host name or address (no scheme, no path)"
+                )
         return [host.lower().removeprefix("[").removesuffix("]") for host in hosts]
 
     @field_validator("cors_origins")

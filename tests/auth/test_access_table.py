@@ -42,6 +42,8 @@ RULES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     # A reset link acts as the member: issued by a person who may change roles, never through a key.
     "issue reset links": (ADMINS, frozenset({"jwt"})),
     "read audit": (ADMINS, frozenset({"jwt", "full", "read"})),
+    "read trust policies": (ADMINS, frozenset({"jwt", "full", "read"})),
+    "manage trust policies": (ADMINS, frozenset({"jwt", "full"})),
 }
 
 PUBLIC = "public"
@@ -56,6 +58,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/auth/config"): PUBLIC,
     ("POST", "/api/auth/forgot-password"): PUBLIC,
     ("POST", "/api/auth/reset-password"): PUBLIC,
+    ("POST", "/api/auth/token-exchange"): PUBLIC,  # the CI provider's ID token is the credential
     ("GET", "/api/auth/me"): "anyone signed in",
     ("POST", "/api/auth/logout"): "anyone signed in",
     ("POST", "/api/auth/logout-all"): "a person",
@@ -87,6 +90,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("DELETE", "/api/org/invitations/{invitation_id}"): "invite",
     ("GET", "/api/audit"): "read audit",
     ("GET", "/api/audit/export"): "read audit",
+    ("GET", "/api/org/trust-policies"): "read trust policies",
+    ("POST", "/api/org/trust-policies"): "manage trust policies",
+    ("DELETE", "/api/org/trust-policies/{policy_id}"): "manage trust policies",
 }
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
@@ -141,7 +147,12 @@ def test_each_route_admits_exactly_the_roles_and_key_access_the_contract_gives(
             continue
         roles, credentials = RULES[rule]
         url = path.format(
-            agent_id=UNKNOWN_ID, session_id=UNKNOWN_ID, key_id=UNKNOWN_ID, user_id=UNKNOWN_ID, invitation_id=UNKNOWN_ID
+            agent_id=UNKNOWN_ID,
+            session_id=UNKNOWN_ID,
+            key_id=UNKNOWN_ID,
+            user_id=UNKNOWN_ID,
+            invitation_id=UNKNOWN_ID,
+            policy_id=UNKNOWN_ID,
         )
         for caller in callers:
             token = caller.token

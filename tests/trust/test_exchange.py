@@ -15,11 +15,9 @@ from fastapi.testclient import TestClient
 
 from provenant.db import Database
 from tests.factories import add_member, bearer, register, set_role
-from tests.servers import free_port
 from tests.oidc_issuer import Issuer, SigningKey, make_key
+from tests.servers import free_port
 from tests.trust.conftest import create_policy, exchange
-
-pytestmark = pytest.mark.both_databases
 
 
 def _b64(data: bytes) -> str:
@@ -31,10 +29,9 @@ def _unsigned(issuer: Issuer, alg: str = "none") -> str:
     return f"{header}.{_b64(json.dumps(issuer.claims()).encode())}."
 
 
+@pytest.mark.both_databases  # the used-token row, the key and its bookkeeping are SQL
 @pytest.mark.parametrize("algorithm", ["RS256", "ES256"])
-def test_a_job_token_becomes_a_short_lived_key_that_works(
-    client: TestClient, issuer: Issuer, algorithm: str
-) -> None:
+def test_a_job_token_becomes_a_short_lived_key_that_works(client: TestClient, issuer: Issuer, algorithm: str) -> None:
     owner = register(client)
     policy = create_policy(client, owner, issuer.url, ttlSeconds=600)
     key = next(k for k in issuer.keys if k.algorithm == algorithm)
@@ -99,6 +96,7 @@ def test_a_policy_whose_creator_left_mints_nothing(client: TestClient, database:
     assert response.status_code == 401 and response.json()["code"] == "invalid_id_token"
 
 
+@pytest.mark.both_databases  # the used-token row, the key and its bookkeeping are SQL
 def test_a_token_works_once(client: TestClient, issuer: Issuer) -> None:
     create_policy(client, register(client), issuer.url)
     token = issuer.token()
@@ -113,6 +111,7 @@ def test_a_token_works_once(client: TestClient, issuer: Issuer) -> None:
     assert exchange(client, without_jti).json()["code"] == "id_token_reused"
 
 
+@pytest.mark.both_databases  # the used-token row, the key and its bookkeeping are SQL
 def test_thirty_concurrent_exchanges_of_one_token_mint_one_key(
     client: TestClient, database: Database, issuer: Issuer
 ) -> None:
@@ -292,6 +291,7 @@ def test_hostile_bodies_get_a_422(client: TestClient, body: object) -> None:
     assert response.status_code == 422 and response.json()["code"] == "validation_error"
 
 
+@pytest.mark.both_databases  # the attempt counters are SQL
 def test_refused_exchanges_are_limited_per_address_like_key_guesses(
     client: TestClient, issuer: Issuer, database: Database
 ) -> None:

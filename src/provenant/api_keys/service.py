@@ -87,9 +87,7 @@ def list_keys(session: Session, caller: Principal, *, include_revoked: bool, pag
     if not include_revoked:
         # A CI job's key past its expiry is gone for good, and a busy CI leaves hundreds a day.
         now = datetime.now(UTC)
-        query = query.where(
-            ApiKey.revoked_at.is_(None), or_(ApiKey.policy_id.is_(None), ApiKey.expires_at > now)
-        )
+        query = query.where(ApiKey.revoked_at.is_(None), or_(ApiKey.policy_id.is_(None), ApiKey.expires_at > now))
     keys = session.scalars(newest_first(query, ApiKey.created_at, ApiKey.id, page)).all()
     return page_of(keys, page, lambda key: Position(key.created_at, key.id))
 

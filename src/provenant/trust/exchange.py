@@ -27,7 +27,7 @@ from provenant.audit.actions import AuditAction
 from provenant.auth.principal import Actor
 from provenant.db import Database
 from provenant.errors import Conflict, Forbidden, ProvenantError, Unauthenticated
-from provenant.models import TrustPolicy, User, UsedIdToken
+from provenant.models import TrustPolicy, UsedIdToken, User
 from provenant.oidc.fetch import FetchFailed, FetchRefused
 from provenant.oidc.tokens import LEEWAY, IssuerKeys, TokenRejected, unverified_issuer, verify_id_token
 
@@ -173,9 +173,7 @@ def _mark_used(session: Session, token: str, claims: dict[str, Any], *, now: dat
 
 def _job(claims: dict[str, Any]) -> dict[str, str]:
     return {
-        name: value[:_MAX_CLAIM_LENGTH]
-        for name in JOB_CLAIMS
-        if isinstance(value := claims.get(name), str) and value
+        name: value[:_MAX_CLAIM_LENGTH] for name in JOB_CLAIMS if isinstance(value := claims.get(name), str) and value
     }
 
 
@@ -186,9 +184,7 @@ def _key_name(policy: _Candidate, job: dict[str, str]) -> str:
     return f"{policy.name}: {who}{f' @ {ref}' if ref else ''}"[:100]
 
 
-async def exchange(
-    database: Database, session: Session, actor: Actor, keys: IssuerKeys, *, id_token: str
-) -> Exchanged:
+async def exchange(database: Database, session: Session, actor: Actor, keys: IssuerKeys, *, id_token: str) -> Exchanged:
     try:
         issuer = unverified_issuer(id_token)
     except TokenRejected as rejected:
