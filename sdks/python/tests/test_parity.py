@@ -34,6 +34,12 @@ NOT_IN_SDKS = {
     "POST /api/auth/logout-all": PERSON_ONLY,
     "POST /api/auth/password": PERSON_ONLY,
     "POST /api/keys/report-leaked": "for secret scanners, which report a found key without having one",
+    "POST /api/auth/token-exchange": "made by the clients themselves when no API key is given and a CI "
+    "provider's ID token is at hand (Trusted CI), never called by hand",
+    "GET /api/org/trust-policies": "trust is set up by an OWNER or ADMIN in the dashboard, not by the CI jobs it "
+    "lets in",
+    "POST /api/org/trust-policies": "as above: a job's SDK must not widen the trust that admits it",
+    "DELETE /api/org/trust-policies/{}": "as above",
 }
 
 # "METHOD path" -> the SDK methods that make it: (resource method, flat method kept for older code).
