@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
-from time_machine import escape_hatch
 from cryptography.hazmat.primitives.asymmetric import rsa
+from time_machine import escape_hatch
 
 REPOSITORY = "acme/evals"
 
@@ -42,7 +42,10 @@ class CiProvider:
         return f"{self.url}/token?api-version=2.0"
 
     def env(self) -> dict[str, str]:
-        return {"ACTIONS_ID_TOKEN_REQUEST_URL": self.token_request_url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": self.request_token}
+        return {
+            "ACTIONS_ID_TOKEN_REQUEST_URL": self.token_request_url,
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": self.request_token,
+        }
 
     def id_token(self, audience: str = "provenant", **claims: Any) -> str:
         now = int(_real_time())
@@ -77,7 +80,7 @@ class CiProvider:
 
 def _handler(provider: CiProvider) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             if parts.path == "/token":
                 if self.headers.get("Authorization") != f"bearer {provider.request_token}":

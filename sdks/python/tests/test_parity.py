@@ -36,8 +36,8 @@ NOT_IN_SDKS = {
     "POST /api/keys/report-leaked": "for secret scanners, which report a found key without having one",
     "POST /api/auth/token-exchange": "made by the clients themselves when no API key is given and a CI "
     "provider's ID token is at hand (Trusted CI), never called by hand",
-    "GET /api/org/trust-policies": "trust is set up by an OWNER or ADMIN in the dashboard, not by the CI jobs it "
-    "lets in",
+    "GET /api/org/trust-policies": "trust is set up by an OWNER or ADMIN in the dashboard, not by the CI "
+    "jobs it lets in",
     "POST /api/org/trust-policies": "as above: a job's SDK must not widen the trust that admits it",
     "DELETE /api/org/trust-policies/{}": "as above",
 }

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import time_machine
 
+from ci_provider import CiProvider, ci_provider
 from provenant_sdk import (
     AsyncProvenantClient,
     AuthenticationError,
@@ -21,7 +22,6 @@ from provenant_sdk import (
 )
 
 from accounts import Account
-from ci_provider import CiProvider, ci_provider
 
 
 @pytest.fixture
@@ -163,7 +163,10 @@ def test_a_job_no_policy_trusts_gets_the_servers_refusal(
 ) -> None:
     trust(account, provider, claims={"repository": "acme/other"})
     in_github_actions(monkeypatch, provider)
-    with ProvenantClient(base_url=account.base_url) as client, pytest.raises(PermissionDeniedError) as refused:
+    with (
+        ProvenantClient(base_url=account.base_url) as client,
+        pytest.raises(PermissionDeniedError) as refused,
+    ):
         client.me()
     assert refused.value.code == "no_matching_policy"
 

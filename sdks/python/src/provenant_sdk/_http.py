@@ -54,7 +54,7 @@ class Settings(NamedTuple):
     timeout: httpx.Timeout
     max_retries: int
     max_queued_turns: int
-    # Set when no API key was given and a CI provider's ID token is exchanged for one (provenant_sdk._trusted_ci).
+    # Set when no API key was given and a CI provider's ID token is exchanged for one (_trusted_ci).
     auth: httpx.Auth | None = None
 
 
@@ -84,8 +84,8 @@ def resolve_settings(
         )
     if (not api_key or not api_key.strip()) and not trusted_ci:
         raise ProvenantError(
-            "No Provenant API key: pass api_key= or set PROVENANT_API_KEY to a pk_live_... key (in CI, a trust "
-            "policy and the provider's ID token can stand in for it: see the README's Trusted CI).",
+            "No Provenant API key: pass api_key= or set PROVENANT_API_KEY to a pk_live_... key (in CI, a "
+            "trust policy and the provider's ID token can stand in for it: see the README's Trusted CI).",
             code="missing_api_key",
         )
     api_key = (api_key or "").strip()

@@ -69,7 +69,8 @@ class _IdTokens:
         if not isinstance(value, str) or not value:
             status = f"HTTP {response.status_code}" if response is not None else "no answer"
             raise ProvenantError(
-                f"GitHub Actions gave no ID token ({status}); does the workflow grant `permissions: id-token: write`?",
+                f"GitHub Actions gave no ID token ({status}); does the workflow grant "
+                "`permissions: id-token: write`?",
                 code="id_token_unavailable",
             )
         return value
@@ -133,7 +134,9 @@ class TrustedCiAuth(httpx.Auth):
                     return self._key  # nothing fresher to exchange: the server will say the key expired
                 raise ProvenantError("No ID token to exchange for an API key.", code="id_token_unavailable")
             with self._exchange_client() as http:
-                answer = decode(send_sync(http, Call("POST", _EXCHANGE, json={"idToken": token}), self._max_retries))
+                answer = decode(
+                    send_sync(http, Call("POST", _EXCHANGE, json={"idToken": token}), self._max_retries)
+                )
             now = self._clock()
             expires = datetime.fromisoformat(answer["expiresAt"].replace("Z", "+00:00")).timestamp()
             self._key = str(answer["key"])
