@@ -51,7 +51,7 @@ def test_a_job_token_becomes_a_short_lived_key_that_works(client: TestClient, is
     listed = client.get("/api/org/keys", headers=owner.headers).json()
     [minted] = [k for k in listed if k["ephemeral"]]
     assert minted["policyId"] == policy["id"] and minted["access"] == "ingest"
-    assert minted["name"] == "evaluations: acme/agent @ refs/heads/main"
+    assert minted["name"] == "acme/agent @ refs/heads/main, run 7012345678"
     assert "key" not in minted
 
 

@@ -177,11 +177,12 @@ def _job(claims: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _key_name(policy: _Candidate, job: dict[str, str]) -> str:
-    """e.g. "deploy: acme/app @ refs/heads/main": which job the key was for, in the list of keys."""
+def _key_name(job: dict[str, str]) -> str:
+    """Which job the key was for, as the list of keys shows it: "acme/app @ refs/heads/main, run 42"."""
     who = job.get("repository") or job.get("project_path") or job.get("sub") or "CI job"
-    ref = job.get("ref")
-    return f"{policy.name}: {who}{f' @ {ref}' if ref else ''}"[:100]
+    ref = f" @ {job['ref']}" if "ref" in job else ""
+    run = job.get("run_id") or job.get("pipeline_id")
+    return f"{who}{ref}{f', run {run}' if run else ''}"[:100]
 
 
 async def exchange(database: Database, session: Session, actor: Actor, keys: IssuerKeys, *, id_token: str) -> Exchanged:
@@ -217,7 +218,7 @@ async def exchange(database: Database, session: Session, actor: Actor, keys: Iss
         owner_id=policy.created_by_id,
         org_id=policy.org_id,
         policy_id=policy.id,
-        name=_key_name(policy, job),
+        name=_key_name(job),
         access=policy.access,
         expires_at=now + timedelta(seconds=policy.ttl_seconds),
     )
