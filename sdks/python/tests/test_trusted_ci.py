@@ -4,8 +4,12 @@ stand-in for GitHub Actions' token request URL on loopback."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -203,3 +207,27 @@ def test_a_key_revoked_with_its_policy_is_exchanged_again_and_the_refusal_surfac
         with pytest.raises(AuthenticationError) as refused:
             client.me()  # 401 api_key_revoked, so a new token is exchanged: no policy trusts its issuer now
     assert refused.value.code == "invalid_id_token"
+
+
+EVALUATE = Path(__file__).resolve().parents[3] / "docs" / "trusted-ci" / "evaluate.py"
+
+
+def test_the_documented_evaluation_script_sends_its_sessions_with_no_key(
+    account: Account, provider: CiProvider
+) -> None:
+    """docs/trusted-ci/evaluate.py, as the documented GitHub Actions workflow runs it: PROVENANT_URL only."""
+    trust(account, provider)
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PROVENANT_")}
+    env |= {"PROVENANT_URL": account.base_url, "GITHUB_RUN_ID": "77", **provider.env()}
+    result = subprocess.run(
+        [sys.executable, str(EVALUATE)], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "3/3 cases passed" in result.stdout
+    sessions = httpx.get(
+        f"{account.base_url}/api/sessions",
+        headers={"Authorization": f"Bearer {account.jwt}"},
+        timeout=30,
+    ).json()
+    assert sorted(session["externalId"] for session in sessions) == ["eval-77-1", "eval-77-2", "eval-77-3"]
+    assert provider.audiences == ["provenant"]
