@@ -62,6 +62,7 @@ def test_internet_addresses_are_public(address: str) -> None:
         "https://user:secret@issuer.example.com/",
         "https:///nohost",
         "http://localhost:8080",  # localhost is not 127.0.0.1 in the allowed list
+        "https://xn--zz/",  # a host IDNA refuses
     ],
 )
 def test_urls_breaking_the_rules_are_refused_before_any_lookup(url: str) -> None:

@@ -72,9 +72,9 @@ class AddressRules:
         when it is fetched, for they may change."""
         try:
             parsed = httpx.URL(url)
-        except (httpx.InvalidURL, TypeError):
+            host = parsed.host  # decoded here: ValueError for a host IDNA refuses (xn--zz)
+        except (httpx.InvalidURL, TypeError, ValueError):
             raise FetchRefused("is not a URL") from None
-        host = parsed.host
         if not host or parsed.scheme not in ("https", "http"):
             raise FetchRefused("must be an https:// URL")
         if parsed.userinfo:

@@ -34,6 +34,8 @@ from provenant.oidc.tokens import LEEWAY, IssuerKeys, TokenRejected, unverified_
 # The job's identity as the audit log records it (GitHub's names; GitLab's project_path too).
 JOB_CLAIMS = ("sub", "repository", "project_path", "ref", "run_id", "pipeline_id", "sha")
 _MAX_CLAIM_LENGTH = 200
+# 9999-12-31 23:58:59 UTC: a token's exp beyond what a date can hold (an issuer's mistake) is kept until then.
+_LAST_TIMESTAMP = 253402300739
 # Rows of tokens past their expiry are swept by the exchange that draws this chance, not by a scheduler.
 _SWEEP_CHANCE = 1 / 20
 
@@ -160,7 +162,7 @@ def _mark_used(session: Session, token: str, claims: dict[str, Any], *, now: dat
         session.execute(delete(UsedIdToken).where(UsedIdToken.expires_at < now))
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     # Kept as long as the token could pass verification (its exp, plus the leeway).
-    expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC) + LEEWAY
+    expires_at = datetime.fromtimestamp(min(int(claims["exp"]), _LAST_TIMESTAMP), UTC) + LEEWAY
     inserted = session.execute(
         insert(UsedIdToken)
         .values(digest=_digest(token, claims), expires_at=expires_at)

@@ -91,9 +91,9 @@ class TrustedCiAuth(httpx.Auth):
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._tokens = _IdTokens(environ)
-        self._exchange_client = lambda: httpx.Client(
-            base_url=base_url, headers=dict(headers), timeout=timeout, transport=transport
-        )
+        self._base_url = base_url
+        self._headers = dict(headers)
+        self._transport = transport
         self._timeout = timeout
         self._max_retries = max_retries
         self._clock = clock
@@ -133,7 +133,12 @@ class TrustedCiAuth(httpx.Auth):
                 if self._key is not None:
                     return self._key  # nothing fresher to exchange: the server will say the key expired
                 raise ProvenantError("No ID token to exchange for an API key.", code="id_token_unavailable")
-            with self._exchange_client() as http:
+            with httpx.Client(
+                base_url=self._base_url,
+                headers=self._headers,
+                timeout=self._timeout,
+                transport=self._transport,
+            ) as http:
                 answer = decode(
                     send_sync(http, Call("POST", _EXCHANGE, json={"idToken": token}), self._max_retries)
                 )
