@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -129,13 +130,19 @@ def _handler(issuer: Issuer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+@cache
+def _first_key(algorithm: str) -> SigningKey:
+    """Each issuer's first key, made once per test process: an RSA key costs tens of milliseconds to make, and
+    no test depends on two issuers' keys differing (each app caches the keys of its own issuers)."""
+    return make_key(algorithm)
+
+
 @contextmanager
 def running_issuer(*algorithms: str) -> Iterator[Issuer]:
     """An issuer at http://127.0.0.1:<port> publishing a key for each algorithm (RS256 by default)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    issuer = Issuer(
-        url=f"http://127.0.0.1:{server.server_address[1]}", keys=[make_key(a) for a in algorithms or ["RS256"]]
-    )
+    keys = [_first_key(algorithm) for algorithm in algorithms or ["RS256"]]
+    issuer = Issuer(url=f"http://127.0.0.1:{server.server_address[1]}", keys=keys)
     server.RequestHandlerClass = _handler(issuer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
