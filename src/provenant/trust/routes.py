@@ -86,7 +86,7 @@ async def exchange_id_token(
         # Rolled back first: a reused token is found inside the request's transaction, which on SQLite
         # holds the write lock that counting the failure needs.
         unit_of_work(request).finish(commit=False)
-        limiter.api_key_failed(caller.ip_address, now)
+        await limiter.api_key_failed(caller.ip_address, now)
         raise
     key = done.new.stored
     assert key.expires_at is not None
