@@ -194,6 +194,8 @@ MINTS: dict[tuple[str, str], str] = {
     # key) who may change the member's role; once, for an hour, audited; the member is emailed that it was issued,
     # and using it signs them out everywhere (tests/team/test_member_password_reset.py).
     ("POST", "/api/org/members/{user_id}/password-reset"): "the member: a reset link, by the contract",
+    ("POST", "/api/auth/token-exchange"): "the trust policy's creator, for the CI job that person's policy names "
+    "(their current role narrowed by the policy's access; the contract's Trusted CI)",
 }
 
 

@@ -310,3 +310,29 @@ def test_an_unreachable_issuer_answers_503(client: TestClient, issuer: Issuer) -
     response = exchange(client, issuer.token(iss=url))
     assert response.status_code == 503 and response.json()["code"] == "issuer_unavailable"
     assert response.headers["Retry-After"]
+
+
+@pytest.mark.both_databases  # the ingest scope is a subquery of the policy's keys
+def test_a_job_carries_on_its_sessions_with_the_next_key_and_no_other_policy_sees_them(
+    client: TestClient, issuer: Issuer
+) -> None:
+    """An ingest key reads and writes the sessions "it created": for a CI job, those created by any key of its
+    policy, as with the key a CI once stored. A job that outlives its key opened a session with the first and
+    carries on with the second."""
+    owner = register(client)
+    create_policy(client, owner, issuer.url)
+    other = create_policy(client, owner, issuer.url, name="other repo", claims={"repository": "acme/other"})
+    first = exchange(client, issuer.token()).json()["key"]
+    second = exchange(client, issuer.token()).json()["key"]
+    stranger = exchange(client, issuer.token(repository="acme/other")).json()
+    assert stranger["policyId"] == other["id"]
+    agent = client.post("/api/agents/get-or-create", json={"name": "evals"}, headers=bearer(first)).json()
+    opened = client.post("/api/sessions", json={"agentId": agent["id"]}, headers=bearer(first)).json()
+    turn = {"role": "USER", "content": "hello"}
+    path = f"/api/sessions/{opened['id']}"
+    assert client.post(f"{path}/turns", json=turn, headers=bearer(second)).status_code == 201
+    assert client.post(f"{path}/end", json={}, headers=bearer(second)).json()["status"] == "COMPLETED"
+    assert client.get(path, headers=bearer(second)).status_code == 200
+    assert client.get(path, headers=bearer(stranger["key"])).status_code == 404
+    assert client.post(f"{path}/turns", json=turn, headers=bearer(stranger["key"])).status_code == 404
+    assert [s["id"] for s in client.get("/api/sessions", headers=bearer(stranger["key"])).json()] == []

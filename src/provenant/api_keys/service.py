@@ -81,6 +81,16 @@ def roll_chain(session: Session, key_id: str, *, user_id: str) -> list[str]:
     return list(session.scalars(select(chain.c.id)))
 
 
+def same_credential(session: Session, key_id: str, *, user_id: str) -> "list[str] | Select[str]":
+    """The keys that are one credential with ``key_id``: its roll chain; for a key a CI job exchanged its ID
+    token for, every key of that trust policy. The policy stands where the key stored in CI's secrets stood,
+    and a job that outlives its key carries on, with the next one, the sessions it opened."""
+    policy_id = session.scalar(select(ApiKey.policy_id).where(ApiKey.id == key_id))
+    if policy_id is not None:
+        return select(ApiKey.id).where(ApiKey.policy_id == policy_id, ApiKey.user_id == user_id)
+    return roll_chain(session, key_id, user_id=user_id)
+
+
 def list_keys(session: Session, caller: Principal, *, include_revoked: bool, page: PageRequest) -> Page[ApiKey]:
     """A page of the keys the caller may see, newest first."""
     query = _visible_to(caller)
