@@ -1,7 +1,7 @@
 """Trusted CI: trust policies, the ID tokens already exchanged, and the policy of an ephemeral key
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
