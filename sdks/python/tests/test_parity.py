@@ -34,6 +34,10 @@ NOT_IN_SDKS = {
     "POST /api/auth/logout-all": PERSON_ONLY,
     "POST /api/auth/password": PERSON_ONLY,
     "POST /api/keys/report-leaked": "for secret scanners, which report a found key without having one",
+    "GET /api/auth/config": "what the sign-in page may offer, read by the dashboard before anyone signs in",
+    "POST /api/auth/forgot-password": ACCOUNT_FLOW,
+    "POST /api/auth/reset-password": ACCOUNT_FLOW,
+    "POST /api/org/members/{}/password-reset": PERSON_ONLY,
     "POST /api/auth/token-exchange": "made by the clients themselves when no API key is given and a CI "
     "provider's ID token is at hand (Trusted CI), never called by hand",
     "GET /api/org/trust-policies": "trust is set up by an OWNER or ADMIN in the dashboard, not by the CI "
