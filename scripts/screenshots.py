@@ -6,7 +6,8 @@ Starts its own `provenant serve` on a fresh SQLite file, seeds a realistic organ
 (members, invitations, keys, agents, sessions with turns; the audit log fills itself), then saves each page
 at 1280 px wide, and the list pages (API Keys, Agents, Sessions, Audit Log) once more at 1024 px. Uses
 Debian's Chromium, like the tests. Name pages to take only theirs (the names of the PNGs without the width,
-e.g. `keys`, which also takes keys-new, keys-created, keys-roll and keys-1024):
+e.g. `keys`, which also takes keys-new, keys-created, keys-roll and keys-1024; `trusted` takes the Trusted CI
+section of API Keys and its New policy form, with CI jobs' keys from a stand-in issuer on loopback):
 
     .venv/bin/python scripts/screenshots.py keys
 """
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.factories import PASSWORD, Account, accept, invite, link_token, login  # noqa: E402
+from tests.oidc_issuer import running_issuer  # noqa: E402
 from tests.servers import serve  # noqa: E402
 
 from provenant.db import Database  # noqa: E402
@@ -189,7 +191,12 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     # Email "configured" (to a port where nothing listens: nothing is sent), so that the pages offer what an
     # install with email offers (Forgot password?); links then lead to PUBLIC_URL, opened here on the server.
-    env = {"PROVENANT_SMTP_URL": "smtp://127.0.0.1:9", "PROVENANT_PUBLIC_URL": PUBLIC_URL}
+    # The stand-in CI provider of the Trusted CI shots runs on loopback, which the server must be let fetch.
+    env = {
+        "PROVENANT_SMTP_URL": "smtp://127.0.0.1:9",
+        "PROVENANT_PUBLIC_URL": PUBLIC_URL,
+        "PROVENANT_ALLOWED_ISSUER_HOSTS": "127.0.0.1",
+    }
     with (
         tempfile.TemporaryDirectory() as directory,
         serve(Path(directory), f"sqlite:///{directory}/p.db", env=env) as server,
@@ -238,6 +245,9 @@ def main() -> None:
             shoot(page, "/account", "account")
             if wanted("keys"):
                 keys_page(page)
+            if wanted("trusted"):
+                with httpx.Client(base_url=server.url, timeout=10) as http:
+                    trusted_ci_section(page, http, owner)
             narrow = browser.new_context(base_url=server.url, viewport={"width": 1024, "height": 768})
             narrow_page = narrow.new_page()
             narrow_page.goto("/signin")
@@ -292,6 +302,31 @@ def keys_page(page: Page) -> None:
     print("docs/screenshots/keys-roll.png")
     page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
     page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def trusted_ci_section(page: Page, http: httpx.Client, owner: Account) -> None:
+    """Trusted CI on API Keys: a policy for GitHub Actions and one for a stand-in issuer whose tokens two CI
+    jobs exchanged, the keys those jobs hold, and New policy."""
+    with running_issuer() as issuer:
+        github = {"repository": "analytical/engine-agent", "environment": "evals"}
+        for name, url, claims, access, ttl in (
+            ("release evals", "https://token.actions.githubusercontent.com", github, "read", 1800),
+            ("main branch CI", issuer.url, {"repository": "acme/agent", "ref": "refs/heads/main"}, "ingest", 900),
+        ):
+            body = {"name": name, "issuer": url, "audience": "provenant", "claims": claims, "access": access}
+            created = http.post("/api/org/trust-policies", json=body | {"ttlSeconds": ttl}, headers=owner.headers)
+            created.raise_for_status()
+        for run in ("7012345678", "7012345990"):
+            http.post("/api/auth/token-exchange", json={"idToken": issuer.token(run_id=run)}).raise_for_status()
+        page.goto("/keys")
+        section = page.locator("section.trusted-ci")
+        page.get_by_role("table", name="Keys held by CI jobs").wait_for()
+        section.screenshot(path=str(OUT / "trusted-ci.png"))
+        print("docs/screenshots/trusted-ci.png")
+        section.get_by_role("button", name="New policy").click()
+        page.get_by_label("Repository", exact=True).fill("analytical/engine-agent")
+        page.locator("form.form-card").screenshot(path=str(OUT / "trusted-ci-new-policy.png"))
+        print("docs/screenshots/trusted-ci-new-policy.png")
 
 
 if __name__ == "__main__":

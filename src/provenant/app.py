@@ -38,6 +38,8 @@ from provenant.errors import Busy, InvalidJson, ProvenantError, error_response, 
 from provenant.headers import API_HEADERS, ApiHeadersMiddleware, cors_options, is_api
 from provenant.org_settings.routes import router as org_settings_router
 from provenant.readiness import router as readiness_router
+from provenant.oidc.fetch import AddressRules
+from provenant.oidc.tokens import IssuerKeys
 from provenant.redis_client import Scripts
 from provenant.request_guard import RequestGuardMiddleware
 from provenant.request_id import HEADER as REQUEST_ID_HEADER
@@ -46,6 +48,8 @@ from provenant.sessions.routes import router as sessions_router
 from provenant.team.routes import invitation_links_router
 from provenant.team.routes import router as team_router
 from provenant.two_factor.routes import router as two_factor_router
+from provenant.trust.routes import exchange_router
+from provenant.trust.routes import router as trust_router
 from provenant.unit_of_work import UnitOfWorkMiddleware
 
 logger = logging.getLogger("provenant")
@@ -224,6 +228,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.attempt_limiter = AttemptLimiter.from_settings(settings, database, redis)
     app.state.rate_limiter = KeyRateLimiter.from_settings(redis, settings.redis_prefix)
     app.state.encryption_key = encryption_key
+    # Issuers' signing keys, cached for the process; fetched under the outbound address rules.
+    app.state.issuer_keys = IssuerKeys(AddressRules.of(settings.allowed_issuer_hosts))
 
     # The most requested first (who am I, agents, turn ingestion): routes are matched in order.
     routers = (
@@ -239,6 +245,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_router,
         two_factor_router,
         org_settings_router,
+        trust_router,
+        exchange_router,
     )
     add_routes(app, routers)
     app.router.routes.extend(DOCS_ROUTES)

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         "day), 1 to 30: a failed write is retried one interval later, and both are promised within a minute.",
     )
 
+    allowed_issuer_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts of OpenID Connect issuers (CI providers, single sign-on) that may be fetched although "
+        "they resolve to a loopback, private or link-local address, over plain HTTP too (comma-separated). Empty: "
+        "issuers are fetched over HTTPS from public addresses only.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Browser origins (scheme://host[:port], comma-separated) allowed to call the API from their "
@@ -128,12 +134,22 @@ class Settings(BaseSettings):
         default=None, description="A pk_live_ key the operator generated; stored as its SHA-256 only."
     )
 
-    @field_validator("trusted_proxies", "cors_origins", mode="before")
+    @field_validator("trusted_proxies", "cors_origins", "allowed_issuer_hosts", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("allowed_issuer_hosts")
+    @classmethod
+    def _hosts(cls, hosts: list[str]) -> list[str]:
+        for host in hosts:
+            if any(c in host for c in "/?#@ ") or not host:
+                raise ValueError(
+                    f"PROVENANT_ALLOWED_ISSUER_HOSTS: {host!r} is not a host name or address (no scheme, no path)"
+                )
+        return [host.lower().removeprefix("[").removesuffix("]") for host in hosts]
 
     @field_validator("cors_origins")
     @classmethod

@@ -36,6 +36,9 @@ KEY_FIELDS = {
     "rolledToId",
     # Per-key rate limits (third milestone)
     "rateLimitPerMinute",
+    # Trusted CI (third milestone)
+    "ephemeral",
+    "policyId",
 }
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 ROLES = ["OWNER", "ADMIN", "MEMBER", "VIEWER"]
@@ -65,6 +68,7 @@ def test_a_new_key_is_pk_live_and_32_lowercase_hex_and_shown_with_its_metadata(c
     created = _create(client, owner, name="prod-ingestion")
 
     assert set(created) == KEY_FIELDS | {"key"}
+    assert created["ephemeral"] is False and created["policyId"] is None  # a person's key, not a CI job's
     assert re.fullmatch(r"pk_live_[0-9a-f]{32}", created["key"])
     assert created["keyPrefix"] == created["key"][8:16]
     assert created["name"] == "prod-ingestion"

@@ -44,6 +44,8 @@ RULES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "read audit": (ADMINS, frozenset({"jwt", "full", "read"})),
     # Requiring two-factor sign-in and the like: an OWNER in person, never a key, however it leaked.
     "change org settings": (frozenset({"OWNER"}), frozenset({"jwt"})),
+    "read trust policies": (ADMINS, frozenset({"jwt", "full", "read"})),
+    "manage trust policies": (ADMINS, frozenset({"jwt", "full"})),
 }
 
 PUBLIC = "public"
@@ -60,6 +62,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/auth/forgot-password"): PUBLIC,
     ("POST", "/api/auth/reset-password"): PUBLIC,
     ("POST", "/api/auth/login/2fa"): PUBLIC,
+    ("POST", "/api/auth/token-exchange"): PUBLIC,  # the CI provider's ID token is the credential
     ("GET", "/api/auth/me"): "anyone signed in",
     ("POST", "/api/auth/logout"): "anyone signed in",
     ("POST", "/api/auth/logout-all"): "a person",
@@ -97,6 +100,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("DELETE", "/api/org/invitations/{invitation_id}"): "invite",
     ("GET", "/api/audit"): "read audit",
     ("GET", "/api/audit/export"): "read audit",
+    ("GET", "/api/org/trust-policies"): "read trust policies",
+    ("POST", "/api/org/trust-policies"): "manage trust policies",
+    ("DELETE", "/api/org/trust-policies/{policy_id}"): "manage trust policies",
 }
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
@@ -151,7 +157,12 @@ def test_each_route_admits_exactly_the_roles_and_key_access_the_contract_gives(
             continue
         roles, credentials = RULES[rule]
         url = path.format(
-            agent_id=UNKNOWN_ID, session_id=UNKNOWN_ID, key_id=UNKNOWN_ID, user_id=UNKNOWN_ID, invitation_id=UNKNOWN_ID
+            agent_id=UNKNOWN_ID,
+            session_id=UNKNOWN_ID,
+            key_id=UNKNOWN_ID,
+            user_id=UNKNOWN_ID,
+            invitation_id=UNKNOWN_ID,
+            policy_id=UNKNOWN_ID,
         )
         for caller in callers:
             token = caller.token
@@ -197,6 +208,8 @@ MINTS: dict[tuple[str, str], str] = {
     # key) who may change the member's role; once, for an hour, audited; the member is emailed that it was issued,
     # and using it signs them out everywhere (tests/team/test_member_password_reset.py).
     ("POST", "/api/org/members/{user_id}/password-reset"): "the member: a reset link, by the contract",
+    ("POST", "/api/auth/token-exchange"): "the trust policy's creator, for the CI job that person's policy names "
+    "(their current role narrowed by the policy's access; the contract's Trusted CI)",
 }
 
 

@@ -62,6 +62,8 @@ class ServerProcess:
 
     def start(self) -> None:
         env = dict(os.environ, PROVENANT_DATA_DIR=str(self.data_dir), PROVENANT_JWT_SECRET=self.jwt_secret)
+        # Trusted CI tests run a stand-in CI provider on loopback (ci_provider.py), which the server fetches.
+        env["PROVENANT_ALLOWED_ISSUER_HOSTS"] = "127.0.0.1"
         for name in ("PROVENANT_URL", "PROVENANT_API_KEY", "PROVENANT_DATABASE_URL"):
             env.pop(name, None)
         # Every test registers an org of its own, all from loopback: past the server's per-address limit.

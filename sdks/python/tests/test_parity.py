@@ -42,6 +42,16 @@ NOT_IN_SDKS = {
     "GET /api/org/settings": "the organization's security settings, which the dashboard's Team page shows",
     "PATCH /api/org/settings": PERSON_ONLY,
     "POST /api/keys/report-leaked": "for secret scanners, which report a found key without having one",
+    "GET /api/auth/config": "what the sign-in page may offer, read by the dashboard before anyone signs in",
+    "POST /api/auth/forgot-password": ACCOUNT_FLOW,
+    "POST /api/auth/reset-password": ACCOUNT_FLOW,
+    "POST /api/org/members/{}/password-reset": PERSON_ONLY,
+    "POST /api/auth/token-exchange": "made by the clients themselves when no API key is given and a CI "
+    "provider's ID token is at hand (Trusted CI), never called by hand",
+    "GET /api/org/trust-policies": "trust is set up by an OWNER or ADMIN in the dashboard, not by the CI "
+    "jobs it lets in",
+    "POST /api/org/trust-policies": "as above: a job's SDK must not widen the trust that admits it",
+    "DELETE /api/org/trust-policies/{}": "as above",
 }
 
 # "METHOD path" -> the SDK methods that make it: (resource method, flat method kept for older code).

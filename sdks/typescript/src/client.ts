@@ -8,13 +8,17 @@ import type { Me } from './resources/auth.js';
 import { Sessions, type SessionCreateParams, type TurnCreateParams } from './resources/sessions.js';
 import { Invitations, Members } from './resources/team.js';
 import { Transport } from './transport.js';
+import { TrustedCi } from './trusted-ci.js';
 
 export { VERSION } from './transport.js';
 
 export interface ClientOptions extends BackgroundOptions {
   /** Where the Provenant server lives, e.g. `https://provenant.example.com`. Defaults to `PROVENANT_URL`. */
   baseUrl?: string | undefined;
-  /** A `pk_live_…` key. Defaults to `PROVENANT_API_KEY`. */
+  /**
+   * A `pk_live_…` key. Defaults to `PROVENANT_API_KEY`. Without one, in CI, the provider's ID token is exchanged
+   * for a short-lived key (GitHub Actions with `id-token: write`, or `PROVENANT_ID_TOKEN`), and again before it expires.
+   */
   apiKey?: string | undefined;
   /** Milliseconds one attempt may take, answer body included. Default 30000. */
   timeout?: number;
@@ -46,9 +50,11 @@ export class ProvenantClient {
         'No Provenant URL: pass `baseUrl` to new ProvenantClient({ baseUrl }) or set the PROVENANT_URL environment variable (e.g. https://provenant.example.com).',
       );
     }
-    if (!apiKey?.trim()) {
+    // Without a key, in CI: the provider's ID token is exchanged for a short-lived key (see trusted-ci.ts).
+    const trustedCi = !apiKey?.trim() && TrustedCi.available();
+    if (!apiKey?.trim() && !trustedCi) {
       throw new ProvenantError(
-        'No Provenant API key: pass `apiKey` to new ProvenantClient({ apiKey }) or set the PROVENANT_API_KEY environment variable. Create a key under API Keys in the Provenant dashboard.',
+        'No Provenant API key: pass `apiKey` to new ProvenantClient({ apiKey }) or set the PROVENANT_API_KEY environment variable. Create a key under API Keys in the Provenant dashboard (in CI, a trust policy and the provider\'s ID token can stand in for it: see the README\'s Trusted CI).',
       );
     }
     if (!/^https?:\/\/[^/]/i.test(baseUrl.trim())) {
@@ -60,7 +66,7 @@ export class ProvenantClient {
     this.baseUrl = baseUrl.trim().replace(/\/+$/, '');
     this.timeout = timeout;
     this.maxRetries = maxRetries;
-    this.#transport = new Transport({ baseUrl: this.baseUrl, apiKey: apiKey.trim(), timeout, maxRetries });
+    this.#transport = new Transport({ baseUrl: this.baseUrl, apiKey: trustedCi ? undefined : apiKey?.trim(), timeout, maxRetries });
     this.agents = new Agents(this.#transport);
     this.sessions = new Sessions(this.#transport);
     this.apiKeys = new ApiKeys(this.#transport);

@@ -4,9 +4,11 @@
  */
 import { APIConnectionError, APIStatusError, APITimeoutError, ProvenantError, errorFromResponse } from './errors.js';
 import { backoff, errorCode, neverConnected, retryDelay, sleep } from './retry.js';
+import { TrustedCi } from './trusted-ci.js';
 import { VERSION } from './version.js';
 
 export { VERSION };
+const USER_AGENT = `provenant-node/${VERSION}`;
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -31,7 +33,8 @@ export interface Answer<T> {
 
 export interface TransportOptions {
   baseUrl: string;
-  apiKey: string;
+  /** A `pk_live_` key; without one, the key is exchanged from the CI provider's ID token (trusted-ci.ts). */
+  apiKey: string | undefined;
   timeout: number;
   maxRetries: number;
 }
@@ -40,14 +43,28 @@ export class Transport {
   readonly baseUrl: string;
   readonly timeout: number;
   readonly maxRetries: number;
-  // A #private field: absent from JSON.stringify, util.inspect and console.log.
-  readonly #apiKey: string;
+  // #private fields: absent from JSON.stringify, util.inspect and console.log.
+  readonly #apiKey: string | undefined;
+  readonly #trustedCi: TrustedCi | undefined;
 
   constructor({ baseUrl, apiKey, timeout, maxRetries }: TransportOptions) {
     this.baseUrl = baseUrl;
     this.#apiKey = apiKey;
+    this.#trustedCi = apiKey === undefined ? new TrustedCi({ baseUrl, timeout, userAgent: USER_AGENT }) : undefined;
     this.timeout = timeout;
     this.maxRetries = maxRetries;
+  }
+
+  /** The key to send now (exchanged first, in trusted CI, when there is none or it is about to expire). */
+  async #key(): Promise<string> {
+    return this.#apiKey ?? (await this.#trustedCi!.key());
+  }
+
+  /** In trusted CI, a key the server refused (401) is exchanged again once: undefined when there is no other. */
+  async #replacement(refused: string): Promise<string | undefined> {
+    if (this.#trustedCi === undefined) return undefined;
+    const fresh = await this.#trustedCi.key(refused);
+    return fresh === refused ? undefined : fresh;
   }
 
   async request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
@@ -65,10 +82,12 @@ export class Transport {
     const retries = maxRetries ?? this.maxRetries;
     const repeatable = idempotent ?? ['GET', 'PUT', 'DELETE'].includes(method);
     const payload = options.json ?? (body === undefined ? undefined : JSON.stringify(body));
-    const init = { method, headers: this.#headers(payload !== undefined), body: payload };
+    let key = await this.#key();
+    let reauthenticated = false;
 
     for (let attempt = 0; ; attempt++) {
       const retriesLeft = attempt < retries;
+      const init = { method, headers: this.#headers(key, payload !== undefined), body: payload };
       let response: Response;
       let text: string;
       try {
@@ -83,6 +102,15 @@ export class Transport {
         throw this.#connectionError(method, path, cause);
       }
       if (response.ok) return { data: this.#json<T>(method, path, response, text), headers: response.headers };
+      if (response.status === 401 && !reauthenticated) {
+        reauthenticated = true;
+        const fresh = await this.#replacement(key);
+        if (fresh !== undefined) {
+          key = fresh;
+          attempt--; // not a retry: the same request with a key that works
+          continue;
+        }
+      }
       // A 429 (a key's rate_limited, too_many_attempts) is answered before the request does anything: any
       // method may be sent again after it, a POST too.
       const again = repeatable || response.status === 429;
@@ -137,7 +165,7 @@ export class Transport {
       const timer = setTimeout(() => abort.abort(new DOMException('timed out', 'TimeoutError')), this.timeout);
       let response: Response;
       try {
-        response = await fetch(url, { headers: this.#headers(false), signal: abort.signal });
+        response = await fetch(url, { headers: this.#headers(await this.#key(), false), signal: abort.signal });
       } catch (cause) {
         if (!retriesLeft) throw this.#connectionError('GET', path, abort.signal.aborted ? abort.signal.reason : cause);
         await sleep(backoff(attempt));
@@ -179,11 +207,11 @@ export class Transport {
     return `${this.baseUrl}${path}${search ? `?${search}` : ''}`;
   }
 
-  #headers(hasBody: boolean): Record<string, string> {
+  #headers(key: string, hasBody: boolean): Record<string, string> {
     const headers: Record<string, string> = {
       Accept: 'application/json',
-      Authorization: `Bearer ${this.#apiKey}`,
-      'User-Agent': `provenant-node/${VERSION}`,
+      Authorization: `Bearer ${key}`,
+      'User-Agent': USER_AGENT,
     };
     if (hasBody) headers['Content-Type'] = 'application/json';
     return headers;
@@ -200,13 +228,15 @@ export class Transport {
 
   // The key never appears in an error, even if a server were to echo it back.
   #scrubbed(error: APIStatusError): APIStatusError {
-    if (!error.message.includes(this.#apiKey)) return error;
+    const key = this.#apiKey ?? this.#trustedCi?.current;
+    if (key === undefined || !error.message.includes(key)) return error;
     const ErrorClass = error.constructor as typeof APIStatusError;
     return new ErrorClass(error.statusCode, error.code, this.#redact(error.message), error.details, error.headers);
   }
 
   #redact(text: string): string {
-    return text.split(this.#apiKey).join('[redacted]');
+    const key = this.#apiKey ?? this.#trustedCi?.current;
+    return key === undefined ? text : text.split(key).join('[redacted]');
   }
 }
 

@@ -70,6 +70,9 @@ class ApiKeyRead(ReadModel):
     revoked_reason: Literal["revoked", "leaked"] | None
     rolled_to_id: str | None
     rate_limit_per_minute: int | None
+    # Minted for a CI job by POST /api/auth/token-exchange under this trust policy.
+    ephemeral: bool
+    policy_id: str | None
     user: KeyOwner
 
 

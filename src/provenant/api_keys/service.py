@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -81,11 +81,23 @@ def roll_chain(session: Session, key_id: str, *, user_id: str) -> list[str]:
     return list(session.scalars(select(chain.c.id)))
 
 
+def same_credential(session: Session, key_id: str, *, user_id: str) -> "list[str] | Select[str]":
+    """The keys that are one credential with ``key_id``: its roll chain; for a key a CI job exchanged its ID
+    token for, every key of that trust policy. The policy stands where the key stored in CI's secrets stood,
+    and a job that outlives its key carries on, with the next one, the sessions it opened."""
+    policy_id = session.scalar(select(ApiKey.policy_id).where(ApiKey.id == key_id))
+    if policy_id is not None:
+        return select(ApiKey.id).where(ApiKey.policy_id == policy_id, ApiKey.user_id == user_id)
+    return roll_chain(session, key_id, user_id=user_id)
+
+
 def list_keys(session: Session, caller: Principal, *, include_revoked: bool, page: PageRequest) -> Page[ApiKey]:
     """A page of the keys the caller may see, newest first."""
     query = _visible_to(caller)
     if not include_revoked:
-        query = query.where(ApiKey.revoked_at.is_(None))
+        # A CI job's key past its expiry is gone for good, and a busy CI leaves hundreds a day.
+        now = datetime.now(UTC)
+        query = query.where(ApiKey.revoked_at.is_(None), or_(ApiKey.policy_id.is_(None), ApiKey.expires_at > now))
     keys = session.scalars(newest_first(query, ApiKey.created_at, ApiKey.id, page)).all()
     return page_of(keys, page, lambda key: Position(key.created_at, key.id))
 
@@ -121,6 +133,38 @@ def create_key(
     return NewKey(key, raw)
 
 
+def mint_ephemeral_key(
+    session: Session, *, owner_id: str, org_id: str, policy_id: str, name: str, access: str, expires_at: datetime
+) -> NewKey:
+    """A key for a CI job whose ID token a trust policy accepted (trust.exchange, which audits it): an
+    ordinary key of the policy's creator that expires within the hour. Not counted against the creator's
+    own limit of keys: a busy CI mints many, and each dies on its own."""
+    now = datetime.now(UTC)
+    owner = session.get_one(User, owner_id)
+    key, raw = _new_key(
+        session,
+        owner=owner,
+        org_id=org_id,
+        name=name,
+        expires_at=expires_at,
+        access=access,
+        rate_limit_per_minute=None,  # CI keys live minutes; per-key limits are for long-lived keys
+        now=now,
+        policy_id=policy_id,
+    )
+    return NewKey(key, raw)
+
+
+def revoke_keys_of_policy(session: Session, policy_id: str, *, now: datetime) -> int:
+    """Revokes every key minted under a trust policy that is being deleted; how many were still unrevoked."""
+    result = session.execute(
+        update(ApiKey)
+        .where(ApiKey.policy_id == policy_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason="revoked")
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def _new_key(
     session: Session,
     *,
@@ -131,6 +175,7 @@ def _new_key(
     access: str,
     rate_limit_per_minute: int | None,
     now: datetime,
+    policy_id: str | None = None,
 ) -> tuple[ApiKey, str]:
     raw = security.generate_api_key()
     key = ApiKey(
@@ -143,6 +188,7 @@ def _new_key(
         rate_limit_per_minute=rate_limit_per_minute,
         expires_at=expires_at,
         created_at=now,
+        policy_id=policy_id,
     )
     session.add(key)
     session.flush()
@@ -163,6 +209,7 @@ def _check_key_limit(
         ApiKey.user_id == user_id,
         ApiKey.org_id == org_id,
         ApiKey.revoked_at.is_(None),
+        ApiKey.policy_id.is_(None),  # a CI job's keys are not the person's to manage
         or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
     )
     if replacing is not None:
@@ -236,6 +283,11 @@ def roll_key(session: Session, caller: Principal, key_id: str, *, grace: timedel
 
 
 def _check_rollable(key: ApiKey, *, now: datetime) -> None:
+    if key.policy_id is not None:
+        raise Conflict(
+            "This key was minted for a CI job by its trust policy: the job exchanges a new ID token instead.",
+            code="api_key_ephemeral",
+        )
     if key.revoked_at is not None:
         raise Conflict("This key is revoked: create a new key instead.", code="api_key_revoked")
     if key.rolled_to_id is not None:

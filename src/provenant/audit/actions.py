@@ -23,6 +23,11 @@ class AuditAction(StrEnum):
     APIKEY_ROLL = "apikey.roll"
     # Revoked because someone reported the key exposed (POST /api/keys/report-leaked, no sign-in).
     APIKEY_REVOKED_LEAKED = "apikey.revoked_leaked"
+    # A CI job's OpenID Connect ID token exchanged for a short-lived key (POST /api/auth/token-exchange).
+    APIKEY_EXCHANGED = "apikey.exchanged"
+    TRUST_POLICY_CREATE = "trust_policy.create"
+    # Deleting a policy also revokes the keys minted under it.
+    TRUST_POLICY_DELETE = "trust_policy.delete"
     AGENT_CREATE = "agent.create"
     AGENT_UPDATE = "agent.update"
     AGENT_ARCHIVE = "agent.archive"

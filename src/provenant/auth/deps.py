@@ -171,6 +171,8 @@ RequireInvitationReader = Annotated[Principal, Depends(_requires(Action.READ_INV
 RequireRoleChanger = Annotated[Principal, Depends(_requires(Action.CHANGE_ROLES))]
 RequireMemberRemover = Annotated[Principal, Depends(_requires(Action.REMOVE_MEMBERS))]
 RequireAuditReader = Annotated[Principal, Depends(_requires(Action.READ_AUDIT))]
+RequireTrustPolicyReader = Annotated[Principal, Depends(_requires(Action.READ_TRUST_POLICIES))]
+RequireTrustPolicyManager = Annotated[Principal, Depends(_requires(Action.MANAGE_TRUST_POLICIES))]
 # A person with a JWT: sessions and passwords are theirs; an API key gets 403.
 SignedInPerson = Annotated[Principal, Depends(_signed_in_person)]
 # A reset link for a member acts as that member: a person in the dashboard who may change roles issues it, never

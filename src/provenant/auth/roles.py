@@ -36,6 +36,8 @@ class Action(StrEnum):
     REMOVE_MEMBERS = "remove_members"
     READ_AUDIT = "read_audit"
     MANAGE_ORG_SETTINGS = "manage_org_settings"  # such as requiring two-factor sign-in
+    READ_TRUST_POLICIES = "read_trust_policies"  # which CI jobs may exchange their ID tokens for keys
+    MANAGE_TRUST_POLICIES = "manage_trust_policies"  # create and delete those policies
 
 
 _ADMINISTER = frozenset(
@@ -53,6 +55,8 @@ _ADMINISTER = frozenset(
         Action.CHANGE_ROLES,
         Action.REMOVE_MEMBERS,
         Action.READ_AUDIT,
+        Action.READ_TRUST_POLICIES,
+        Action.MANAGE_TRUST_POLICIES,
     }
 )
 
@@ -68,7 +72,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
 
 ACCESS: dict[Access, frozenset[Action]] = {
     Access.FULL: frozenset(Action),
-    Access.READ: frozenset({Action.READ, Action.READ_OWN_SESSIONS, Action.READ_INVITATIONS, Action.READ_AUDIT}),
+    Access.READ: frozenset(
+        {Action.READ, Action.READ_OWN_SESSIONS, Action.READ_INVITATIONS, Action.READ_AUDIT, Action.READ_TRUST_POLICIES}
+    ),
     Access.INGEST: frozenset({Action.INGEST, Action.READ_OWN_SESSIONS}),
 }
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.orm.instrumentation import manager_of_class
 
 from provenant import metrics
-from provenant.api_keys.service import roll_chain
+from provenant.api_keys.service import same_credential
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth.principal import Principal
@@ -87,12 +87,13 @@ def _snapshot(agent_session: AgentSession) -> dict[str, Any]:
 def _visible_to(session: Session, caller: Principal) -> list[ColumnElement[bool]]:
     """The sessions ``caller`` may read and write: its org's; for an ``ingest`` key, only those created
     by it or by a key of its roll chain (the key it was rolled from carried on by its successor, and
-    back during the grace period). Another's session is "not found", as an unknown id is."""
+    back during the grace period), or, for a CI job's key, by a key of its trust policy (see
+    api_keys.same_credential). Another's session is "not found", as an unknown id is."""
     conditions = [AgentSession.org_id == caller.org_id]
     if caller.access == Access.INGEST:
         assert caller.api_key_id is not None  # a JWT acts with full access
-        chain = roll_chain(session, caller.api_key_id, user_id=caller.user_id)
-        conditions.append(AgentSession.created_by_api_key_id.in_(chain))
+        keys = same_credential(session, caller.api_key_id, user_id=caller.user_id)
+        conditions.append(AgentSession.created_by_api_key_id.in_(keys))
     return conditions
 
 

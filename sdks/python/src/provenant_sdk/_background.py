@@ -231,6 +231,7 @@ class Sender:
                 self._http = httpx.Client(
                     base_url=settings.base_url,
                     headers=settings.headers,
+                    auth=settings.auth,
                     timeout=settings.timeout,
                     transport=self._transport,
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +13,7 @@ from provenant_sdk import _calls
 from provenant_sdk._background import Sender
 from provenant_sdk._http import Call, resolve_settings
 from provenant_sdk._session import LiveSession, log_turn
+from provenant_sdk._trusted_ci import TrustedCiAuth, trusted_ci_available
 from provenant_sdk.types import Metadata, TurnRole
 
 
@@ -29,13 +31,27 @@ class BaseClient:
         max_queued_turns: int,
         sender_transport: httpx.BaseTransport | None,
     ) -> None:
-        self._settings = resolve_settings(
+        given_key = api_key if api_key is not None else os.environ.get("PROVENANT_API_KEY")
+        trusted_ci = not (given_key and given_key.strip()) and trusted_ci_available(os.environ)
+        settings = resolve_settings(
             base_url=base_url,
             api_key=api_key,
             timeout=timeout,
             max_retries=max_retries,
             max_queued_turns=max_queued_turns,
+            trusted_ci=trusted_ci,
         )
+        if trusted_ci:
+            auth = TrustedCiAuth(
+                base_url=settings.base_url,
+                headers=settings.headers,
+                timeout=settings.timeout,
+                max_retries=max_retries,
+                transport=sender_transport,
+                environ=os.environ,
+            )
+            settings = settings._replace(auth=auth)
+        self._settings = settings
         self.base_url = self._settings.base_url
         self.max_retries = max_retries
         self._sender = Sender(self._settings, sender_transport)

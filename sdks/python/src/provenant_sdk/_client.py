@@ -74,6 +74,7 @@ class ProvenantClient(BaseClient):
         self._http = httpx.Client(
             base_url=settings.base_url,
             headers=settings.headers,
+            auth=settings.auth,
             timeout=settings.timeout,
             transport=transport,
         )
@@ -244,6 +245,7 @@ class AsyncProvenantClient(BaseClient):
         self._http = httpx.AsyncClient(
             base_url=settings.base_url,
             headers=settings.headers,
+            auth=settings.auth,
             timeout=settings.timeout,
             transport=transport,
         )

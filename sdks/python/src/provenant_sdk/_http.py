@@ -54,6 +54,8 @@ class Settings(NamedTuple):
     timeout: httpx.Timeout
     max_retries: int
     max_queued_turns: int
+    # Set when no API key was given and a CI provider's ID token is exchanged for one (_trusted_ci).
+    auth: httpx.Auth | None = None
 
 
 def resolve_settings(
@@ -63,8 +65,11 @@ def resolve_settings(
     timeout: float | httpx.Timeout | None,
     max_retries: int,
     max_queued_turns: int,
+    trusted_ci: bool = False,
 ) -> Settings:
-    """Arguments first, then PROVENANT_URL and PROVENANT_API_KEY; `ProvenantError` if one is missing."""
+    """Arguments first, then PROVENANT_URL and PROVENANT_API_KEY; `ProvenantError` if one is missing. With
+    ``trusted_ci`` (a CI provider's ID token is at hand), no key is needed: the headers then carry none, and
+    the client attaches the key it exchanges the token for."""
     base_url = base_url if base_url is not None else os.environ.get("PROVENANT_URL")
     api_key = api_key if api_key is not None else os.environ.get("PROVENANT_API_KEY")
     if not base_url:
@@ -77,12 +82,13 @@ def resolve_settings(
             f"The Provenant URL must start with http:// or https://, got {base_url!r}.",
             code="invalid_base_url",
         )
-    if not api_key or not api_key.strip():
+    if (not api_key or not api_key.strip()) and not trusted_ci:
         raise ProvenantError(
-            "No Provenant API key: pass api_key= or set PROVENANT_API_KEY to a pk_live_... key.",
+            "No Provenant API key: pass api_key= or set PROVENANT_API_KEY to a pk_live_... key (in CI, a "
+            "trust policy and the provider's ID token can stand in for it: see the README's Trusted CI).",
             code="missing_api_key",
         )
-    api_key = api_key.strip()
+    api_key = (api_key or "").strip()
     # Checked here so that the HTTP layer never gets to quote an unsendable key in its own error.
     if not set(api_key) <= _HEADER_SAFE:
         raise ProvenantError(
@@ -93,7 +99,9 @@ def resolve_settings(
         raise ValueError("max_retries must be 0 or more")
     if max_queued_turns < 1:
         raise ValueError("max_queued_turns must be 1 or more")
-    headers = {"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT, "Accept": "application/json"}
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
     return Settings(
         base_url.rstrip("/"),
         headers,

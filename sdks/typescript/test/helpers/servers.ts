@@ -32,12 +32,14 @@ export interface Provenant {
 export async function startProvenant(): Promise<Provenant> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'provenant-ts-sdk-'));
+  // The trusted CI tests run a stand-in CI provider on loopback (ci-provider.ts), which the server may fetch.
   const env = {
     // Every test registers an org of its own, all from loopback: past the server's per-address limit.
     PROVENANT_REGISTRATIONS_PER_IP: '1000000',
     ...process.env,
     PROVENANT_DATA_DIR: dataDir,
     PROVENANT_JWT_SECRET: randomBytes(32).toString('hex'),
+    PROVENANT_ALLOWED_ISSUER_HOSTS: '127.0.0.1',
   };
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;

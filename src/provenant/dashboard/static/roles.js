@@ -12,6 +12,7 @@
 //   canSeeAllKeys(me)              OWNER and ADMIN see and revoke every key of the org
 //   canRevokeKey(me, key)          OWNER/ADMIN any key; others their own
 //   canRollKey(me, key)            its creator only, whatever the role: the new key acts as its creator
+//   canManageTrustPolicies(me)     OWNER and ADMIN: which CI jobs may exchange ID tokens for keys
 //   canInvite(me)                  OWNER and ADMIN
 //   invitableRoles(me)             OWNER: ADMIN, MEMBER, VIEWER; ADMIN: MEMBER, VIEWER
 //   canChangeRole(me, member, newRole)  OWNER any (never their own row here: the org keeps an OWNER);
@@ -67,6 +68,10 @@ export function canRevokeKey(me, key) {
 
 export function canRollKey(me, key) {
   return key.user.id === me.id;
+}
+
+export function canManageTrustPolicies(me) {
+  return isAdministrator(me);
 }
 
 export function canInvite(me) {

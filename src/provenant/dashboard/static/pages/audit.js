@@ -41,6 +41,9 @@ const ACTIONS = {
   "apikey.revoke": "API key revoked",
   "apikey.roll": "API key rolled",
   "apikey.revoked_leaked": "Leaked API key revoked",
+  "apikey.exchanged": "CI job's ID token exchanged for a key",
+  "trust_policy.create": "Trust policy created",
+  "trust_policy.delete": "Trust policy deleted",
   "agent.create": "Agent created",
   "agent.update": "Agent updated",
   "agent.archive": "Agent archived",
@@ -60,6 +63,7 @@ const RESOURCE_TYPES = {
   api_key: "API key",
   invitation: "Invitation",
   session: "Session",
+  trust_policy: "Trust policy",
   user: "User",
 };
 

@@ -27,6 +27,7 @@ import {
 } from "../dom.js";
 import { count, daysBetween, exactTime, isPast, relativeTime } from "../format.js";
 import { canCreateKey, canRevokeKey, canRollKey, canSeeAllKeys } from "../roles.js";
+import { trustedCiSection } from "./trusted-ci.js";
 
 const DAY = 86_400_000;
 const ROTATE_AFTER_DAYS = 90;
@@ -126,6 +127,7 @@ export async function render(container, ctx) {
   const listError = errorSlot();
   const toolbar = h("div", { class: "toolbar" });
   const listSlot = h("div", { class: "slot keys-list" }, loading("Loading keys…"));
+  const trustedCi = trustedCiSection(ctx, { reloadKeys: () => reload() });
 
   mount(container,
     pageHeader("API Keys", newKey),
@@ -137,6 +139,7 @@ export async function render(container, ctx) {
     bannerSlot,
     formSlot,
     h("section", { class: "section", "aria-label": "Keys" }, toolbar, listError.node, listSlot),
+    trustedCi.node,
   );
 
   ctx.setLeaveGuard(() =>
@@ -239,13 +242,15 @@ export async function render(container, ctx) {
   function visibleKeys() {
     return state.keys.filter(
       (key) =>
-        (state.show === "all" || keyStatus(key) === "Active") && (!state.member || key.user.id === state.member),
+        !key.ephemeral && // CI jobs' keys are listed under Trusted CI
+        (state.show === "all" || keyStatus(key) === "Active") &&
+        (!state.member || key.user.id === state.member),
     );
   }
 
   function renderList() {
     const keys = visibleKeys();
-    if (!state.keys.length) {
+    if (!state.keys.some((key) => !key.ephemeral)) {
       listSlot.replaceChildren(
         emptyState(
           "No keys yet — create one to use the SDK",
@@ -361,6 +366,7 @@ export async function render(container, ctx) {
   function refresh() {
     renderToolbar();
     renderList();
+    trustedCi.showKeys(state.keys);
   }
 
   async function reload() {
@@ -679,5 +685,5 @@ export async function render(container, ctx) {
     newKey?.focus();
   }
 
-  await reload();
+  await Promise.all([reload(), trustedCi.load()]);
 }
