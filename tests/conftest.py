@@ -125,7 +125,10 @@ def _cheapest_argon2_in_process() -> Iterator[None]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+    # Every test registers from the test client's one address, and property tests register an org per example:
+    # the per-address registration limit is lifted here as on the test servers (tests/servers.py); the tests of
+    # that limit set their own (tests/auth/test_attempt_races.py).
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, registrations_per_ip=1_000_000)
 
 
 @pytest.fixture
