@@ -4,6 +4,7 @@ In-process: the metrics live in this process (prometheus-client's default regist
 test compares the values before and after what it does. tests/test_metrics_workers.py covers ``--workers N``.
 """
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from provenant import metrics
 from provenant.app import create_app
 from provenant.config import Settings
+from provenant.db import Database
+from provenant.email import outbox
+from provenant.email.outbox import install_outbox
+from provenant.email.sender import Sender
 from tests import factories
+from tests.email.mailbox import smtp_server, with_email
+from tests.servers import free_port
 
 pytestmark = pytest.mark.both_databases  # the pool and the turns' commit differ by dialect
 
@@ -139,15 +146,30 @@ def test_turns_are_counted_once_committed_and_a_resend_is_not(client: TestClient
     assert value(scrape(client), name) == before + 4
 
 
-def test_emails_sent_and_failed(client: TestClient) -> None:
+def _send_one(settings: Settings, database: Database, port: int) -> None:
+    """One email decided and handed to the sender once, through the SMTP server on ``port`` (or nothing there)."""
+    emailing = with_email(settings, port)
+    box = install_outbox(database, emailing, "a-sealing-secret-for-the-metrics-test-0123456789")
+    assert box is not None
+    with database.transaction() as session:
+        outbox.enqueue(session, to="ada@example.com", template="password_changed", context={"name": "A", "email": "e"})
+    asyncio.run(Sender.from_settings(emailing, database, box).run_once())
+
+
+def test_emails_sent_and_failed_are_counted_by_the_sender(client: TestClient, settings: Settings) -> None:
     name = "provenant_emails_total"
-    before = scrape(client)
-    metrics.record_email("sent")
-    metrics.record_email("sent")
-    metrics.record_email("failed")
+    database = Database(settings.resolved_database_url)
+    try:
+        before = scrape(client)
+        with smtp_server() as (mailbox, port):
+            _send_one(settings, database, port)
+            assert len(mailbox.messages) == 1
+        _send_one(settings, database, free_port())  # nothing listens there: refused, to be retried
+    finally:
+        database.dispose()
     after = scrape(client)
-    assert value(after, name, result="sent") == value(before, name, result="sent") + 2
-    assert value(after, name, result="failed") == value(before, name, result="failed") + 1
+    assert value(after, name, result="sent") == value(before, name, result="sent") + 1
+    assert value(after, name, result="failed") >= value(before, name, result="failed") + 1
     with pytest.raises(ValueError):
         metrics.record_email("bounced")  # type: ignore[arg-type]
 

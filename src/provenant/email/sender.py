@@ -31,6 +31,7 @@ import anyio.to_thread
 from sqlalchemy import Executable, delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from provenant import metrics
 from provenant.config import Settings
 from provenant.db import Database
 from provenant.email.outbox import Outbox, PayloadUnreadable
@@ -187,14 +188,17 @@ class Sender:
                 email.id,
                 email.template,
             )
+            metrics.record_email("failed")
             await self._finish(email.id, failed="unreadable: sealed with another PROVENANT_JWT_SECRET")
             return
         message = self._server.message(email.to, email.rendered, message_id=email.id)
         try:
             await anyio.to_thread.run_sync(self._server.send, message)
         except Exception as error:  # every way a delivery fails is retried the same way
+            metrics.record_email("failed")
             await self._failed(email, error)
             return
+        metrics.record_email("sent")
         logger.info("email %s (%s) sent through %s", email.id, email.template, self._server.description)
         await self._finish(email.id)
 
