@@ -100,7 +100,10 @@ export async function render(container, ctx) {
       {
         label: h("span", { class: "visually-hidden" }, "Actions"),
         class: "actions",
-        cell: (member) => [
+        // Stacked, as on API Keys: side by side, the two pushed Remove out of the table at 1280 px.
+        cell: (member) => h(
+          "div",
+          { class: "row-actions" },
           canIssuePasswordReset(me, member)
             ? button("Reset password…", {
                 class: "button-small",
@@ -115,7 +118,7 @@ export async function render(container, ctx) {
                 on: { click: () => remove(member) },
               })
             : null,
-        ],
+        ),
       },
     ];
     membersSlot.replaceChildren(
