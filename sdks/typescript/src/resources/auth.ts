@@ -17,4 +17,8 @@ export interface Me {
   authMethod: 'jwt' | 'api_key';
   /** The key in use, when `authMethod` is `api_key`. */
   apiKey?: { id: string; name: string };
+  /** Whether the person (for a key: its creator) has two-factor sign-in on; servers before it leave it out. */
+  twoFactor?: boolean;
+  /** Whether the org requires two-factor sign-in; servers before it leave it out. */
+  twoFactorRequired?: boolean;
 }
