@@ -145,14 +145,19 @@ async def login(
                 user_id=user.id if user else None,
             )
         raise Unauthenticated("Invalid email or password.", code="invalid_credentials")
+    # The attempt is given back (in a transaction of its own) before ``session`` writes anything: on SQLite
+    # the request's first write takes the database's one write lock until its commit, which the give-back
+    # would then wait for, in vain.
+    if user.two_factor:
+        await attempt.released()
+    else:
+        await attempt.succeeded()
     rehashed = await passwords.rehash_if_outdated(user.password_hash, password)
     if rehashed is not None:
         session.execute(update(User).where(User.id == user.id).values(password_hash=rehashed))
     if user.two_factor:
-        await attempt.released()
         token = security.issue_mfa_token(user.id, secret, datetime.now(UTC), generation=user.token_generation)
         return MfaChallenge(token)
-    await attempt.succeeded()
     audit.record(
         session,
         actor,
