@@ -36,10 +36,10 @@ from provenant.email.outbox import install_outbox
 from provenant.email.sender import Sender
 from provenant.errors import Busy, InvalidJson, ProvenantError, error_response, render
 from provenant.headers import API_HEADERS, ApiHeadersMiddleware, cors_options, is_api
-from provenant.org_settings.routes import router as org_settings_router
-from provenant.readiness import router as readiness_router
 from provenant.oidc.fetch import AddressRules
 from provenant.oidc.tokens import IssuerKeys
+from provenant.org_settings.routes import router as org_settings_router
+from provenant.readiness import router as readiness_router
 from provenant.redis_client import Scripts
 from provenant.request_guard import RequestGuardMiddleware
 from provenant.request_id import HEADER as REQUEST_ID_HEADER
@@ -47,9 +47,9 @@ from provenant.request_id import RequestIdMiddleware, request_id
 from provenant.sessions.routes import router as sessions_router
 from provenant.team.routes import invitation_links_router
 from provenant.team.routes import router as team_router
-from provenant.two_factor.routes import router as two_factor_router
 from provenant.trust.routes import exchange_router
 from provenant.trust.routes import router as trust_router
+from provenant.two_factor.routes import router as two_factor_router
 from provenant.unit_of_work import UnitOfWorkMiddleware
 
 logger = logging.getLogger("provenant")
