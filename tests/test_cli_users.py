@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from provenant import cli
-from provenant.auth.security import load_or_create_jwt_secret
+from provenant.auth.encryption import load_or_create_key
 from provenant.config import Settings, get_settings
 from provenant.db import Database
 from provenant.email.outbox import Outbox
@@ -103,9 +103,7 @@ def test_with_email_the_person_is_told_a_link_was_issued_by_the_servers_outbox(
     cli.main(["users", "reset-password", owner.email])
     with database.transaction(writes=False) as session:
         [email] = session.scalars(select(OutboxEmail)).all()
-    # Sealed with the server's own secret (the same data directory): the server's sender can open it.
-    opened = Outbox(secret=load_or_create_jwt_secret(settings.data_dir), public_url="x").unseal(
-        email.id, email.payload or ""
-    )
+    # Sealed with the server's own key (the same data directory): the server's sender can open it.
+    opened = Outbox(key=load_or_create_key(settings.data_dir), public_url="x").unseal(email.id, email.payload or "")
     assert email.to_address == owner.email and email.template == "member_password_reset_issued"
     assert "The operator of your Provenant server issued a link" in opened.text and "token=" not in opened.text

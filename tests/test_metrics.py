@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from provenant import metrics
 from provenant.app import create_app
+from provenant.auth.encryption import EncryptionKey
 from provenant.config import Settings
 from provenant.db import Database
 from provenant.email import outbox
@@ -149,7 +150,7 @@ def test_turns_are_counted_once_committed_and_a_resend_is_not(client: TestClient
 def _send_one(settings: Settings, database: Database, port: int) -> None:
     """One email decided and handed to the sender once, through the SMTP server on ``port`` (or nothing there)."""
     emailing = with_email(settings, port)
-    box = install_outbox(database, emailing, "a-sealing-secret-for-the-metrics-test-0123456789")
+    box = install_outbox(database, emailing, EncryptionKey(b"a-sealing-key-for-the-metrics-tt"))
     assert box is not None
     with database.transaction() as session:
         outbox.enqueue(session, to="ada@example.com", template="password_changed", context={"name": "A", "email": "e"})

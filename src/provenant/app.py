@@ -192,10 +192,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.jwt_secret.get_secret_value() if settings.jwt_secret else load_or_create_jwt_secret(settings.data_dir)
     )
     redis = Scripts(settings.redis_url) if settings.redis_url else None  # connects at its first use
-    outbox = install_outbox(database, settings, jwt_secret)
+    encryption_key = deployment_key(settings)
+    outbox = install_outbox(database, settings, encryption_key)
     sender = Sender.from_settings(settings, database, outbox, sweeps=(remind_expiring_keys,)) if outbox else None
-    configured_key = settings.encryption_key.get_secret_value() if settings.encryption_key else None
-    encryption_key = deployment_key(configured_key, settings.data_dir)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from provenant import logging_setup, migrate
 from provenant.accounts import first_start, password_reset
-from provenant.auth.encryption import load_or_create_key
+from provenant.auth.encryption import deployment_key, load_or_create_key
 from provenant.auth.security import load_or_create_jwt_secret
 from provenant.config import Settings, get_settings
 from provenant.db import Database
@@ -140,12 +140,7 @@ def _users_reset_password(database: Database, settings: Settings, email: str) ->
     """Prints a one-time reset link: the operator's way in for an OWNER who is locked out."""
     origin = (settings.public_url or "").rstrip("/")
     if settings.email_enabled:  # the person is emailed that a link was issued, as from the Team page
-        secret = (
-            settings.jwt_secret.get_secret_value()
-            if settings.jwt_secret
-            else load_or_create_jwt_secret(settings.data_dir)
-        )
-        install_outbox(database, settings, secret)
+        install_outbox(database, settings, deployment_key(settings))
     try:
         with database.transaction() as session:
             issued = password_reset.issue_by_operator(session, email=email, link_origin=origin)

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from provenant.api_keys.reminders import remind_expiring_keys
+from provenant.auth.encryption import EncryptionKey
 from provenant.config import Settings
 from provenant.db import Database
 from provenant.email.outbox import Outbox, install_outbox
@@ -22,12 +23,12 @@ __all__ = ["mail_client", "mailbox"]  # fixtures
 
 pytestmark = pytest.mark.both_databases  # keys are claimed with SKIP LOCKED (PostgreSQL) or the write lock (SQLite)
 
-SECRET = "outbox-sealing-secret-for-these-tests-0123456789"
+KEY = EncryptionKey(b"outbox-sealing-key-for-the-tests")
 NOW = datetime(2031, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def _outbox(database: Database, settings: Settings) -> Outbox:
-    outbox = install_outbox(database, with_email(settings, 25), SECRET)
+    outbox = install_outbox(database, with_email(settings, 25), KEY)
     assert outbox is not None
     return outbox
 
@@ -109,7 +110,7 @@ def test_processes_sweeping_at_the_same_moment_remind_each_key_once(
             _key(client, owner, f"key {index}", timedelta(days=3))
     sweepers = [Database(settings.resolved_database_url) for _ in range(4)]
     for sweeper in sweepers:
-        install_outbox(sweeper, with_email(settings, 25), SECRET)
+        install_outbox(sweeper, with_email(settings, 25), KEY)
     start = threading.Barrier(len(sweepers))
     failures: list[BaseException] = []
 

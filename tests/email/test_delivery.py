@@ -15,14 +15,16 @@ from tests.factories import register, unique
 from tests.servers import free_port, serve
 
 JWT_SECRET = "the-same-secret-on-every-server-process-0123456789"
+ENCRYPTION_KEY = "c2FtZS1rZXktb24tZXZlcnktc2VydmVyLXByb2Nlc3M"  # 32 bytes, base64
 
 
 def _env(smtp_port: int) -> dict[str, str]:
     return {
         "PROVENANT_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
         "PROVENANT_PUBLIC_URL": PUBLIC_URL,
-        # Every process of a deployment shares the secret (it also seals the outbox's payloads).
+        # Every process of a deployment shares its secrets: the JWT secret and the key that seals the outbox.
         "PROVENANT_JWT_SECRET": JWT_SECRET,
+        "PROVENANT_ENCRYPTION_KEY": ENCRYPTION_KEY,
         "PROVENANT_EMAIL_POLL_INTERVAL": "0.2",
         "PROVENANT_EMAIL_RETRY_DELAY": "0.3",
     }

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from provenant.app import create_app
+from provenant.auth.encryption import EncryptionKey
 from provenant.config import Settings
 from provenant.db import Database
 from provenant.email import outbox
@@ -76,7 +77,7 @@ def test_without_smtp_nothing_is_stored_and_nothing_fails(client: TestClient, da
 
 
 def test_a_transaction_that_rolls_back_leaves_no_email(settings: Settings, database: Database) -> None:
-    install_outbox(database, with_email(settings, 25), "s" * 48)
+    install_outbox(database, with_email(settings, 25), EncryptionKey(b"s" * 32))
     with pytest.raises(RuntimeError), database.transaction() as session:
         outbox.enqueue(session, to="a@example.com", template="password_changed", context={"name": "A", "email": "a"})
         session.flush()
@@ -85,14 +86,18 @@ def test_a_transaction_that_rolls_back_leaves_no_email(settings: Settings, datab
 
 
 def test_a_payload_opens_only_with_the_secret_it_was_sealed_with() -> None:
-    sealed = Outbox(secret="a" * 48, public_url=PUBLIC_URL).seal(
+    sealed = Outbox(key=EncryptionKey(b"a" * 32), public_url=PUBLIC_URL).seal(
         "id-1", render("two_factor_enabled", {"name": "A", "email": "e"})
     )
-    assert Outbox(secret="a" * 48, public_url=PUBLIC_URL).unseal("id-1", sealed).subject.startswith("Two-factor")
+    assert (
+        Outbox(key=EncryptionKey(b"a" * 32), public_url=PUBLIC_URL)
+        .unseal("id-1", sealed)
+        .subject.startswith("Two-factor")
+    )
     with pytest.raises(PayloadUnreadable):
-        Outbox(secret="b" * 48, public_url=PUBLIC_URL).unseal("id-1", sealed)
+        Outbox(key=EncryptionKey(b"b" * 32), public_url=PUBLIC_URL).unseal("id-1", sealed)
     with pytest.raises(PayloadUnreadable):
-        Outbox(secret="a" * 48, public_url=PUBLIC_URL).unseal("id-2", sealed)  # bound to its row
+        Outbox(key=EncryptionKey(b"a" * 32), public_url=PUBLIC_URL).unseal("id-2", sealed)  # bound to its row
 
 
 @pytest.fixture

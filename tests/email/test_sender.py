@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from provenant.auth.encryption import EncryptionKey
 from provenant.config import Settings
 from provenant.db import Database
 from provenant.email import outbox
@@ -15,7 +16,7 @@ from provenant.models import OutboxEmail
 from tests.email.mailbox import smtp_server, with_email
 from tests.servers import free_port
 
-SECRET = "outbox-sealing-secret-for-these-tests-0123456789"
+KEY = EncryptionKey(b"outbox-sealing-key-for-the-tests")
 
 
 def test_retries_back_off_to_an_hour() -> None:
@@ -43,7 +44,7 @@ def _sender(database: Database, settings: Settings, port: int, box: Outbox) -> S
 
 def test_a_failure_is_retried_later_until_24_hours_then_given_up(settings: Settings, database: Database) -> None:
     port = free_port()  # nothing listens there
-    box = install_outbox(database, with_email(settings, port), SECRET)
+    box = install_outbox(database, with_email(settings, port), KEY)
     assert box is not None
     sender = _sender(database, settings, port, box)
     recent = _enqueue(database, decided=datetime.now(UTC) - timedelta(hours=23))
@@ -63,10 +64,10 @@ def test_a_failure_is_retried_later_until_24_hours_then_given_up(settings: Setti
 
 def test_an_email_sealed_with_another_secret_is_not_sent(settings: Settings, database: Database) -> None:
     with smtp_server() as (mailbox, port):
-        install_outbox(database, with_email(settings, port), "another-secret-" * 4)
+        install_outbox(database, with_email(settings, port), EncryptionKey(b"another-key-" + b"0" * 20))
         email_id = _enqueue(database, decided=datetime.now(UTC))
-        box = Outbox(secret=SECRET, public_url="http://x")  # PROVENANT_JWT_SECRET changed since
+        box = Outbox(key=KEY, public_url="http://x")  # PROVENANT_ENCRYPTION_KEY changed since
         asyncio.run(_sender(database, settings, port, box).run_once())
     assert mailbox.messages == []
     row = _row(database, email_id)
-    assert row.failed_at is not None and "another PROVENANT_JWT_SECRET" in (row.last_error or "")
+    assert row.failed_at is not None and "another PROVENANT_ENCRYPTION_KEY" in (row.last_error or "")

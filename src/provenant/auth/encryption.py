@@ -19,11 +19,15 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from provenant.auth.security import load_or_create_secret_file
+
+if TYPE_CHECKING:  # config reads its setting with parse_key, from here
+    from provenant.config import Settings
 
 KEY_BYTES = 32
 _NONCE_BYTES = 12
@@ -85,9 +89,11 @@ def load_or_create_key(data_dir: Path) -> EncryptionKey:
         ) from None
 
 
-def deployment_key(configured: str | None, data_dir: Path) -> EncryptionKey:
+def deployment_key(settings: "Settings") -> EncryptionKey:
     """``PROVENANT_ENCRYPTION_KEY`` when set (Settings has checked it), else the data directory's key."""
-    return EncryptionKey(parse_key(configured)) if configured else load_or_create_key(data_dir)
+    if settings.encryption_key is not None:
+        return EncryptionKey(parse_key(settings.encryption_key.get_secret_value()))
+    return load_or_create_key(settings.data_dir)
 
 
 def encrypt(key: EncryptionKey, plaintext: str, *, purpose: str) -> str:

@@ -7,24 +7,20 @@ restart loses none, and an SMTP server that is down or slow never delays a reque
 Without SMTP configured nothing is stored: mail that cannot be sent is not kept for later, when a reset
 link in it would long have expired and an operator turning email on would send a backlog nobody expects.
 
-The subject and bodies are sealed (AES-GCM, with a key derived from the JWT signing secret, which every
-process of a deployment shares): a reset or invitation link is a credential and never lies in the
-database in plain text. The recipient's address and the template's name stay readable, for operators.
+The subject and bodies are sealed with the deployment's encryption key (provenant.auth.encryption, the
+one way the server encrypts what it must read back), bound to their row: a reset or invitation link is a
+credential and never lies in the database in plain text. The recipient's address and the template's name
+stay readable, for operators.
 """
 
-import base64
 import json
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from provenant.auth.encryption import DecryptionFailed, EncryptionKey, decrypt, encrypt
 from provenant.config import Settings
 from provenant.db import Database
 from provenant.email import templates
@@ -34,22 +30,18 @@ from provenant.models import OutboxEmail, new_id
 # Where a session finds the outbox of its process (provenant.db.Database.session_info).
 SESSION_KEY = "provenant.outbox"
 _WAKE_REGISTERED = "provenant.outbox.wake"
-_NONCE_BYTES = 12
 
 
 class PayloadUnreadable(Exception):
-    """A payload sealed with another secret (PROVENANT_JWT_SECRET changed) or altered."""
+    """A payload sealed with another key (PROVENANT_ENCRYPTION_KEY changed), moved to another row, or altered."""
 
 
 class Outbox:
     """What a process needs to write outbox rows and read them back: the sealing key, the public URL
     links lead to, and a way to wake this process's sender when a transaction has enqueued mail."""
 
-    def __init__(self, *, secret: str, public_url: str) -> None:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"provenant email outbox").derive(
-            secret.encode()
-        )
-        self._aead = AESGCM(key)
+    def __init__(self, *, key: EncryptionKey, public_url: str) -> None:
+        self._key = key
         self.public_url = public_url.rstrip("/")
         self._wake: Callable[[], None] | None = None
 
@@ -58,15 +50,13 @@ class Outbox:
         return f"{self.public_url}{path}"
 
     def seal(self, email_id: str, rendered: Rendered) -> str:
-        nonce = os.urandom(_NONCE_BYTES)
-        plain = json.dumps({"subject": rendered.subject, "text": rendered.text, "html": rendered.html}).encode()
-        return base64.b64encode(nonce + self._aead.encrypt(nonce, plain, email_id.encode())).decode()
+        plain = json.dumps({"subject": rendered.subject, "text": rendered.text, "html": rendered.html})
+        return encrypt(self._key, plain, purpose=f"email:{email_id}")
 
     def unseal(self, email_id: str, payload: str) -> Rendered:
-        raw = base64.b64decode(payload)
         try:
-            plain = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], email_id.encode())
-        except InvalidTag:
+            plain = decrypt(self._key, payload, purpose=f"email:{email_id}")
+        except DecryptionFailed:
             raise PayloadUnreadable from None
         return Rendered(**json.loads(plain))
 
@@ -79,11 +69,11 @@ class Outbox:
             self._wake()
 
 
-def install_outbox(database: Database, settings: Settings, secret: str) -> Outbox | None:
+def install_outbox(database: Database, settings: Settings, key: EncryptionKey) -> Outbox | None:
     """With PROVENANT_SMTP_URL: the outbox that every session of ``database`` writes to; else None."""
     if settings.smtp_url is None or settings.public_url is None:
         return None
-    outbox = Outbox(secret=secret, public_url=settings.public_url)
+    outbox = Outbox(key=key, public_url=settings.public_url)
     database.session_info[SESSION_KEY] = outbox
     return outbox
 

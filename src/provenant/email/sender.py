@@ -184,12 +184,12 @@ class Sender:
     async def _deliver(self, email: Claimed) -> None:
         if email.rendered is None:
             logger.error(
-                "email %s (%s) cannot be read: it was sealed with another JWT secret; it is not sent",
+                "email %s (%s) cannot be read: it was sealed with another PROVENANT_ENCRYPTION_KEY; it is not sent",
                 email.id,
                 email.template,
             )
             metrics.record_email("failed")
-            await self._finish(email.id, failed="unreadable: sealed with another PROVENANT_JWT_SECRET")
+            await self._finish(email.id, failed="unreadable: sealed with another PROVENANT_ENCRYPTION_KEY")
             return
         message = self._server.message(email.to, email.rendered, message_id=email.id)
         try:
