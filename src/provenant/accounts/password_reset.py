@@ -31,6 +31,7 @@ from provenant.email import outbox
 from provenant.email.outbox import SESSION_KEY
 from provenant.errors import NotFound, ProvenantError
 from provenant.models import Org, PasswordReset, User
+from provenant.sign_in import domains as sso_domains
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,9 @@ class IssuedReset:
 
 
 def refuse_if_sso_enforced(session: Session, email: str) -> None:
-    """Where a reset for an email whose domain an organization signs in with single sign-on (enforced) will
-    answer 403 ``sso_required``: the one check every way to a reset goes through. No single sign-on yet."""
+    """A reset for an email whose domain an organization signs in with single sign-on (enforced) answers 403
+    ``sso_required``: the one check every way to a reset goes through."""
+    sso_domains.refuse_password_if_enforced(session, email)
 
 
 def _end_open_tokens(session: Session, user_id: str, now: datetime) -> None:
@@ -113,6 +115,14 @@ async def email_reset_link(database: Database, user_id: str | None, *, link_orig
             with database.transaction() as session:
                 user = session.get(User, user_id)
                 if user is None or user.org_id is None:
+                    return
+                if not user.password_hash:  # signs in through single sign-on or GitHub: told so, no link
+                    outbox.enqueue(
+                        session,
+                        to=user.email,
+                        template="password_reset_no_password",
+                        context={"name": user.name, "link": f"{link_origin}/"},
+                    )
                     return
                 issued = issue(session, user, link_origin=link_origin, issued_by_id=None, now=datetime.now(UTC))
                 outbox.enqueue(
