@@ -4,10 +4,12 @@
 
 Whoever the test says is signed in at GitHub (``GitHub.signed_in``) has already authorized the app: the
 authorize page sends the browser straight back with a code, as github.com does then. Like github.com, the
-token endpoint answers a wrong code or secret with 200 and ``{"error": …}``. Real HTTP in a thread of the
+token endpoint answers a wrong code, secret or PKCE verifier with 200 and ``{"error": …}``. Real HTTP in a thread of the
 test process; it records what it was asked (``requests``), so a test can see what the server sent.
 """
 
+import base64
+import hashlib
 import json
 import secrets
 import threading
@@ -40,7 +42,8 @@ class GitHub:
     url: str
     signed_in: GitHubUser | None = None
     requests: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
-    _codes: dict[str, tuple[GitHubUser, str]] = field(default_factory=dict)
+    # code → who authorized, the redirect_uri and the PKCE challenge it was given for
+    _codes: dict[str, tuple[GitHubUser, str, str | None]] = field(default_factory=dict)
     _tokens: dict[str, GitHubUser] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -68,8 +71,9 @@ class GitHub:
             return 404, {"Content-Type": "text/plain"}, b"Not Found"
         redirect_uri = query.get("redirect_uri", [""])[0]
         code = secrets.token_hex(10)
+        challenge = query["code_challenge"][0] if query.get("code_challenge_method") == ["S256"] else None
         with self._lock:
-            self._codes[code] = (self.signed_in, redirect_uri)
+            self._codes[code] = (self.signed_in, redirect_uri, challenge)
         answer = {"code": code} | ({"state": query["state"][0]} if "state" in query else {})
         return 302, {"Location": f"{redirect_uri}?{urlencode(answer)}"}, b""
 
@@ -80,9 +84,11 @@ class GitHub:
             found = self._codes.pop(form.get("code", [""])[0], None)  # a code works once
             if found is None:
                 return {"error": "bad_verification_code"}
-            user, redirect_uri = found
+            user, redirect_uri, challenge = found
             if "redirect_uri" in form and form["redirect_uri"] != [redirect_uri]:
                 return {"error": "redirect_uri_mismatch"}
+            if challenge is not None and _s256(form.get("code_verifier", [""])[0]) != challenge:
+                return {"error": "bad_verification_code"}
             token = f"gho_{secrets.token_hex(18)}"
             self._tokens[token] = user
         return {"access_token": token, "token_type": "bearer", "scope": "read:user,user:email"}
@@ -98,6 +104,10 @@ class GitHub:
         if path == "/api/v3/user/emails":
             return 200, user.emails
         return 404, {"message": "Not Found"}
+
+
+def _s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
 def _handler(github: GitHub) -> type[BaseHTTPRequestHandler]:
