@@ -1,11 +1,20 @@
 """A stand-in OpenID Connect issuer on loopback, as GitHub Actions' is: discovery, JWKS, and ID tokens
 shaped like GitHub's (their documented claims), signed with keys made here (RS256 and ES256).
 
+It is also a small identity provider for single sign-on: ``/authorize`` signs in whoever ``Issuer.person``
+says (no login page: the test is the browser) and redirects back with a code; ``/token`` exchanges that code
+once, for the registered client (``Issuer.clients``), checking the redirect URI and the PKCE verifier, and
+answers an ID token for the person with the nonce it was given. ``Issuer.id_token_overrides`` bend that token
+(another audience, another nonce) as a misbehaving provider would.
+
 Real HTTP in a thread of the test process; it records every request it is sent, so a test can tell
 whether (and how often) the server fetched from it.
 """
 
+import base64
+import hashlib
 import json
+import secrets
 import socket
 import threading
 import time
@@ -16,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -45,11 +55,29 @@ def make_key(algorithm: str = "RS256") -> SigningKey:
     return SigningKey(kid=uuid.uuid4().hex[:16], algorithm=algorithm, private=private)
 
 
+CLIENT_ID = "provenant-client"
+CLIENT_SECRET = "s3cret-of-the-client-" + "x" * 12
+
+
 @dataclass
 class Issuer:
     url: str
     keys: list[SigningKey]
     requests: list[str] = field(default_factory=list)
+    # Single sign-on: the registered clients, who /authorize signs in, the codes it handed out.
+    clients: dict[str, str] = field(default_factory=lambda: {CLIENT_ID: CLIENT_SECRET})
+    person: dict[str, Any] = field(
+        default_factory=lambda: {
+            "sub": "user-1",
+            "email": "alice@acme.example.com",
+            "email_verified": True,
+            "name": "Alice",
+        }
+    )
+    id_token_overrides: dict[str, Any] = field(default_factory=dict)
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    token_requests: list[dict[str, str]] = field(default_factory=list)
+    discovery_overrides: dict[str, Any] = field(default_factory=dict)
 
     def rotate(self, algorithm: str = "RS256") -> SigningKey:
         """A new signing key replaces the published ones, as an issuer's rotation does."""
@@ -101,24 +129,94 @@ class Issuer:
     def fetches(self, path: str) -> int:
         return sum(1 for seen in self.requests if seen == path)
 
+    def discovery(self) -> dict[str, Any]:
+        return {
+            "issuer": self.url,
+            "jwks_uri": f"{self.url}/.well-known/jwks",
+            "authorization_endpoint": f"{self.url}/authorize",
+            "token_endpoint": f"{self.url}/token",
+            "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        } | self.discovery_overrides
+
+    def authorize(self, query: dict[str, str]) -> tuple[int, dict[str, str]]:
+        """A redirect back to the client with a code (or an error), as a provider answers after its login page."""
+        if query.get("client_id") not in self.clients or not query.get("redirect_uri"):
+            return 400, {}
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = {"query": query, "person": dict(self.person), "used": False}
+        back = {"code": code, "state": query.get("state", "")}
+        return 302, {"Location": f"{query['redirect_uri']}?{urlencode(back)}"}
+
+    def exchange(self, form: dict[str, str], authorization: str | None) -> tuple[int, dict[str, Any]]:
+        self.token_requests.append(form)
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        if authorization and authorization.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(authorization[6:]).decode().partition(":")
+            client_id, secret = unquote(client_id), unquote(secret)
+        if client_id is None or self.clients.get(client_id) != secret:
+            return 401, {"error": "invalid_client"}
+        grant = self.codes.get(form.get("code", ""))
+        if grant is None or grant["used"] or grant["query"]["client_id"] != client_id:
+            return 400, {"error": "invalid_grant"}
+        grant["used"] = True
+        query = grant["query"]
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(form.get("code_verifier", "").encode()).digest())
+        if form.get("redirect_uri") != query["redirect_uri"] or challenge.rstrip(b"=").decode() != query.get(
+            "code_challenge"
+        ):
+            return 400, {"error": "invalid_grant"}
+        return 200, {
+            "access_token": "at-" + secrets.token_hex(8),
+            "token_type": "Bearer",
+            "id_token": self.id_token(client_id, query.get("nonce"), grant["person"]),
+        }
+
+    def id_token(self, client_id: str, nonce: str | None, person: dict[str, Any]) -> str:
+        now = int(time.time())
+        claims = {"iss": self.url, "aud": client_id, "iat": now, "exp": now + 300, "nonce": nonce} | person
+        claims |= self.id_token_overrides
+        key = self.keys[0]
+        claims = {name: value for name, value in claims.items() if value is not None}
+        return jwt.encode(claims, key.private, algorithm=key.algorithm, headers={"kid": key.kid})
+
 
 def _handler(issuer: Issuer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             issuer.requests.append(self.path)
-            if self.path == "/.well-known/openid-configuration":
-                body: dict[str, Any] = {
-                    "issuer": issuer.url,
-                    "jwks_uri": f"{issuer.url}/.well-known/jwks",
-                    "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-                }
-            elif self.path == "/.well-known/jwks":
+            path, _, query = self.path.partition("?")
+            if path == "/.well-known/openid-configuration":
+                body: dict[str, Any] = issuer.discovery()
+            elif path == "/.well-known/jwks":
                 body = {"keys": [key.public_jwk() for key in issuer.keys]}
+            elif path == "/authorize":
+                status, headers = issuer.authorize(dict(parse_qsl(query)))
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             else:
                 self.send_error(404)
                 return
+            self._answer(200, body)
+
+        def do_POST(self) -> None:
+            issuer.requests.append(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            form = dict(parse_qsl(self.rfile.read(length).decode()))
+            if urlsplit(self.path).path != "/token":
+                self.send_error(404)
+                return
+            self._answer(*issuer.exchange(form, self.headers.get("Authorization")))
+
+        def _answer(self, status: int, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

@@ -45,6 +45,8 @@ from provenant.request_guard import RequestGuardMiddleware
 from provenant.request_id import HEADER as REQUEST_ID_HEADER
 from provenant.request_id import RequestIdMiddleware, request_id
 from provenant.sessions.routes import router as sessions_router
+from provenant.sign_in.routes import org_router as sso_config_router
+from provenant.sign_in.routes import router as sign_in_router
 from provenant.team.routes import invitation_links_router
 from provenant.team.routes import router as team_router
 from provenant.trust.routes import exchange_router
@@ -247,6 +249,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         org_settings_router,
         trust_router,
         exchange_router,
+        sign_in_router,
+        sso_config_router,
     )
     add_routes(app, routers)
     app.router.routes.extend(DOCS_ROUTES)

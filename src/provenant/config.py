@@ -134,6 +134,31 @@ class Settings(BaseSettings):
         default=None, description="A pk_live_ key the operator generated; stored as its SHA-256 only."
     )
 
+    # --- Sign in with GitHub (provenant.sign_in.github) -----------------------------------------------
+    github_client_id: str | None = Field(
+        default=None, description="The OAuth app's client id; with the secret, the Sign in page offers GitHub."
+    )
+    github_client_secret: SecretStr | None = Field(default=None, description="The OAuth app's client secret.")
+    github_url: str = Field(
+        default="https://github.com", description="GitHub's web address (GitHub Enterprise Server: your server's)."
+    )
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        description="GitHub's REST API (GitHub Enterprise Server: https://HOST/api/v3).",
+    )
+
+    @field_validator("github_url", "github_api_url")
+    @classmethod
+    def _github_url(cls, value: str) -> str:
+        scheme, _, rest = value.partition("://")
+        if scheme not in ("http", "https") or not rest.strip("/") or any(c in rest for c in "?#@ "):
+            raise ValueError(f"{value!r} is not an http(s) URL such as https://github.example.com")
+        return value.rstrip("/")
+
+    @property
+    def github_enabled(self) -> bool:
+        return bool(self.github_client_id and self.github_client_secret)
+
     @field_validator("trusted_proxies", "cors_origins", "allowed_issuer_hosts", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

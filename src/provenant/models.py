@@ -94,6 +94,8 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # Came into their org through single sign-on (provenant.sign_in), as the Team page shows.
+    joined_through_sso: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def two_factor(self) -> bool:
@@ -350,6 +352,8 @@ class OutboxEmail(Base):
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
 class TrustPolicy(Base):
     """Whose OpenID Connect ID tokens (a CI provider's jobs) may be exchanged for a short-lived key of the
     org, acting as ``created_by`` with ``access``. Deleted policies stay (``deleted_at``), as their keys name them."""
@@ -386,3 +390,65 @@ class UsedIdToken(Base):
 
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# --- single sign-on and Sign in with GitHub (provenant.sign_in) ---------------------------------------
+
+
+class SsoConfig(Base):
+    """An organization's OpenID Connect provider. The client secret is encrypted (auth.encryption, purpose
+    ``sso-client-secret:<org id>``); the endpoints are those its discovery document named when it was saved."""
+
+    __tablename__ = "sso_configs"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    client_secret: Mapped[str] = mapped_column(Text)
+    authorization_endpoint: Mapped[str] = mapped_column(String(1000))
+    token_endpoint: Mapped[str] = mapped_column(String(1000))
+    # "client_secret_basic" or "client_secret_post": how the token endpoint takes the secret.
+    token_auth_method: Mapped[str] = mapped_column(String(32))
+    default_role: Mapped[str] = mapped_column(String(16))
+    enforce: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SsoDomain(Base):
+    """An email domain (lower-case, IDNA A-label form) and the one org that signs it in."""
+
+    __tablename__ = "sso_domains"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"), index=True)
+
+
+class SignInCode(Base):
+    """The one-time code a sign-in through a provider ends with (``/sso-complete?code=``), as its SHA-256:
+    exchanged once, within a minute, for a session."""
+
+    __tablename__ = "sign_in_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id"))
+    # "sso" or "github", for the audit entry of the exchange.
+    method: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
+class ExternalIdentity(Base):
+    """An account at a provider (``github``, or an OpenID Connect issuer) linked to a user, by the provider's
+    stable id for it (GitHub's numeric user id, the ID token's ``sub``)."""
+
+    __tablename__ = "external_identities"
+
+    id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
+    provider: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("provider", "subject", name="uq_external_identities_provider_subject"),)

@@ -31,6 +31,7 @@ from provenant.email import outbox
 from provenant.email.outbox import SESSION_KEY
 from provenant.errors import NotFound, ProvenantError
 from provenant.models import Org, PasswordReset, User
+from provenant.sign_in import domains as sso_domains
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,9 @@ class IssuedReset:
 
 
 def refuse_if_sso_enforced(session: Session, email: str) -> None:
-    """Where a reset for an email whose domain an organization signs in with single sign-on (enforced) will
-    answer 403 ``sso_required``: the one check every way to a reset goes through. No single sign-on yet."""
+    """A reset for an email whose domain an organization signs in with single sign-on (enforced) answers 403
+    ``sso_required``: the one check every way to a reset goes through."""
+    sso_domains.refuse_password_if_enforced(session, email)
 
 
 def _end_open_tokens(session: Session, user_id: str, now: datetime) -> None:

@@ -31,6 +31,7 @@ from provenant.auth.deps import (
 from provenant.auth.principal import Principal
 from provenant.config import Settings
 from provenant.links import LinkOrigin
+from provenant.sign_in import domains as sso_domains
 from provenant.unit_of_work import DatabaseDep, SessionDep
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -61,10 +62,16 @@ async def register(body: RegisterRequest, session: SessionDep, actor: AnonymousA
 
 
 @router.get("/config", response_model=AuthConfig)
-async def auth_config(request: Request) -> AuthConfig:
-    """What the sign-in page may offer: registration, password reset (when email is configured)."""
+async def auth_config(session: SessionDep, request: Request) -> AuthConfig:
+    """What the sign-in page may offer: registration, password reset (when email is configured), single
+    sign-on (when an org has it), Sign in with GitHub (when configured)."""
     settings: Settings = request.app.state.settings
-    return AuthConfig(signup=settings.signup, password_reset=settings.email_enabled)
+    return AuthConfig(
+        signup=settings.signup,
+        password_reset=settings.email_enabled,
+        sso=sso_domains.any_configured(session),
+        github=settings.github_enabled,
+    )
 
 
 @router.post("/login", response_model=AuthResult | MfaChallengeRead)

@@ -19,6 +19,7 @@ from provenant.db import Database
 from provenant.email import outbox
 from provenant.errors import Conflict, Forbidden, Unauthenticated
 from provenant.models import Org, RevokedToken, User
+from provenant.sign_in import domains as sso_domains
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,8 @@ async def login(
     finishes the sign-in). Its failure count is left as it is until then: clearing it at the right
     password would give whoever has the password endless tries at codes, five per mfaToken.
     """
+    with database.transaction(writes=False) as reading:
+        sso_domains.refuse_password_if_enforced(reading, email)  # 403 sso_required, before any guess counts
     attempt = await limiter.reserve_sign_in(email_key(email), actor.ip_address)
     with database.transaction(writes=False) as reading:
         user = find_user_by_email(reading, email)

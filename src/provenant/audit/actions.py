@@ -18,6 +18,13 @@ class AuditAction(StrEnum):
     # A wrong second-factor code at sign-in (the password was right).
     AUTH_LOGIN_2FA_FAILED = "auth.login_2fa_failed"
     ORG_REQUIRE_2FA_CHANGED = "org.require_2fa_changed"
+    # Signed in through the org's identity provider (single sign-on), or through GitHub.
+    AUTH_SSO_LOGIN = "auth.sso_login"
+    AUTH_GITHUB_LOGIN = "auth.github_login"
+    # A GitHub account linked to an existing account by its verified email (later sign-ins go by its id).
+    AUTH_GITHUB_LINKED = "auth.github_linked"
+    ORG_SSO_UPDATED = "org.sso_updated"
+    ORG_SSO_DELETED = "org.sso_deleted"
     APIKEY_CREATE = "apikey.create"
     APIKEY_REVOKE = "apikey.revoke"
     APIKEY_ROLL = "apikey.roll"
@@ -43,3 +50,5 @@ class AuditAction(StrEnum):
     TEAM_MEMBER_PASSWORD_RESET_ISSUED = "team.member.password_reset_issued"  # noqa: S105 - an action name
     # A member accepted an invitation to another org (a user belongs to one org).
     TEAM_MEMBER_LEFT = "team.member.left"
+    # A person the org's identity provider let in for the first time (or again, after being removed).
+    TEAM_MEMBER_JOINED_SSO = "team.member.joined_sso"

@@ -98,19 +98,27 @@ class AddressRules:
 async def fetch_json(rules: AddressRules, url: str) -> dict[str, Any]:
     """The JSON object at ``url``, fetched under ``rules``: FetchRefused before anything is sent, or
     FetchFailed. Never blocks the event loop (the lookup runs in the loop's resolver thread)."""
+    document = await request_json(rules, url)
+    if not isinstance(document, dict):
+        raise FetchFailed(f"{rules.check_url(url).host} did not answer a JSON object")
+    return document
+
+
+async def request_json(
+    rules: AddressRules, url: str, *, headers: dict[str, str] | None = None, form: dict[str, str] | None = None
+) -> Any:
+    """The JSON answer of ``url`` under the same rules: a GET, or a POST of ``form`` (urlencoded, as OAuth
+    token endpoints take it), with ``headers`` added (an Authorization header, say). Any JSON value."""
     parsed = rules.check_url(url)
     try:
         async with asyncio.timeout(DEADLINE_SECONDS):
-            body = await _fetch(rules, parsed)
+            body = await _fetch(rules, parsed, headers or {}, form)
     except TimeoutError:
         raise FetchFailed(f"no answer from {parsed.host} within {DEADLINE_SECONDS:g} s") from None
     try:
-        document = json.loads(body)
+        return json.loads(body)
     except ValueError:
         raise FetchFailed(f"{parsed.host} did not answer JSON") from None
-    if not isinstance(document, dict):
-        raise FetchFailed(f"{parsed.host} did not answer a JSON object")
-    return document
 
 
 async def _checked_address(rules: AddressRules, host: str, port: int) -> str:
@@ -127,18 +135,27 @@ async def _checked_address(rules: AddressRules, host: str, port: int) -> str:
     return addresses[0]
 
 
-async def _fetch(rules: AddressRules, url: "httpx.URL") -> bytes:
+async def _fetch(
+    rules: AddressRules, url: "httpx.URL", extra_headers: dict[str, str], form: dict[str, str] | None
+) -> bytes:
     import httpx  # see the module's docstring
 
     host = url.host
     port = url.port or (443 if url.scheme == "https" else 80)
     address = await _checked_address(rules, host, port)
-    headers = {"Host": url.netloc.decode("ascii"), "Accept": "application/json", "Accept-Encoding": "identity"}
+    headers = {"Accept": "application/json", **extra_headers}
+    headers |= {"Host": url.netloc.decode("ascii"), "Accept-Encoding": "identity"}
     # Connect to the checked address; the TLS server name (and so the certificate checked) is the host's.
     extensions = {"sni_hostname": host} if url.scheme == "https" else {}
     timeout = httpx.Timeout(TIMEOUT_SECONDS)
     async with httpx.AsyncClient(timeout=timeout, trust_env=False, follow_redirects=False) as client:
-        request = client.build_request("GET", url.copy_with(host=address), headers=headers, extensions=extensions)
+        request = client.build_request(
+            "GET" if form is None else "POST",
+            url.copy_with(host=address),
+            headers=headers,
+            data=form,
+            extensions=extensions,
+        )
         try:
             response = await client.send(request, stream=True)
         except httpx.HTTPError as error:

@@ -132,10 +132,18 @@ class IssuerKeys:
         return _signing_keys(await fetch_json(self.rules, jwks_uri))
 
 
-async def verify_id_token(keys: IssuerKeys, token: str, *, issuer: str, audiences: Collection[str]) -> dict[str, Any]:
+async def verify_id_token(
+    keys: IssuerKeys,
+    token: str,
+    *,
+    issuer: str,
+    audiences: Collection[str],
+    required_claims: Collection[str] = REQUIRED_CLAIMS,
+) -> dict[str, Any]:
     """The claims of ``token`` when ``issuer`` signed it (RS256 or ES256) for one of ``audiences`` and it is
     valid now, within 60 s of leeway: TokenRejected otherwise; FetchRefused/FetchFailed when the issuer's
-    keys cannot be had."""
+    keys cannot be had. ``required_claims``: a sign-in's ID token need not carry ``nbf`` (OpenID Connect
+    Core 2), a CI job's does."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -152,7 +160,7 @@ async def verify_id_token(keys: IssuerKeys, token: str, *, issuer: str, audience
             audience=list(audiences),
             issuer=issuer,
             leeway=LEEWAY,
-            options={"require": REQUIRED_CLAIMS},
+            options={"require": list(required_claims)},
         )
     except jwt.ExpiredSignatureError:
         raise TokenRejected("expired") from None

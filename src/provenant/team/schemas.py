@@ -17,6 +17,8 @@ class MemberRead(ReadModel):
     created_at: Timestamp
     # Whether the member has two-factor sign-in on.
     two_factor: bool
+    # Whether the member came into the org through single sign-on.
+    sso: bool = Field(validation_alias="joined_through_sso")
 
 
 class RoleChange(ApiModel):
