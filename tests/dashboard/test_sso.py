@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.dashboard.helpers import assert_no_stray_words, open_as, stored_token
+from tests.dashboard.helpers import assert_no_stray_words, open_as, sign_in, stored_token
 from tests.factories import register, unique
 from tests.github_standin import GitHub, GitHubUser, email, running_github
 from tests.servers import LiveServer, serve
@@ -102,6 +102,17 @@ def test_an_owner_sets_up_single_sign_on_and_a_colleague_signs_in_through_the_pr
     expect(page.locator("tr", has_text=owner.email).get_by_text("SSO", exact=True)).to_have_count(0)
     assert_no_stray_words(page)
     _shot(page, "team")
+
+    # Enforced: a password for the domain is refused, in the words of the server, on Sign in.
+    page.get_by_role("link", name="Single sign-on settings").click()
+    page.get_by_label("Require single sign-on for these domains").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Passwords are refused for these domains.")).to_be_visible()
+    with page.context.browser.new_context(base_url=server.url) as third:  # type: ignore[union-attr]
+        stranger = third.new_page()
+        stranger.goto("/signin")
+        sign_in(stranger, colleague, "a password guessed")
+        expect(stranger.get_by_text("Your organization signs in with single sign-on")).to_be_visible()
 
 
 def test_sso_complete_says_why_a_sign_in_did_not_finish(page: Page, provider: OpenIDProvider) -> None:
