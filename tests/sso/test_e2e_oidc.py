@@ -246,3 +246,54 @@ def test_an_id_token_with_a_wrong_nonce_audience_or_signature_signs_nobody_in(
     assert completed(sign_in(browser, server.url, email)) == {"error": "invalid_id_token"}
     assert email not in members(http, owner)
     assert "eyJ" not in server.log(), "an ID token in the server's log"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the SSO callback reads the org's configuration, then awaits the provider's token endpoint with its "
+    "database connection still held: of 30 callbacks at once, 20 (the pool and its overflow) answer and 10 get "
+    "503 busy (sign_in/routes.py, h21-sso's); reported to the lead",
+)
+def test_thirty_first_sign_ins_of_one_person_at_once_make_one_member(
+    server: LiveServer, provider: OpenIDProvider, http: httpx.Client
+) -> None:
+    owner, domain = org_with_sso(http, provider)
+    email = f"hedy.lamarr@{domain}"
+    browsers = [httpx.Client(timeout=30) for _ in range(30)]
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            callbacks = list(pool.map(lambda browser: to_callback(browser, server.url, email), browsers))
+        with ThreadPoolExecutor(30) as pool:
+            answers = list(pool.map(lambda pair: pair[0].get(pair[1]), zip(browsers, callbacks, strict=True)))
+    finally:
+        for browser in browsers:
+            browser.close()
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [302] * 30, str(statuses)
+    outcomes = [completed(answer) for answer in answers]
+    codes = [outcome["code"] for outcome in outcomes if "code" in outcome]
+    assert len(codes) >= 25 and all(
+        outcome in ({"error": "try_again"},) for outcome in outcomes if "code" not in outcome
+    )
+    user_ids = {exchange(http, code).json()["user"]["id"] for code in codes}
+    assert len(user_ids) == 1
+    assert [member["email"] for member in members(http, owner).values()].count(email) == 1
+    joined = [entry for entry in audit_entries(http, owner.headers) if entry["action"] == "team.member.joined_sso"]
+    assert len(joined) == 1
+
+
+def test_a_member_removed_from_the_org_comes_back_through_sso_with_the_default_role(
+    server: LiveServer, provider: OpenIDProvider, http: httpx.Client, browser: httpx.Client
+) -> None:
+    owner, domain = org_with_sso(http, provider)
+    email = f"mary.jackson@{domain}"
+    first = signed_in(http, sign_in(browser, server.url, email))
+    promoted = http.patch(f"/api/org/members/{first['user']['id']}/role", json={"role": "ADMIN"}, headers=owner.headers)
+    assert promoted.status_code == 200, promoted.text
+    assert http.delete(f"/api/org/members/{first['user']['id']}", headers=owner.headers).status_code == 200
+    assert http.get("/api/auth/me", headers=bearer(first["token"])).status_code == 401
+
+    back = signed_in(http, sign_in(browser, server.url, email))
+    assert back["user"]["id"] == first["user"]["id"] and back["user"]["role"] == "MEMBER"
+    joined = [entry for entry in audit_entries(http, owner.headers) if entry["action"] == "team.member.joined_sso"]
+    assert len(joined) == 2
