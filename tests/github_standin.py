@@ -1,11 +1,13 @@
 """A stand-in for GitHub on loopback, laid out as GitHub Enterprise Server is: the OAuth web flow at
 ``/login/oauth/authorize`` and ``/login/oauth/access_token``, the REST API under ``/api/v3`` (``/user``,
-``/user/emails``). The server under test points at it with PROVENANT_GITHUB_URL and PROVENANT_GITHUB_API_URL.
+``/user/emails``), for one registered app. A server under test points at it with PROVENANT_GITHUB_URL and
+PROVENANT_GITHUB_API_URL (``server_env()``), an app in the test process with the same settings.
 
-Whoever the test says is signed in at GitHub (``GitHub.signed_in``) has already authorized the app: the
-authorize page sends the browser straight back with a code, as github.com does then. Like github.com, the
-token endpoint answers a wrong code, secret or PKCE verifier with 200 and ``{"error": …}``. Real HTTP in a thread of the
-test process; it records what it was asked (``requests``), so a test can see what the server sent.
+Whoever ``GitHub.user`` and ``GitHub.emails`` say is signed in at GitHub and has already authorized the app:
+the authorize page sends the browser straight back with a code, as github.com does then. A code works once,
+for the redirect_uri and the PKCE challenge it was given for; like github.com, the token endpoint answers a
+wrong code, secret or verifier with 200 and ``{"error": …}``. Real HTTP in a thread of the test process; it
+records what it was asked (``requests``, ``token_requests``), so a test can see what the server sent.
 """
 
 import base64
@@ -18,38 +20,34 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-CLIENT_ID = "Iv1.standin0client"
-CLIENT_SECRET = "standin-client-secret-0123456789abcdef"
-
-
-@dataclass
-class GitHubUser:
-    id: int
-    login: str
-    name: str
-    # GitHub's /user/emails entries: {email, primary, verified, visibility}.
-    emails: list[dict[str, Any]]
+CLIENT_ID = "Iv1.standin"
+CLIENT_SECRET = "standin-secret-" + "y" * 20
+API_PREFIX = "/api/v3"  # GitHub Enterprise Server's API path
 
 
 def email(address: str, *, primary: bool = False, verified: bool = True) -> dict[str, Any]:
+    """An entry of GitHub's /user/emails."""
     return {"email": address, "primary": primary, "verified": verified, "visibility": "private" if primary else None}
 
 
 @dataclass
 class GitHub:
     url: str
-    signed_in: GitHubUser | None = None
-    requests: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
-    # code → who authorized, the redirect_uri and the PKCE challenge it was given for
-    _codes: dict[str, tuple[GitHubUser, str, str | None]] = field(default_factory=dict)
-    _tokens: dict[str, GitHubUser] = field(default_factory=dict)
+    user: dict[str, Any] = field(default_factory=lambda: {"id": 583231, "login": "octocat", "name": "The Octocat"})
+    emails: list[dict[str, Any]] = field(default_factory=lambda: [email("octocat@example.com", primary=True)])
+    # Every request: (method, path, its query or form).
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    token_requests: list[dict[str, str]] = field(default_factory=list)
+    # code → the authorize request's query, with who authorized (their user and emails then)
+    codes: dict[str, tuple[dict[str, str], dict[str, Any], list[dict[str, Any]]]] = field(default_factory=dict)
+    tokens: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def api_url(self) -> str:
-        return f"{self.url}/api/v3"
+        return self.url + API_PREFIX
 
     def server_env(self) -> dict[str, str]:
         """What a `provenant serve` needs to send its Sign in with GitHub here."""
@@ -60,49 +58,50 @@ class GitHub:
             "PROVENANT_GITHUB_API_URL": self.api_url,
         }
 
-    def asked(self, path: str) -> list[dict[str, list[str]]]:
+    def asked(self, path: str) -> list[dict[str, str]]:
         """The query (GET) or form (POST) of every request for ``path``."""
         return [params for _, seen, params in self.requests if seen == path]
 
     # ---- what the endpoints answer ----------------------------------------------------------------------
 
-    def authorize(self, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
-        if query.get("client_id") != [CLIENT_ID] or self.signed_in is None:
-            return 404, {"Content-Type": "text/plain"}, b"Not Found"
-        redirect_uri = query.get("redirect_uri", [""])[0]
+    def authorize(self, query: dict[str, str]) -> tuple[int, dict[str, str]]:
+        if query.get("client_id") != CLIENT_ID or not query.get("redirect_uri"):
+            return 404, {}
         code = secrets.token_hex(10)
-        challenge = query["code_challenge"][0] if query.get("code_challenge_method") == ["S256"] else None
         with self._lock:
-            self._codes[code] = (self.signed_in, redirect_uri, challenge)
-        answer = {"code": code} | ({"state": query["state"][0]} if "state" in query else {})
-        return 302, {"Location": f"{redirect_uri}?{urlencode(answer)}"}, b""
+            self.codes[code] = (query, dict(self.user), [dict(entry) for entry in self.emails])
+        back = {"code": code} | ({"state": query["state"]} if "state" in query else {})
+        return 302, {"Location": f"{query['redirect_uri']}?{urlencode(back)}"}
 
-    def access_token(self, form: dict[str, list[str]]) -> dict[str, Any]:
-        if form.get("client_id") != [CLIENT_ID] or form.get("client_secret") != [CLIENT_SECRET]:
+    def access_token(self, form: dict[str, str]) -> dict[str, Any]:
+        self.token_requests.append(form)
+        if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
             return {"error": "incorrect_client_credentials"}
         with self._lock:
-            found = self._codes.pop(form.get("code", [""])[0], None)  # a code works once
+            found = self.codes.pop(form.get("code", ""), None)  # a code works once
             if found is None:
                 return {"error": "bad_verification_code"}
-            user, redirect_uri, challenge = found
-            if "redirect_uri" in form and form["redirect_uri"] != [redirect_uri]:
+            query, user, emails = found
+            if query.get("redirect_uri") != form.get("redirect_uri"):
                 return {"error": "redirect_uri_mismatch"}
-            if challenge is not None and _s256(form.get("code_verifier", [""])[0]) != challenge:
+            if query.get("code_challenge_method") == "S256" and _s256(form.get("code_verifier", "")) != query.get(
+                "code_challenge"
+            ):
                 return {"error": "bad_verification_code"}
-            token = f"gho_{secrets.token_hex(18)}"
-            self._tokens[token] = user
+            token = "gho_" + secrets.token_hex(16)
+            self.tokens[token] = (user, emails)
         return {"access_token": token, "token_type": "bearer", "scope": "read:user,user:email"}
 
     def api(self, path: str, authorization: str) -> tuple[int, Any]:
         scheme, _, token = authorization.partition(" ")
-        user = self._tokens.get(token) if scheme.lower() in ("bearer", "token") else None
-        if user is None:
-            return 401, {"message": "Requires authentication"}
-        if path == "/api/v3/user":
-            public = next((e["email"] for e in user.emails if e["visibility"] == "public"), None)
-            return 200, {"id": user.id, "login": user.login, "name": user.name, "email": public}
-        if path == "/api/v3/user/emails":
-            return 200, user.emails
+        found = self.tokens.get(token) if scheme.lower() in ("bearer", "token") else None
+        if found is None:
+            return 401, {"message": "Bad credentials"}
+        user, emails = found
+        if path == f"{API_PREFIX}/user":
+            return 200, user
+        if path == f"{API_PREFIX}/user/emails":
+            return 200, emails
         return 404, {"message": "Not Found"}
 
 
@@ -114,28 +113,26 @@ def _handler(github: GitHub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
-            query = parse_qs(parts.query)
+            query = dict(parse_qsl(parts.query))
             github.requests.append(("GET", parts.path, query))
             if parts.path == "/login/oauth/authorize":
-                self._send(*github.authorize(query))
-            elif parts.path.startswith("/api/v3/"):
-                status, body = github.api(parts.path, self.headers.get("Authorization", ""))
-                self._json(status, body)
+                status, headers = github.authorize(query)
+                self._send(status, headers, b"")
             else:
-                self._json(404, {"message": "Not Found"})
+                self._json(*github.api(parts.path, self.headers.get("Authorization", "")))
 
         def do_POST(self) -> None:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
-            form = parse_qs(self.rfile.read(length).decode())
+            form = dict(parse_qsl(self.rfile.read(length).decode()))
             github.requests.append(("POST", parts.path, form))
-            if parts.path == "/login/oauth/access_token" and "json" in self.headers.get("Accept", ""):
-                self._json(200, github.access_token(form))
-            elif parts.path == "/login/oauth/access_token":
+            if parts.path != "/login/oauth/access_token":
+                self._json(404, {"message": "Not Found"})
+            elif "json" in self.headers.get("Accept", ""):
+                self._json(200, github.access_token(form))  # GitHub answers its errors with 200 too
+            else:  # GitHub's answer without Accept: application/json
                 form_type = {"Content-Type": "application/x-www-form-urlencoded"}
                 self._send(200, form_type, urlencode(github.access_token(form)).encode())
-            else:
-                self._json(404, {"message": "Not Found"})
 
         def _json(self, status: int, body: Any) -> None:
             self._send(status, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(body).encode())
@@ -156,7 +153,7 @@ def _handler(github: GitHub) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def running_github() -> Iterator[GitHub]:
-    """The stand-in at http://127.0.0.1:<port>, nobody signed in yet; stopped on exit."""
+    """The stand-in at http://127.0.0.1:<port>; stopped on exit."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     github = GitHub(url=f"http://127.0.0.1:{server.server_address[1]}")
     server.RequestHandlerClass = _handler(github)

@@ -39,12 +39,14 @@ ERROR_SCHEMA: dict[str, Any] = {
 
 _DESCRIPTIONS = {
     400: "The body is not valid JSON in UTF-8 (`invalid_json`); for a password reset, the link's token was used, "
-    "replaced or has expired (`invalid_reset_token`).",
+    "replaced or has expired (`invalid_reset_token`); a sign-in code from /sso-complete was used or has expired "
+    "(`invalid_sign_in_code`).",
     401: "Who is calling is unknown: no, malformed, unknown, expired, revoked or signed-out credentials "
     "(`WWW-Authenticate: Bearer`).",
     403: "The caller's role, or the key's access, does not allow this (`forbidden`); registration on an "
     "invite-only server (`signup_disabled`); a person whose organization requires two-factor sign-in and who "
-    "has not turned it on (`two_factor_required`).",
+    "has not turned it on (`two_factor_required`); a password sign-in or reset for an email whose domain signs "
+    "in with single sign-on only (`sso_required`).",
     404: "Not found, or not visible to the caller (another organization's ids look missing).",
     409: "Conflicts with the current state (a taken slug or email, an ended session, …).",
     410: "The invitation was used, cancelled or has expired.",
@@ -59,9 +61,14 @@ _DESCRIPTIONS = {
 # What a single route answers beyond the rules.
 _PER_ROUTE: dict[tuple[str, str], set[int]] = {
     ("POST", "/api/auth/register"): {403, 409, 429},
-    ("POST", "/api/auth/forgot-password"): {429},
+    ("POST", "/api/auth/forgot-password"): {403, 429},
+    ("POST", "/api/auth/reset-password"): {403},
     ("POST", "/api/org/members/{user_id}/password-reset"): {409},
-    ("POST", "/api/auth/login"): {401, 429},
+    ("POST", "/api/auth/login"): {401, 403, 429},
+    ("GET", "/api/org/sso"): {404},
+    ("PUT", "/api/org/sso"): {409},
+    ("GET", "/api/auth/sso/start"): {404},
+    ("GET", "/api/auth/github"): {404},
     ("GET", "/api/auth/invitations/{token}"): {404, 410},
     ("POST", "/api/auth/accept-invitation"): {401, 404, 409, 410, 429},
     ("POST", "/api/auth/password"): {409},

@@ -116,6 +116,14 @@ async def email_reset_link(database: Database, user_id: str | None, *, link_orig
                 user = session.get(User, user_id)
                 if user is None or user.org_id is None:
                     return
+                if not user.password_hash:  # signs in through single sign-on or GitHub: told so, no link
+                    outbox.enqueue(
+                        session,
+                        to=user.email,
+                        template="password_reset_no_password",
+                        context={"name": user.name, "link": f"{link_origin}/"},
+                    )
+                    return
                 issued = issue(session, user, link_origin=link_origin, issued_by_id=None, now=datetime.now(UTC))
                 outbox.enqueue(
                     session,

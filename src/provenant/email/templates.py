@@ -8,6 +8,7 @@ The values each template needs (``render`` raises KeyError naming one that is mi
 
 - invitation: inviter_name, org_name, role, link, expires_at
 - password_reset: name, link
+- password_reset_no_password: name, link (the sign-in page)
 - password_changed, two_factor_enabled, two_factor_disabled: name, email
 - member_password_reset_issued: name, email, issuer_name, org_name
 - key_exposed_revoked: name, key_name, key_prefix, org_name, link
@@ -61,6 +62,18 @@ _TEMPLATES: dict[str, _Email] = {
             "If you did not ask, ignore this email: your password stays as it is.",
         ),
         button="Choose a new password",
+    ),
+    "password_reset_no_password": _Email(
+        subject="Your Provenant account signs in without a password",
+        text="Hello $name,\n\nsomeone (we hope you) asked to reset the password of your Provenant account. It has "
+        "none: it signs in through your organization's single sign-on (Sign in with SSO) or with GitHub.\n\n"
+        "Sign in here:\n$link",
+        paragraphs=(
+            "Hello $name,",
+            "someone (we hope you) asked to reset the password of your Provenant account. It has none: it signs "
+            "in through your organization's single sign-on (Sign in with SSO) or with GitHub.",
+        ),
+        button="Sign in",
     ),
     "password_changed": _Email(
         subject="Your Provenant password was changed",

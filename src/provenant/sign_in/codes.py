@@ -64,7 +64,7 @@ def exchange(session: Session, actor: Actor, *, code: str, secret: str) -> Signe
     row = used.one_or_none()
     if row is None:
         raise InvalidSignInCode()
-    user_id, org_id, method = row
+    user_id, org_id, method = row.user_id, row.org_id, row.method
     user = session.get(User, user_id)
     if user is None or user.org_id != org_id:
         raise InvalidSignInCode()

@@ -39,7 +39,9 @@ org_router = APIRouter(prefix="/api/org", tags=["org settings"])
 
 SSO_COOKIE, SSO_PURPOSE = "provenant_sso", "sso-sign-in"
 GITHUB_COOKIE, GITHUB_PURPOSE = "provenant_github", "github-sign-in"
-_Param = Annotated[str | None, Query(max_length=4096)]
+# No length limit here: a callback answers a redirect to the dashboard whatever it is sent, never a 422 (an
+# overlong state or code simply matches nothing).
+_Param = str | None
 
 
 def _key(request: Request) -> EncryptionKey:
