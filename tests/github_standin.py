@@ -11,6 +11,7 @@ records what it was asked (``requests``, ``token_requests``), so a test can see 
 """
 
 import base64
+import copy
 import hashlib
 import json
 import secrets
@@ -41,8 +42,9 @@ class GitHub:
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     token_requests: list[dict[str, str]] = field(default_factory=list)
     # code → the authorize request's query, with who authorized (their user and emails then)
-    codes: dict[str, tuple[dict[str, str], dict[str, Any], list[dict[str, Any]]]] = field(default_factory=dict)
-    tokens: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = field(default_factory=dict)
+    # (any JSON a test wants served, hostile shapes included)
+    codes: dict[str, tuple[dict[str, str], Any, Any]] = field(default_factory=dict)
+    tokens: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -69,7 +71,7 @@ class GitHub:
             return 404, {}
         code = secrets.token_hex(10)
         with self._lock:
-            self.codes[code] = (query, dict(self.user), [dict(entry) for entry in self.emails])
+            self.codes[code] = (query, copy.deepcopy(self.user), copy.deepcopy(self.emails))
         back = {"code": code} | ({"state": query["state"]} if "state" in query else {})
         return 302, {"Location": f"{query['redirect_uri']}?{urlencode(back)}"}
 

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from tests.dashboard.helpers import assert_no_stray_words, open_as, sign_in, stored_token
 from tests.factories import register, unique
-from tests.github_standin import GitHub, GitHubUser, email, running_github
+from tests.github_standin import GitHub, email, running_github
 from tests.servers import LiveServer, serve
 from tests.sso.openid_provider import CALLBACK_PATH, OpenIDProvider, running_provider
 
@@ -138,9 +138,8 @@ def test_sso_complete_says_why_a_sign_in_did_not_finish(page: Page, provider: Op
 
 def test_sign_in_with_github_makes_an_organization(page: Page, github: GitHub) -> None:
     address = f"{unique('dorothy')}@example.com"
-    github.signed_in = GitHubUser(
-        id=424242, login="dvaughan", name="Dorothy Vaughan", emails=[email(address, primary=True)]
-    )
+    github.user = {"id": 424242, "login": "dvaughan", "name": "Dorothy Vaughan"}
+    github.emails = [email(address, primary=True)]
     page.goto("/signin")
     _shot(page, "signin")
     page.get_by_role("link", name="Sign in with GitHub").click()

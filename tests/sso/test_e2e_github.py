@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.factories import register, unique
-from tests.github_standin import CLIENT_ID, GitHub, GitHubUser, email, running_github
+from tests.github_standin import CLIENT_ID, GitHub, email, running_github
 from tests.servers import LiveServer, serve
 from tests.shared_servers import (  # noqa: F401 - fixtures, found by pytest
     dialect_fixture,
@@ -48,8 +48,9 @@ def browser() -> Iterator[httpx.Client]:
         yield client
 
 
-def person(*emails: dict[str, Any], name: str = "Margaret Hamilton") -> GitHubUser:
-    return GitHubUser(id=next(_ids), login=unique("mh"), name=name, emails=list(emails))
+def person(*emails: dict[str, Any], name: str = "Margaret Hamilton") -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A GitHub user of their own (GitHub's /user) and their emails (/user/emails)."""
+    return {"id": next(_ids), "login": unique("mh"), "name": name}, list(emails)
 
 
 def to_callback(browser: httpx.Client, server: LiveServer) -> str:
@@ -63,8 +64,10 @@ def to_callback(browser: httpx.Client, server: LiveServer) -> str:
     return location
 
 
-def sign_in_as(github: GitHub, user: GitHubUser, browser: httpx.Client, server: LiveServer) -> httpx.Response:
-    github.signed_in = user
+def sign_in_as(
+    github: GitHub, who: tuple[dict[str, Any], list[dict[str, Any]]], browser: httpx.Client, server: LiveServer
+) -> httpx.Response:
+    github.user, github.emails = who
     return browser.get(to_callback(browser, server))
 
 
@@ -73,20 +76,20 @@ def test_the_first_sign_in_makes_an_organization_and_the_next_sign_in_the_same_p
 ) -> None:
     assert http.get("/api/auth/config").json()["github"] is True
     address = f"{unique('margaret')}@example.com"
-    user = person(email(f"{unique('old')}@example.com", verified=True), email(address, primary=True))
+    user, _ = who = person(email(f"{unique('old')}@example.com", verified=True), email(address, primary=True))
 
-    first = signed_in(http, sign_in_as(github, user, browser, server))
+    first = signed_in(http, sign_in_as(github, who, browser, server))
     assert first["user"]["email"] == address and first["user"]["role"] == "OWNER"
     assert first["user"]["name"] == "Margaret Hamilton"
     authorize = github.asked("/login/oauth/authorize")[-1]
-    assert authorize["client_id"] == [CLIENT_ID] and "user:email" in authorize["scope"][0]
-    assert authorize["redirect_uri"] == [server.url + CALLBACK_PATH]
-    assert len(authorize["state"][0]) >= 22 and authorize["code_challenge_method"] == ["S256"]
+    assert authorize["client_id"] == CLIENT_ID and "user:email" in authorize["scope"]
+    assert authorize["redirect_uri"] == server.url + CALLBACK_PATH
+    assert len(authorize["state"]) >= 22 and authorize["code_challenge_method"] == "S256"
 
     # Linked by GitHub's user id: a new primary email at GitHub still signs in the same person.
-    user.emails = [email(f"{unique('new')}@example.com", primary=True)]
     with httpx.Client(timeout=30) as other_browser:
-        again = signed_in(http, sign_in_as(github, user, other_browser, server))
+        moved = (user, [email(f"{unique('new')}@example.com", primary=True)])
+        again = signed_in(http, sign_in_as(github, moved, other_browser, server))
     assert again["user"]["id"] == first["user"]["id"] and again["org"]["id"] == first["org"]["id"]
 
 
@@ -120,7 +123,7 @@ def test_a_github_account_without_a_primary_verified_email_signs_nobody_in(
 def test_a_forged_state_or_a_callback_in_another_browser_signs_nobody_in(
     server: LiveServer, github: GitHub, http: httpx.Client, browser: httpx.Client
 ) -> None:
-    github.signed_in = person(email(f"{unique('eve')}@example.com", primary=True))
+    github.user, github.emails = person(email(f"{unique('eve')}@example.com", primary=True))
     callback = to_callback(browser, server)
     with httpx.Client(timeout=30) as other_browser:
         assert completed(other_browser.get(callback)) == {"error": "invalid_state"}
