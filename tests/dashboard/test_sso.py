@@ -12,14 +12,16 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.dashboard.helpers import assert_no_stray_words, open_as, sign_in, stored_token
-from tests.factories import register, unique
+from tests.factories import Account, register, totp_code, turn_on_two_factor, unique
 from tests.github_standin import GitHub, email, running_github
 from tests.servers import LiveServer, serve
 from tests.sso.openid_provider import CALLBACK_PATH, OpenIDProvider, running_provider
+from tests.sso.openid_provider import sign_in as sign_in_over_http
 
 # Set PROVENANT_SCREENSHOTS to a directory to keep what these tests saw.
 SHOTS = os.environ.get("PROVENANT_SCREENSHOTS")
@@ -64,6 +66,9 @@ def test_an_owner_sets_up_single_sign_on_and_a_colleague_signs_in_through_the_pr
     expect(page.get_by_text("Single sign-on is not configured.")).to_be_visible()
     expect(page.get_by_text(server.url + CALLBACK_PATH)).to_be_visible()  # what to register at the provider
 
+    page.get_by_label("Issuer URL").fill(f"{server.url}/no-provider-here")
+    page.get_by_role("button", name="Test discovery").click()
+    expect(page.get_by_role("alert")).to_contain_text("Issuer URL")
     page.get_by_label("Issuer URL").fill(provider.issuer)
     page.get_by_role("button", name="Test discovery").click()
     expect(page.get_by_text("Discovery works")).to_be_visible()
@@ -146,4 +151,31 @@ def test_sign_in_with_github_makes_an_organization(page: Page, github: GitHub) -
     expect(page.get_by_role("heading", name="Agents", level=1)).to_be_visible()
     expect(page.locator(".sidebar-user")).to_contain_text("Dorothy Vaughan")
     expect(page.locator(".sidebar-user")).to_contain_text("Owner")
+    assert stored_token(page)
+
+
+def test_a_member_with_two_factor_sign_in_gives_a_code_after_the_provider(
+    page: Page, server: LiveServer, provider: OpenIDProvider, http
+) -> None:
+    owner = register(http)
+    domain = f"{unique('acme')}.example.com"
+    body = {"issuer": provider.issuer, "clientId": provider.client_id, "clientSecret": provider.client_secret}
+    assert http.put("/api/org/sso", json=body | {"domains": [domain]}, headers=owner.headers).status_code == 200
+    colleague = f"mae.jemison@{domain}"
+    with httpx.Client(timeout=30) as earlier_browser:  # their first sign-in, then two-factor turned on
+        location = sign_in_over_http(earlier_browser, server.url, colleague).headers["location"]
+    first = http.post("/api/auth/sso/exchange", json={"code": location.split("code=")[1]}).json()
+    secret = turn_on_two_factor(http, Account(first["token"], first["user"], first["org"], colleague)).secret
+
+    page.goto("/signin")
+    page.get_by_label("Email").fill(colleague)
+    page.get_by_role("button", name="Sign in with SSO").click()
+    page.get_by_label("Email").fill(colleague)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Two-factor sign-in")).to_be_visible()
+    assert stored_token(page) is None
+    _shot(page, "two-factor-step")
+    page.get_by_label("Authentication code").fill(totp_code(secret, steps=1))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("heading", name="Agents", level=1)).to_be_visible()
     assert stored_token(page)

@@ -7,7 +7,7 @@
 //
 // The protocol (discovery, JWKS, authorize with PKCE, token, userinfo) is oidc-provider's own. What this file
 // adds is what a company's identity provider would have and a test needs:
-//   /interaction/:uid  the provider's sign-in page: an Email field and "Sign in"; any email signs in (the
+//   /interaction/:uid  the provider's sign-in page: an Email field (the login_hint in it) and "Sign in"; any email signs in (the
 //                      person has just proved who they are), consent is given at once (an admin-approved app).
 //   accounts           made from the email signed in with: an opaque `sub`, `email`, `name`, and
 //                      `email_verified: true` unless the local part starts with "unverified" (then false) or
@@ -123,7 +123,7 @@ function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function signInPage(uid, clientId) {
+function signInPage(uid, clientId, loginHint) {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Test Identity Provider</title>
 <style>body{font:16px system-ui,sans-serif;margin:4rem auto;max-width:22rem}label,input,button{display:block;width:100%;margin:.4rem 0}input,button{padding:.5rem;font:inherit}</style>
@@ -131,7 +131,7 @@ function signInPage(uid, clientId) {
 <h1>Test Identity Provider</h1>
 <p>Sign in to continue to <strong>${escapeHtml(clientId)}</strong>.</p>
 <form method="post" action="/interaction/${escapeHtml(uid)}">
-<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required autofocus>
+<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" value="${escapeHtml(loginHint || "")}" required autofocus>
 <button type="submit">Sign in</button>
 </form></body></html>`;
 }
@@ -149,7 +149,7 @@ async function interaction(req, res) {
   if (prompt.name === "login") {
     if (req.method !== "POST") {
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
-      res.end(signInPage(uid, params.client_id));
+      res.end(signInPage(uid, params.client_id, params.login_hint));
       return;
     }
     const email = ((await readForm(req)).get("email") || "").trim().toLowerCase();
