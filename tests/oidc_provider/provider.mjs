@@ -7,8 +7,9 @@
 //
 // The protocol (discovery, JWKS, authorize with PKCE, token, userinfo) is oidc-provider's own. What this file
 // adds is what a company's identity provider would have and a test needs:
-//   /interaction/:uid  the provider's sign-in page: an Email field (the login_hint in it) and "Sign in"; any email signs in (the
-//                      person has just proved who they are), consent is given at once (an admin-approved app).
+//   /interaction/:uid  the provider's sign-in page: an Email field (the login_hint filled in) and "Sign in"; any
+//                      email signs in (the person has just proved who they are), and consent is given at once
+//                      (an app the company's administrator approved).
 //   accounts           made from the email signed in with: an opaque `sub`, `email`, `name`, and
 //                      `email_verified: true` unless the local part starts with "unverified" (then false) or
 //                      "unstated" (then the claim is left out).
