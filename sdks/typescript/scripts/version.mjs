@@ -8,5 +8,7 @@ const target = new URL('../src/version.ts', import.meta.url);
 let current = '';
 try {
   current = readFileSync(target, 'utf8');
-} catch {}
+} catch {
+  // the first build: no file yet
+}
 if (current !== source) writeFileSync(target, source);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { ProvenantClient, type ClientOptions } from '@provenant/sdk';
+import { ProvenantClient, type ClientOptions, type TurnCreateParams } from '@provenant/sdk';
 
 import {
   freePort,
@@ -44,7 +44,7 @@ async function setup(options: ClientOptions = {}, baseUrl = server.url) {
   return { account, admin, agent, client };
 }
 
-const turn = (i: number) => ({ role: (i % 2 ? 'ASSISTANT' : 'USER') as 'USER' | 'ASSISTANT', content: `turn ${i}` });
+const turn = (i: number): TurnCreateParams => ({ role: i % 2 ? 'ASSISTANT' : 'USER', content: `turn ${i}` });
 const range = (n: number) => Array.from({ length: n }, (_, i) => `turn ${i}`);
 
 describe('background mode (Provenant server)', () => {

@@ -83,8 +83,9 @@ describe('new ProvenantClient', () => {
       JSON.stringify(client),
       inspect(client),
       inspect(client, { showHidden: true, depth: Infinity, getters: true }),
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- what a careless log line would print
       String(client),
-      `${Object.values(client)}`,
+      Object.values(client).map(String).join(','),
       inspect(client.agents, { showHidden: true }),
     ];
     for (const text of shown) assert.ok(!text.includes(KEY) && !text.includes(KEY.slice(8)), text);

@@ -25,7 +25,7 @@ function pagingHandler(count: number, { pageSize = 200, linkBase }: { pageSize?:
     if (start + limit < items.length) {
       const next = new URL(url.pathname + url.search, linkBase ?? `http://${req.headers.host}`);
       next.searchParams.set('cursor', Buffer.from(page.at(-1)?.id ?? '').toString('base64url'));
-      headers.Link = `<${next}>; rel="next"`;
+      headers.Link = `<${next.href}>; rel="next"`;
     }
     json(res, 200, page, headers);
   };

@@ -109,7 +109,7 @@ describe('trusted CI', () => {
     await session.end();
     assert.equal(await client.shutdown({ timeout: 30_000 }), true);
     assert.equal(client.droppedTurns, 0);
-    const sessionId = await session.id;
+    const sessionId = session.id;
     const stored = await call(server.url, 'GET', `/api/sessions/${sessionId}`, { token: account.token });
     assert.deepEqual(stored.json.turns.map((turn: { content: string }) => turn.content), ['before', 'after']);
     assert.equal(ci.audiences.length, 2);

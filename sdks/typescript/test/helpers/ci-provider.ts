@@ -31,8 +31,7 @@ export async function startCiProvider(): Promise<CiProvider> {
   const kid = 'stand-in-1';
   const requestToken = randomUUID();
   const audiences: string[] = [];
-  let server: TinyServer | undefined;
-  const issuer = (): string => server!.url;
+  const issuer = (): string => server.url;
   const idToken = (audience = 'provenant'): string => {
     const now = realNow();
     const header = base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }));
@@ -53,7 +52,7 @@ export async function startCiProvider(): Promise<CiProvider> {
     const signature = createSign('RSA-SHA256').update(signing).sign(privateKey);
     return `${signing}.${base64url(signature)}`;
   };
-  server = await startTinyServer((req, res) => {
+  const server: TinyServer = await startTinyServer((req, res) => {
     const url = new URL(req.url ?? '/', issuer());
     if (url.pathname === '/token') {
       if (req.headers.authorization !== `bearer ${requestToken}`) return json(res, 403, { message: 'wrong request token' });
@@ -86,6 +85,6 @@ export async function startCiProvider(): Promise<CiProvider> {
       access: 'ingest',
       ...fields,
     }),
-    close: () => server!.close(),
+    close: () => server.close(),
   };
 }

@@ -208,7 +208,8 @@ export async function startAnswerLosingProxy(
   port = 0,
 ): Promise<TinyServer> {
   const requests: TinyServer['requests'] = [];
-  const server: Server = createServer(async (req, res) => {
+  const server: Server = createServer((req, res) => void relay(req, res));
+  async function relay(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const index = requests.length;
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     const chunks: Buffer[] = [];
@@ -236,7 +237,7 @@ export async function startAnswerLosingProxy(
     } catch {
       req.socket.destroy();
     }
-  });
+  }
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address() as { port: number };
   return {
