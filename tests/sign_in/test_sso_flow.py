@@ -1,7 +1,10 @@
 """Single sign-on through a stand-in OpenID provider on loopback: the redirect dance, the one-time code,
 and the accounts it signs in or creates."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from provenant.db import Database
@@ -9,6 +12,8 @@ from tests.factories import login, register
 from tests.oidc_issuer import Issuer
 from tests.sign_in.conftest import (
     DOMAIN,
+    at_provider,
+    callback,
     completed_code,
     configure_sso,
     exchange,
@@ -81,3 +86,33 @@ def test_an_existing_member_is_linked_by_the_verified_email(
     body = exchange(client, completed_code(sign_in_through_provider(client, f"owner@{DOMAIN}"))).json()
     assert body["user"]["id"] == owner.user_id and body["user"]["role"] == "OWNER"
     assert login(client, owner.email).user["id"] == owner.user_id  # the password still works (not enforced)
+
+
+@pytest.mark.both_databases  # the unique email decides between two first sign-ins
+def test_two_first_sign_ins_at_once_make_one_member(app: FastAPI, client: TestClient, issuer: Issuer) -> None:
+    owner = register(client)
+    configure_sso(client, owner, issuer)
+    # The provider's keys fetched first: each test client runs an event loop of its own, and a key fetch is
+    # serialized per loop (a server process has one).
+    issuer.person = {"sub": "warm", "email": f"bob@{DOMAIN}", "email_verified": True}
+    completed_code(sign_in_through_provider(client, f"bob@{DOMAIN}"))
+    issuer.person = {"sub": "a", "email": f"alice@{DOMAIN}", "email_verified": True}
+    browsers = [TestClient(app, raise_server_exceptions=False) for _ in range(2)]
+    backs = [at_provider(start(browser, f"alice@{DOMAIN}").headers["location"]) for browser in browsers]
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(callback, browsers, backs))
+    for answer in answers:
+        assert answer.status_code == 302, answer.text
+        assert completed_code(answer)
+    members = client.get("/api/org/members", headers=owner.headers).json()
+    assert sorted(m["email"] for m in members) == sorted([owner.email, f"alice@{DOMAIN}", f"bob@{DOMAIN}"])
+
+
+def test_an_internationalised_domain_is_one_domain(client: TestClient, issuer: Issuer) -> None:
+    configure_sso(client, register(client), issuer, domains=["bücher.example.com"])
+    issuer.person = {"sub": "b", "email": "anna@xn--bcher-kva.example.com", "email_verified": True}
+    for typed in ("anna@BÜCHER.example.com", "anna@xn--bcher-kva.example.com", "anna@bu\u0308cher.example.com"):
+        assert start(client, typed).status_code == 302, typed
+    assert (
+        exchange(client, completed_code(sign_in_through_provider(client, "anna@bücher.example.com"))).status_code == 200
+    )

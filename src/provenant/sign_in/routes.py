@@ -5,12 +5,16 @@ The callbacks always answer a redirect to the dashboard's ``/sso-complete``: wit
 signed in, with ``?error=<reason>`` (sign_in.refusals) when not; never a JWT in a URL, never a JSON error.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from provenant.accounts.schemas import AuthResult, MfaChallengeRead
 from provenant.accounts.service import MfaChallenge, SignedIn
@@ -18,6 +22,7 @@ from provenant.auth.deps import AnonymousActor, RequireOrgSettingsManager
 from provenant.auth.encryption import EncryptionKey
 from provenant.auth.roles import Role
 from provenant.config import Settings
+from provenant.db import Database, is_busy, is_unreachable
 from provenant.errors import NotFound
 from provenant.links import LinkOrigin
 from provenant.models import SsoConfig
@@ -32,7 +37,7 @@ from provenant.sign_in.schemas import (
     SsoConfigRead,
     SsoConfigUpdate,
 )
-from provenant.unit_of_work import SessionDep
+from provenant.unit_of_work import DatabaseDep, SessionDep
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 org_router = APIRouter(prefix="/api/org", tags=["org settings"])
@@ -74,6 +79,20 @@ def _to_dashboard(*, cookie: str, path: str, code: str | None = None, error: str
     response = RedirectResponse(complete_url(code=code, error=error), status_code=status.HTTP_302_FOUND)
     response.delete_cookie(cookie, path=path, httponly=True, samesite="lax")  # one callback per start
     return response
+
+
+@contextmanager
+def _writing(database: Database) -> Iterator[Session]:
+    """The callbacks' writes, in a transaction of their own: a GET request's session is read-only (autocommit,
+    unit_of_work). A refusal raised inside leaves nothing behind; a busy database is a reason to try again,
+    shown on the dashboard's page, not a JSON 503 in the middle of a sign-in."""
+    try:
+        with database.transaction() as session:
+            yield session
+    except SQLAlchemyError as error:
+        if is_busy(error) or is_unreachable(error):
+            raise SignInRefused("try_again") from None
+        raise
 
 
 def _signed_in_answer(result: SignedIn | MfaChallenge) -> AuthResult | MfaChallengeRead:
@@ -156,7 +175,7 @@ async def sso_start(
 
 @router.get("/sso/callback", status_code=status.HTTP_302_FOUND, response_class=RedirectResponse)
 async def sso_callback(
-    session: SessionDep,
+    database: DatabaseDep,
     actor: AnonymousActor,
     request: Request,
     origin: LinkOrigin,
@@ -174,7 +193,8 @@ async def sso_callback(
         return refused("invalid_state")
     if error is not None or not code:
         return refused("cancelled" if error == "access_denied" else "provider_error")
-    config = session.get(SsoConfig, pending.org_id) if pending.org_id else None
+    with database.transaction(writes=False) as reading:  # not held while the provider is asked
+        config = reading.get(SsoConfig, pending.org_id) if pending.org_id else None
     if config is None or config.issuer != pending.issuer:
         return refused("sso_not_configured")
     try:
@@ -187,7 +207,7 @@ async def sso_callback(
             code=code,
             redirect_uri=origin + oidc_flow.CALLBACK_PATH,
         )
-        with session.begin_nested():  # a refusal leaves nothing behind, though the redirect commits
+        with _writing(database) as session:
             user = accounts.sso_member(session, actor, config, email=person.email, name=person.name)
             one_time = codes.issue(session, user, method="sso", now=datetime.now(UTC))
     except SignInRefused as refusal:
@@ -234,7 +254,7 @@ async def github_start(request: Request, origin: LinkOrigin) -> RedirectResponse
 
 @router.get("/github/callback", status_code=status.HTTP_302_FOUND, response_class=RedirectResponse)
 async def github_callback(
-    session: SessionDep,
+    database: DatabaseDep,
     actor: AnonymousActor,
     request: Request,
     origin: LinkOrigin,
@@ -257,7 +277,7 @@ async def github_callback(
         return refused("cancelled" if error == "access_denied" else "provider_error")
     try:
         person = await github.finish(settings, pending, code=code, redirect_uri=origin + github.CALLBACK_PATH)
-        with session.begin_nested():  # a refusal leaves nothing behind, though the redirect commits
+        with _writing(database) as session:
             user = accounts.github_account(
                 session,
                 actor,
