@@ -27,7 +27,7 @@ def register_in_page(page: Page, *, name: str = "Ada Lovelace", org: str = "Anal
 def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def open_as(page: Page, account: Account, path: str) -> None:

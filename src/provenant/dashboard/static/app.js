@@ -18,7 +18,7 @@
 
 import { api, clearToken, getToken, onSessionEnded, setToken } from "./api.js";
 import { button, clear, confirmDialog, emptyState, errorMessage, h, loading, mount, pageHeader } from "./dom.js";
-import { canReadAudit, roleLabel } from "./roles.js";
+import { canManageOrgSettings, canReadAudit, roleLabel } from "./roles.js";
 
 const PUBLIC_ROUTES = [
   { path: "/signin", module: "signin", title: "Sign in" },
@@ -27,6 +27,8 @@ const PUBLIC_ROUTES = [
   { path: "/forgot-password", module: "forgot-password", title: "Forgot password" },
   // Open to a signed-in browser too: a link issued for someone else may be opened where its issuer is signed in.
   { path: "/reset-password", module: "reset-password", title: "Reset password", signedIn: true },
+  // Where single sign-on and GitHub end: its one-time code replaces whatever session the browser had.
+  { path: "/sso-complete", module: "sso-complete", title: "Signing in", signedIn: true },
 ];
 
 const ROUTES = [
@@ -38,6 +40,7 @@ const ROUTES = [
   { path: "/team", module: "team", title: "Team", nav: "/team" },
   { path: "/audit", module: "audit", title: "Audit Log", nav: "/audit", allowed: canReadAudit },
   { path: "/account", module: "account", title: "Account" },
+  { path: "/settings/sso", module: "sso-settings", title: "Single sign-on", nav: "/team", allowed: canManageOrgSettings },
 ];
 
 const NAV = [

@@ -4,6 +4,7 @@ import { api } from "../api.js";
 import { authConfig } from "../authconfig.js";
 import { banner, button, errorSlot, field, h, mount } from "../dom.js";
 import { renderCodeStep } from "./signin-code.js";
+import { providerButtons } from "./signin-providers.js";
 
 export async function render(container, ctx) {
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
@@ -17,10 +18,12 @@ export async function render(container, ctx) {
   const error = errorSlot({ email: "Email", password: "Password" });
   // What the server offers (GET /api/auth/config): a reset link by email, registration. The form does not wait.
   const forgot = h("span", { class: "form-aside" });
+  const providers = h("div", { class: "slot" });
   const footer = h("p", { class: "auth-footer" }, "New to Provenant? ", h("a", { href: "/register" }, "Register your organization"));
   authConfig().then((config) => {
     if (!ctx.isCurrent()) return;
     if (config.passwordReset) forgot.append(h("a", { href: "/forgot-password" }, "Forgot password?"));
+    providers.replaceChildren(providerButtons({ email, error, config }) || "");
     if (config.signup === "invite-only") footer.replaceChildren("New here? Ask your organization's Owner or Admin for an invitation.");
   });
 
@@ -63,6 +66,7 @@ export async function render(container, ctx) {
       error.node,
       h("div", { class: "form-actions" }, submit, forgot),
     ),
+    providers,
     footer,
   );
   email.focus();

@@ -24,6 +24,7 @@ import {
   uniqueId,
 } from "../dom.js";
 import { canInvite, canIssuePasswordReset, canRemove, invitableRoles, roleChoices, roleLabel } from "../roles.js";
+import { ssoBadge, ssoTeamSection } from "./sso-settings.js";
 import { requireTwoFactorSection, twoFactorBadge } from "./team-two-factor.js";
 
 function roleBadge(role) {
@@ -57,6 +58,7 @@ export async function render(container, ctx) {
       membersSlot,
     ),
     requireTwoFactorSection(ctx),
+    ssoTeamSection(ctx),
     inviter
       ? h(
           "section",
@@ -91,6 +93,7 @@ export async function render(container, ctx) {
         cell: (member) => [
           h("span", { class: "name" }, member.name),
           member.id === me.id ? h("span", { class: "faint" }, " (you)") : null,
+          ssoBadge(member),
         ],
       },
       { label: "Email", cell: (member) => member.email },
