@@ -152,12 +152,6 @@ def test_the_one_time_code_of_github_works_once(
     assert exchange(http, code).json()["code"] == "invalid_sign_in_code"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an account linked to GitHub before its domain's SSO was enforced keeps signing in with GitHub: "
-    "enforcement is checked on the GitHub email when linking only (sign_in/accounts.py github_account, "
-    "h21-sso's); reported to the lead",
-)
 def test_enforcing_sso_for_a_domain_ends_github_sign_in_for_its_accounts(
     server: LiveServer, github: GitHub, http: httpx.Client, browser: httpx.Client
 ) -> None:

@@ -9,8 +9,8 @@ Anyone else with that email (a member of another org) is refused: a domain claim
 without proof that they own the domain, so it never takes an account out of another org; an invitation does.
 
 GitHub signs in the account linked to the GitHub user id; else the account with the primary, verified
-GitHub email (linked from then on), unless that email's domain is under enforced single sign-on; else,
-when sign-up is open, a new person with an organization of their own.
+GitHub email (linked from then on); else, when sign-up is open, a new person with an organization of their
+own. Never an account, or a GitHub email, of a domain under enforced single sign-on.
 """
 
 import re
@@ -140,6 +140,10 @@ def github_account(
             org_id=user.org_id,
             user_id=user.id,
         )
+    if domains.is_enforced(session, user.email):
+        # Linked before the domain's SSO was enforced: the company's identity provider now decides who of the
+        # domain gets in, and who no longer does.
+        raise SignInRefused("sso_required")
     if user.org_id is None:
         raise SignInRefused("no_organization")
     audit.record(
