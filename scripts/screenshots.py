@@ -237,7 +237,7 @@ def main() -> None:
             shoot(page, "/audit", "audit")
             shoot(page, "/team", "team")
             if wanted("team"):
-                page.get_by_role("button", name="Reset the password of Alan Turing").click()
+                page.get_by_role("button", name="Reset password of Alan Turing").click()
                 page.get_by_role("dialog").get_by_role("button", name="Issue reset link").click()
                 page.wait_for_selector(".banner-success")
                 page.screenshot(path=str(OUT / "team-reset.png"))
