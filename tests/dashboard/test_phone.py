@@ -120,7 +120,8 @@ def _check(page: Page, axe_source: str, where: str, failures: list[str]) -> None
     if page.evaluate("typeof axe") == "undefined":
         page.evaluate(axe_source)
     violations = page.evaluate(
-        """async tags => (await axe.run(document, {runOnly: {type: "tag", values: tags}})).violations
+        """async tags => (await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]}))
+            .violations
             .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(" ")).join(", ")}`)""",
         WCAG_AA,
     )
