@@ -4,10 +4,11 @@
 
 Starts its own `provenant serve` on a fresh SQLite file, seeds a realistic organization through the API
 (members, invitations, keys, agents, sessions with turns; the audit log fills itself), then saves each page
-at 1280 px wide, and the list pages (API Keys, Agents, Sessions, Audit Log) once more at 1024 px. Uses
-Debian's Chromium, like the tests. Name pages to take only theirs (the names of the PNGs without the width,
-e.g. `keys`, which also takes keys-new, keys-created, keys-roll and keys-1024; `trusted` takes the Trusted CI
-section of API Keys and its New policy form, with CI jobs' keys from a stand-in issuer on loopback):
+at 1280 px wide, the list pages (API Keys, Agents, Sessions, Audit Log) once more at 1024 px, and a phone's
+screen (390 px) of a few (phone-*). Uses Debian's Chromium, like the tests. Name pages to take only theirs
+(the names of the PNGs without the width, e.g. `keys`, which also takes keys-new, keys-created, keys-roll and
+keys-1024; `trusted` takes the Trusted CI section of API Keys and its New policy form, with CI jobs' keys from
+a stand-in issuer on loopback; `phone` takes the phone's):
 
     .venv/bin/python scripts/screenshots.py keys
 """
@@ -37,6 +38,7 @@ from provenant.models import ApiKey, ApiKeyUsage  # noqa: E402
 OUT = ROOT / "docs" / "screenshots"
 PUBLIC_URL = "https://provenant.example.com"
 CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 390, "height": 844}
 
 
 def member(http: httpx.Client, owner: Account, role: str, name: str, email: str) -> Account:
@@ -237,7 +239,7 @@ def main() -> None:
             shoot(page, "/audit", "audit")
             shoot(page, "/team", "team")
             if wanted("team"):
-                page.get_by_role("button", name="Reset the password of Alan Turing").click()
+                page.get_by_role("button", name="Reset password of Alan Turing").click()
                 page.get_by_role("dialog").get_by_role("button", name="Issue reset link").click()
                 page.wait_for_selector(".banner-success")
                 page.screenshot(path=str(OUT / "team-reset.png"))
@@ -254,9 +256,30 @@ def main() -> None:
             narrow_page.evaluate("token => localStorage.setItem('provenant.token', token)", owner.token)
             for name in ("keys", "agents", "sessions", "audit"):
                 shoot(narrow_page, f"/{name}", f"{name}-1024")
+            if wanted("phone"):
+                phone_pages(browser.new_context(base_url=server.url, viewport=PHONE).new_page(), owner, seeded)
             if wanted("two"):
                 two_factor_pages(page, owner)  # last: it turns two-factor sign-in on for the owner
             browser.close()
+
+
+def phone_pages(page: Page, owner: Account, seeded: dict[str, Any]) -> None:
+    """A phone's screen (390 px) of the pages someone opens at night to revoke a leaked key: Sign in, the open
+    Menu, API Keys (its table scrolls in its box, Revoke stays in view) and Revoke's question, Team, a session."""
+    shoot(page, "/signin", "phone-signin", ready="h1")
+    page.evaluate("token => localStorage.setItem('provenant.token', token)", owner.token)
+    shoot(page, "/keys", "phone-keys")
+    page.get_by_role("button", name="Menu").click()
+    page.screenshot(path=str(OUT / "phone-menu.png"))
+    print("docs/screenshots/phone-menu.png")
+    page.get_by_role("button", name="Menu").click()
+    page.get_by_role("button", name="Revoke prod-ingestion").click()
+    page.screenshot(path=str(OUT / "phone-keys-revoke.png"))
+    print("docs/screenshots/phone-keys-revoke.png")
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    shoot(page, "/team", "phone-team")
+    shoot(page, "/sessions", "phone-sessions")
+    shoot(page, f"/sessions/{seeded['session_id']}", "phone-session")
 
 
 def two_factor_pages(page: Page, owner: Account) -> None:

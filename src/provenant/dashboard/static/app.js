@@ -182,7 +182,7 @@ async function renderPublic(route, params, { focus }) {
   if (focus) focusHeading(container);
 }
 
-// ---- the shell: dark sidebar and the page beside it ---------------------------------------------
+// ---- the shell: dark sidebar and the page beside it (on a phone, a bar with a menu) -------------
 
 function brandMark() {
   return h("span", { class: "brand-mark", "aria-hidden": "true" }, "P");
@@ -214,26 +214,50 @@ function buildShell() {
     ),
     accountError,
   );
+  // On a phone the sidebar is a bar along the top whose Menu button opens the navigation and the user block
+  // (style.css hides the button, and shows both, at wider widths).
+  const menu = h(
+    "div",
+    { class: "sidebar-menu", id: "sidebar-menu" },
+    h("nav", { "aria-label": "Main" }, nav),
+    h("div", { class: "sidebar-user" }, userName, userOrg, h("p", {}, userRole), accountMenu, signOut),
+  );
+  const menuButton = button("Menu", {
+    class: "menu-toggle",
+    "aria-expanded": "false",
+    "aria-controls": "sidebar-menu",
+    on: { click: () => setMenuOpen(menuButton.getAttribute("aria-expanded") !== "true") },
+  });
+  const sidebar = h(
+    "aside",
+    {
+      class: "sidebar",
+      // Escape closes the open menu from anywhere inside it, and gives the focus back to its button.
+      on: {
+        keydown: (event) => {
+          if (event.key !== "Escape" || menuButton.getAttribute("aria-expanded") !== "true") return;
+          setMenuOpen(false);
+          menuButton.focus();
+        },
+      },
+    },
+    h("div", { class: "sidebar-top" }, h("a", { class: "brand", href: HOME }, brandMark(), h("span", {}, "Provenant")), menuButton),
+    menu,
+  );
+  function setMenuOpen(open) {
+    menuButton.setAttribute("aria-expanded", String(open));
+    sidebar.classList.toggle("is-open", open);
+  }
   root.replaceChildren(
     h("a", { class: "skip-link", href: "#main" }, "Skip to content"),
-    h(
-      "div",
-      { class: "shell" },
-      h(
-        "aside",
-        { class: "sidebar" },
-        h("a", { class: "brand", href: HOME }, brandMark(), h("span", {}, "Provenant")),
-        h("nav", { "aria-label": "Main" }, nav),
-        h("div", { class: "sidebar-user" }, userName, userOrg, h("p", {}, userRole), accountMenu, signOut),
-      ),
-      h("main", { class: "main", id: "main", tabindex: "-1" }, page),
-    ),
+    h("div", { class: "shell" }, sidebar, h("main", { class: "main", id: "main", tabindex: "-1" }, page)),
   );
-  return { nav, userName, userOrg, userRole, page };
+  return { nav, userName, userOrg, userRole, page, closeMenu: () => setMenuOpen(false) };
 }
 
 function updateShell(activeNav) {
   if (!shell) shell = buildShell();
+  shell.closeMenu(); // a page chosen from the open menu shows without it
   shell.userName.textContent = me.name;
   shell.userOrg.textContent = me.org ? me.org.name : "";
   shell.userRole.textContent = roleLabel(me.role);

@@ -110,7 +110,7 @@ export async function render(container, ctx) {
           canIssuePasswordReset(me, member)
             ? button("Reset password…", {
                 class: "button-small",
-                "aria-label": `Reset the password of ${member.name}`,
+                "aria-label": `Reset password of ${member.name}`,
                 on: { click: () => issueReset(member) },
               })
             : null,
