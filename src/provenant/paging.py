@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request, Response
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, or_
 
 from provenant.errors import ValidationFailed
 
@@ -76,13 +76,15 @@ class Page(Generic[T]):
 
 
 def sorts_after(
-    at: ColumnElement[datetime], item_id: ColumnElement[str], after_at: Any, after_id: Any
+    at: SQLColumnExpression[datetime], item_id: SQLColumnExpression[str], after_at: Any, after_id: Any
 ) -> ColumnElement[bool]:
     """Rows that come after (``after_at``, ``after_id``) newest first: older, or as old with a smaller id."""
     return or_(at < after_at, and_(at == after_at, item_id < after_id))
 
 
-def newest_first(query: S, at: ColumnElement[datetime], item_id: ColumnElement[str], page: PageRequest) -> S:
+def newest_first(
+    query: S, at: SQLColumnExpression[datetime], item_id: SQLColumnExpression[str], page: PageRequest
+) -> S:
     """``query`` ordered newest first, starting after ``page.after``, one row more than the page (to
     learn whether another page follows without counting)."""
     if page.after is not None:

@@ -87,7 +87,7 @@ def _start_of_millisecond(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def _query(org_id: str, where: AuditFilter) -> Select[tuple[AuditEntry]]:
+def _query(org_id: str, where: AuditFilter) -> Select[AuditEntry]:
     query = select(AuditEntry).options(joinedload(AuditEntry.user)).where(AuditEntry.org_id == org_id)
     if where.action:
         query = query.where(AuditEntry.action == where.action)

@@ -5,6 +5,7 @@ metrics are off in this process. prometheus-client itself is imported only when 
 costs a process about 40 ms to import, and the server starts often (tests, workers) with them off.
 """
 
+from types import ModuleType
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 # Session.info key: turns a request's transaction stored, counted once it commits (prometheus._committed).
 PENDING_TURNS = "provenant_turns_pending"
 
-_on: "prometheus | None" = None  # the module holding the metrics, once installed in this process
+_on: ModuleType | None = None  # the module holding the metrics, once installed in this process
 
 
 def install(app: "FastAPI", database: "Database", pool_limit: int) -> None:
