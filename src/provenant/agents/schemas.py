@@ -13,7 +13,8 @@ AgentStatus = Literal["ACTIVE", "ARCHIVED"]
 
 class AgentCreate(ApiModel):
     name: trimmed(200)  # type: ignore[valid-type]
-    slug: Slug
+    # Left out or null (the dashboard's New Agent), derived from the name as get-or-create derives it.
+    slug: Slug | None = None
     description: Description | None = None
     tags: Tags = []
     model_family: ModelFamily | None = None

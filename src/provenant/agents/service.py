@@ -1,7 +1,5 @@
 """Agents of an org. Every query is scoped to the caller's org: another org's agent is "not found"."""
 
-import re
-import unicodedata
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -11,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from provenant.agents.schemas import AgentRead
+from provenant.agents.slugs import pre_transliteration_slug, slugify
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth.principal import Principal
@@ -23,12 +22,6 @@ from provenant.paging import Page, PageRequest, Position, page_of, sorts_after
 
 _agent_columns = Agent.__table__.c
 _EDITABLE = ("name", "slug", "description", "tags", "model_family")
-
-
-def slugify(name: str) -> str:
-    """``"Support Bot (EU)"`` → ``"support-bot-eu"``: the slug get-or-create matches on."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:64].rstrip("-")
 
 
 def _snapshot(agent: Agent) -> dict[str, Any]:
@@ -71,9 +64,7 @@ def list_agents_json(reader: Reader, caller: Principal, *, status: str | None, p
 
 
 def get_agent(session: Session, caller: Principal, agent_id: str) -> Agent:
-    agent = session.scalars(
-        select(Agent).where(Agent.id == agent_id, Agent.org_id == caller.org_id)
-    ).one_or_none()
+    agent = session.scalars(select(Agent).where(Agent.id == agent_id, Agent.org_id == caller.org_id)).one_or_none()
     if agent is None:
         raise NotFound("Agent")
     return agent
@@ -93,26 +84,30 @@ def _insert(session: Session, caller: Principal, fields: dict[str, Any]) -> Agen
     except IntegrityError:
         return None
     audit.record(
-        session, caller, AuditAction.AGENT_CREATE, resource_type="agent", resource_id=agent.id,
+        session,
+        caller,
+        AuditAction.AGENT_CREATE,
+        resource_type="agent",
+        resource_id=agent.id,
         after=_snapshot(agent),
     )
     return agent
 
 
-def create_agent(session: Session, caller: Principal, **fields: Any) -> Agent:
-    agent = _insert(session, caller, fields)
+def create_agent(session: Session, caller: Principal, *, name: str, slug: str | None, **fields: Any) -> Agent:
+    """Without a slug, the one derived from the name (``agents.slugs``), as get-or-create derives it."""
+    slug = slug or _slug_of(name)
+    agent = _insert(session, caller, {"name": name, "slug": slug, **fields})
     if agent is None:
-        raise Conflict(f"An agent with slug '{fields['slug']}' already exists.", code="slug_taken")
+        raise Conflict(f"An agent with slug '{slug}' already exists.", code="slug_taken")
     return agent
 
 
 def get_or_create_agent(session: Session, caller: Principal, *, name: str, **fields: Any) -> tuple[Agent, bool]:
     """Matched on the slug derived from the name. Safe under concurrent calls: the unique
     constraint decides, and the loser reads the winner's row."""
-    slug = slugify(name)
-    if not slug:
-        raise ValidationFailed("name", "must contain at least one letter or digit")
-    existing = _find_by_slug(session, caller.org_id, slug)
+    slug = _slug_of(name)
+    existing = _find_by_slug(session, caller.org_id, slug) or _made_by_the_earlier_rule(session, caller, name)
     if existing is not None:
         return existing, False
     created = _insert(session, caller, {"name": name, "slug": slug, **fields})
@@ -122,6 +117,24 @@ def get_or_create_agent(session: Session, caller: Principal, *, name: str, **fie
     if winner is None:  # pragma: no cover - the constraint fired, so the row exists
         raise Conflict("The agent could not be created; try again.")
     return winner, False
+
+
+def _slug_of(name: str) -> str:
+    slug = slugify(name)
+    if not slug:
+        raise ValidationFailed("name", "must contain at least one letter or digit")
+    return slug
+
+
+def _made_by_the_earlier_rule(session: Session, caller: Principal, name: str) -> Agent | None:
+    """The agent get-or-create made from this very name before the slug rule spelled every letter (``Straße
+    Bot`` was ``strae-bot``): found again, not made twice. The name must match too, since the earlier rule
+    gave different names one slug (``Бот 2`` and ``Агент 2`` were both ``2``)."""
+    earlier = pre_transliteration_slug(name)
+    if not earlier or earlier == slugify(name):
+        return None
+    agent = _find_by_slug(session, caller.org_id, earlier)
+    return agent if agent is not None and agent.name == name else None
 
 
 def update_agent(session: Session, caller: Principal, agent_id: str, changes: dict[str, Any]) -> Agent:
@@ -141,8 +154,13 @@ def update_agent(session: Session, caller: Principal, agent_id: str, changes: di
     if _snapshot(agent) == before:
         return agent
     audit.record(
-        session, caller, AuditAction.AGENT_UPDATE, resource_type="agent", resource_id=agent.id,
-        before=before, after=_snapshot(agent),
+        session,
+        caller,
+        AuditAction.AGENT_UPDATE,
+        resource_type="agent",
+        resource_id=agent.id,
+        before=before,
+        after=_snapshot(agent),
     )
     return agent
 
@@ -157,6 +175,11 @@ def archive_agent(session: Session, caller: Principal, agent_id: str) -> None:
     agent.status = "ARCHIVED"
     agent.updated_at = datetime.now(UTC)
     audit.record(
-        session, caller, AuditAction.AGENT_ARCHIVE, resource_type="agent", resource_id=agent.id,
-        before=before, after=_snapshot(agent),
+        session,
+        caller,
+        AuditAction.AGENT_ARCHIVE,
+        resource_type="agent",
+        resource_id=agent.id,
+        before=before,
+        after=_snapshot(agent),
     )
