@@ -221,6 +221,7 @@ def test_me_with_a_jwt_says_who_is_calling(client: TestClient) -> None:
         "authMethod": "jwt",
         "twoFactor": False,
         "twoFactorRequired": False,
+        "permissions": me.json()["permissions"],  # what they are: tests/accounts/test_me_permissions.py
     }
 
 
@@ -243,6 +244,7 @@ def test_me_with_a_key_names_the_key(client: TestClient, database: Database) -> 
         "apiKey": {"id": created["id"], "name": "github-actions"},
         "twoFactor": False,
         "twoFactorRequired": False,
+        "permissions": me.json()["permissions"],
     }
 
 

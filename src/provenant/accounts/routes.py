@@ -4,6 +4,8 @@ argon2 takes tens of milliseconds of CPU by design: register and login hash or c
 in a worker thread (provenant.accounts.passwords) before their transaction begins.
 """
 
+from functools import cache
+
 from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 
 from provenant.accounts import password_reset, passwords, service
@@ -18,6 +20,7 @@ from provenant.accounts.schemas import (
     PasswordChange,
     PasswordReset,
     PasswordResetDone,
+    PermissionsRead,
     RegisterRequest,
 )
 from provenant.auth.authenticate import bearer_token, jwt_claims
@@ -29,6 +32,7 @@ from provenant.auth.deps import (
     attempt_limiter,
 )
 from provenant.auth.principal import Principal
+from provenant.auth.roles import NO_PERMISSIONS, Access, Role, permissions
 from provenant.config import Settings
 from provenant.links import LinkOrigin
 from provenant.sign_in import domains as sso_domains
@@ -106,7 +110,22 @@ def me_of(caller: Principal) -> Me:
         api_key={"id": caller.api_key_id, "name": caller.api_key_name} if caller.api_key_id else None,
         two_factor=caller.two_factor,
         two_factor_required=caller.org_requires_two_factor,
+        permissions=_permissions_of(caller),
     )
+
+
+def _permissions_of(caller: Principal) -> PermissionsRead:
+    # Held to the two-factor sign-in its org requires, a person may do nothing but turn it on (auth.deps).
+    if caller.lacks_required_two_factor:
+        return _permissions_read(None, None, in_person=True)
+    return _permissions_read(caller.role, caller.access, in_person=caller.api_key_id is None)
+
+
+@cache  # the route every SDK calls to check its key: validated once per kind of caller (13 kinds), not per call
+def _permissions_read(role: Role | None, access: Access | None, *, in_person: bool) -> PermissionsRead:
+    if role is None or access is None:
+        return PermissionsRead.model_validate(NO_PERMISSIONS)
+    return PermissionsRead.model_validate(permissions(role, access, in_person=in_person))
 
 
 @router.get("/me", response_model=Me, response_model_exclude_none=True)

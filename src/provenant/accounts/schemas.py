@@ -3,6 +3,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, EmailStr, Field
 
 from provenant.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, new_password_problem
+from provenant.auth.roles import Action, Role
 from provenant.schemas import ApiModel, ReadModel, Slug, Timestamp, trimmed
 
 
@@ -61,6 +62,18 @@ class ApiKeyRef(ReadModel):
     name: str
 
 
+class PermissionsRead(ReadModel):
+    """What the caller may do now, read from the table the routes apply: a client shows only what will work.
+    Per-item rules stay the client's to apply: nobody removes themselves, an org keeps an OWNER, a MEMBER deletes
+    what they created."""
+
+    actions: list[Action]
+    grantable_roles: list[Role]
+    role_changes: dict[Role, list[Role]]  # the target's current role → the roles the caller may give them
+    removable_roles: list[Role]
+    password_reset_roles: list[Role]
+
+
 class Me(ReadModel):
     id: str
     name: str
@@ -73,6 +86,7 @@ class Me(ReadModel):
     # Whether this person (for a key: its creator) has two-factor sign-in on, and whether the org requires it.
     two_factor: bool
     two_factor_required: bool
+    permissions: PermissionsRead
 
 
 class MfaChallengeRead(ReadModel):

@@ -3,7 +3,10 @@ access of the API key they call with ("Key access and rolling"). An action is al
 both the role and the key's access allow it; route dependencies (auth.deps) ask ``may``, services
 ask the ``can_*`` rules that also depend on what is acted on (whose agent, which role)."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 
 class Role(StrEnum):
@@ -134,3 +137,52 @@ def can_issue_password_reset(role: Role, *, target: Role) -> bool:
     if not can(role, Action.CHANGE_ROLES):
         return False
     return role is Role.OWNER or target in (Role.MEMBER, Role.VIEWER)
+
+
+# What auth.deps admits from a person signed in to the dashboard (a JWT) only, never from an API key whatever its
+# access: the org's security settings (RequireOrgSettingsManager), and a member's reset link, which acts as that
+# member (RequireResetIssuer: a person who may change roles).
+IN_PERSON = frozenset({Action.MANAGE_ORG_SETTINGS})
+
+
+@dataclass(frozen=True, slots=True)
+class Permissions:
+    """What a caller may do now, for a client to show or hide (``GET /api/auth/me``): the table and the ``can_*``
+    rules above, read for one role and credential. Per-item rules (whose agent, the last OWNER, oneself) stay
+    with the client and the services."""
+
+    actions: tuple[Action, ...]
+    grantable_roles: tuple[Role, ...]
+    role_changes: Mapping[Role, tuple[Role, ...]]  # the target's current role → the roles it may be given
+    removable_roles: tuple[Role, ...]
+    password_reset_roles: tuple[Role, ...]
+
+
+NO_PERMISSIONS = Permissions((), (), {role: () for role in Role}, (), ())
+
+
+@cache  # 4 roles x 3 accesses x 2: asked on every GET /api/auth/me
+def permissions(role: Role, access: Access, *, in_person: bool) -> Permissions:
+    """What the routes of auth.deps let a caller with ``role`` and ``access`` do (``in_person``: with a JWT)."""
+
+    def allowed(action: Action) -> bool:
+        return may(role, access, action) and (in_person or action not in IN_PERSON)
+
+    invites, changes, removes = allowed(Action.INVITE), allowed(Action.CHANGE_ROLES), allowed(Action.REMOVE_MEMBERS)
+    return Permissions(
+        actions=tuple(action for action in Action if allowed(action)),
+        grantable_roles=tuple(granted for granted in Role if invites and can_grant(role, granted)),
+        role_changes={
+            current: tuple(
+                new
+                for new in Role
+                if changes and new is not current and can_change_role(role, current=current, new=new)
+            )
+            for current in Role
+        },
+        removable_roles=tuple(target for target in Role if removes and can_remove(role, target=target)),
+        # A reset link acts as its member: issued in person only, as RequireResetIssuer admits.
+        password_reset_roles=tuple(
+            target for target in Role if changes and in_person and can_issue_password_reset(role, target=target)
+        ),
+    )
