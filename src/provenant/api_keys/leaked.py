@@ -12,9 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from provenant.api_keys.service import snapshot
-from provenant.audit import service as audit
-from provenant.audit.actions import AuditAction
+from provenant.api_keys.service import revoke
 from provenant.auth import security
 from provenant.auth.principal import Actor
 from provenant.db import Database
@@ -65,19 +63,16 @@ def _revoke(database: Database, reporter: Actor, hashes: set[str]) -> None:
             .with_for_update(of=ApiKey)
         ).all()
         for key, creator, org in found:
-            before = snapshot(key)
-            key.revoked_at = now
-            key.revoked_reason = "leaked"
-            audit.record(
-                session, reporter, AuditAction.APIKEY_REVOKED_LEAKED, resource_type="api_key", resource_id=key.id,
-                before=before, after=snapshot(key), org_id=key.org_id,
-            )
+            revoke(session, reporter, key, now=now, leaked=True)
             outbox.enqueue(
                 session,
                 to=creator.email,
                 template="key_exposed_revoked",
                 context={
-                    "name": creator.name, "key_name": key.name, "key_prefix": f"pk_live_{key.key_prefix}…",
-                    "org_name": org.name, "link": outbox.link(session, "/keys") or "",
+                    "name": creator.name,
+                    "key_name": key.name,
+                    "key_prefix": f"pk_live_{key.key_prefix}…",
+                    "org_name": org.name,
+                    "link": outbox.link(session, "/keys") or "",
                 },
             )

@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth import security
-from provenant.auth.principal import Principal
+from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Access, Action, can_roll_key
 from provenant.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from provenant.models import ApiKey, User
@@ -48,9 +48,7 @@ def snapshot(key: ApiKey) -> dict[str, Any]:
 
 def _visible_to(caller: Principal) -> Select[tuple[ApiKey]]:
     """OWNER and ADMIN see every key of the org; everyone else their own. Each with its creator."""
-    query = (
-        select(ApiKey).join(ApiKey.user).options(contains_eager(ApiKey.user)).where(ApiKey.org_id == caller.org_id)
-    )
+    query = select(ApiKey).join(ApiKey.user).options(contains_eager(ApiKey.user)).where(ApiKey.org_id == caller.org_id)
     if not caller.can(Action.MANAGE_ORG_KEYS):
         query = query.where(ApiKey.user_id == caller.user_id)
     return query
@@ -225,19 +223,29 @@ def _check_key_limit(
 def revoke_key(session: Session, caller: Principal, key_id: str) -> None:
     """Permanent and idempotent; a key the caller may not see is "not found"."""
     key = visible_key(session, caller, key_id)
-    if key.revoked_at is not None:
-        return
+    if key.revoked_at is None:
+        revoke(session, caller, key, now=datetime.now(UTC))
+
+
+def revoke(
+    session: Session, actor: Actor, key: ApiKey, *, now: datetime, leaked: bool = False, user_id: str | None = None
+) -> None:
+    """Revokes ``key`` for good, with its one audit entry: ``apikey.revoke`` (``apikey.revoked_leaked`` when it was
+    reported exposed), the key before and after, in the key's org. Every revocation of a single key comes here,
+    whoever asks (its creator, an OWNER, a leak report); ``user_id`` names the person for an anonymous actor."""
     before = snapshot(key)
-    key.revoked_at = datetime.now(UTC)
-    key.revoked_reason = "revoked"
+    key.revoked_at = now
+    key.revoked_reason = "leaked" if leaked else "revoked"
     audit.record(
         session,
-        caller,
-        AuditAction.APIKEY_REVOKE,
+        actor,
+        AuditAction.APIKEY_REVOKED_LEAKED if leaked else AuditAction.APIKEY_REVOKE,
         resource_type="api_key",
         resource_id=key.id,
         before=before,
         after=snapshot(key),
+        org_id=key.org_id,
+        user_id=user_id,
     )
 
 
