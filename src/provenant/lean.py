@@ -8,7 +8,7 @@ Everything else goes through the ORM session as usual.
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel
@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from provenant.db import Reader
 from provenant.models import UTCDateTime
+from provenant.utc import in_utc
 
 
 class _Compiled(NamedTuple):
@@ -111,9 +112,7 @@ def utc(value: datetime | str | None) -> datetime | None:
     """A timestamp as a driver returns it (SQLite: text without zone) → aware UTC."""
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return in_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def _timestamp_text(dialect: str, column: ColumnElement[Any]) -> ColumnElement[Any]:

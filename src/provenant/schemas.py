@@ -16,6 +16,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from provenant.utc import in_utc
+
 
 def format_timestamp(value: datetime) -> str:
     """How the API writes an instant: UTC, milliseconds, ``Z``."""
@@ -37,10 +39,8 @@ def _iso_8601_text(value: Any) -> Any:
 
 
 def _in_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)  # a time without a zone is taken as UTC, the API's only zone
     try:
-        return value.astimezone(UTC)
+        return in_utc(value)
     except OverflowError:
         raise ValueError("must lie between the years 1 and 9999 in UTC") from None
 
@@ -79,9 +79,7 @@ Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 class ApiModel(BaseModel):
     """What clients send: camelCase on the wire (snake_case names accepted too)."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, from_attributes=True, extra="ignore"
-    )
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True, extra="ignore")
 
 
 class ReadModel(BaseModel):
