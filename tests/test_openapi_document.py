@@ -8,7 +8,11 @@ import json
 import os
 from pathlib import Path
 
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+
+from provenant import openapi
 
 SNAPSHOT = Path(__file__).parent / "openapi.json"
 
@@ -19,3 +23,22 @@ def test_the_served_document_is_the_snapshot(client: TestClient) -> None:
         SNAPSHOT.write_text(json.dumps(json.loads(served), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     snapshot = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
     assert served == json.dumps(snapshot, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def test_route_decorators_declare_successes_only(app: FastAPI) -> None:
+    """Error statuses are declared in provenant.openapi alone: one place to read what a route may answer."""
+    declared = {
+        (route.path_format, status)
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        for status in route.responses
+        if int(status) >= 400
+    }
+    assert declared == set()
+
+
+def test_every_route_named_in_the_error_tables_exists(app: FastAPI) -> None:
+    routes = {
+        (method, route.path_format) for route in app.routes if isinstance(route, APIRoute) for method in route.methods
+    }
+    assert set(openapi._OWN) | set(openapi._PER_ROUTE) <= routes

@@ -1,11 +1,13 @@
 """The OpenAPI document: the bearer scheme on every authenticated route, and every error a route can answer.
 
-Errors are declared by rule where a rule holds (401/403/429 wherever a caller is identified, 400/413 wherever a
-body is read, 404 wherever a path names a resource, 422 and 503 everywhere but ``/api/health`` and ``/api/ready``)
-and per route where only that route answers them (409 conflicts, 410 used invitations). Every error has the one shape
-``errors.py`` renders, the ``Error`` component.
+Every error status is declared here, and only here: by rule where a rule holds (401/403/429 wherever a caller is
+identified, 400/413 wherever a body is read, 404 wherever a path names a resource, 422 and 503 everywhere but
+``/api/health`` and ``/api/ready``), and per route where only that route answers it (409 conflicts, 410 used
+invitations), with the route's own meaning when the rule's does not say it. Route decorators declare their
+successes only. Every error has the one shape ``errors.py`` renders, the ``Error`` component.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
@@ -58,7 +60,42 @@ _DESCRIPTIONS = {
     503: "The database is busy; retry after `Retry-After` seconds (`busy`).",
 }
 
-# What a single route answers beyond the rules.
+
+@dataclass(frozen=True, slots=True)
+class Own:
+    """An error with a meaning of its own on one route. Listed right after the route's successes, in the order
+    given; a rule that covers the status still gives it the rule's meaning (token exchange's 503)."""
+
+    description: str
+    retry_after: bool = False
+
+
+# What a single route answers beyond the rules (its own meaning first, then the statuses that mean what they
+# mean everywhere).
+_OWN: dict[tuple[str, str], dict[int, Own]] = {
+    ("POST", "/api/org/keys/{key_id}/roll"): {
+        409: Own(
+            "The key is revoked (`api_key_revoked`), expired (`api_key_expired`), already rolled (`api_key_rolled`), "
+            "or its creator holds 100 other active keys (`key_limit_reached`)."
+        )
+    },
+    ("POST", "/api/keys/report-leaked"): {
+        429: Own("More than 100 reports in an hour from this client (`too_many_attempts`, `Retry-After`).", True)
+    },
+    ("POST", "/api/auth/token-exchange"): {
+        401: Own(
+            "The ID token's signature, issuer, audience or time is wrong (`invalid_id_token`), or it was "
+            "exchanged before (`id_token_reused`)."
+        ),
+        403: Own("No trust policy matches the token's claims (`no_matching_policy`)."),
+        409: Own("Policies of more than one organization match (`ambiguous_policy`)."),
+        429: Own("Too many refused exchanges from this client (`too_many_attempts`)."),
+        # Shown with the rule's meaning (a busy database), as the document has always shown it.
+        503: Own("The issuer's keys could not be fetched (`issuer_unavailable`)."),
+    },
+    ("GET", "/api/ready"): {503: Own("A dependency cannot be reached (`not_ready`); `checks` says which.")},
+}
+
 _PER_ROUTE: dict[tuple[str, str], set[int]] = {
     ("POST", "/api/auth/register"): {403, 409, 429},
     ("POST", "/api/auth/forgot-password"): {403, 429},
@@ -103,6 +140,11 @@ _RATE_LIMIT_HEADERS = {
 
 def error_statuses(route: APIRoute, method: str) -> set[int]:
     """Every error status ``method`` on ``route`` can answer."""
+    return set(_OWN.get((method, route.path_format), {})) | _ruled_statuses(route, method)
+
+
+def _ruled_statuses(route: APIRoute, method: str) -> set[int]:
+    """The statuses that mean on this route what they mean everywhere (_DESCRIPTIONS)."""
     if route.path_format in _UNDECLARED:
         return set()
     statuses = {422, 503}
@@ -113,6 +155,13 @@ def error_statuses(route: APIRoute, method: str) -> set[int]:
     if route.dependant.path_params:
         statuses.add(404)
     return statuses | _PER_ROUTE.get((method, route.path_format), set())
+
+
+def _own_response(own: Own) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": own.description}  # keys in the order FastAPI writes them
+    if own.retry_after:
+        response["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+    return response | {"content": {"application/json": {"schema": ERROR_REF}}}
 
 
 def _error_response(status: int) -> dict[str, Any]:
@@ -154,10 +203,18 @@ def build(app: FastAPI) -> dict[str, Any]:
             operation = schema["paths"][route.path_format][method.lower()]
             if is_authenticated(route.dependant):
                 operation["security"] = [{"bearerAuth": []}]
-            responses = operation.setdefault("responses", {})
-            for status in sorted(error_statuses(route, method)):
-                responses[str(status)] = _error_response(status)
+            operation["responses"] = _responses(operation.get("responses", {}), route, method)
     return schema
+
+
+def _responses(generated: dict[str, Any], route: APIRoute, method: str) -> dict[str, Any]:
+    """The route's successes, its own errors, FastAPI's 422, then the rules' errors by status."""
+    successes = {status: answer for status, answer in generated.items() if int(status) < 400}
+    own = {str(status): _own_response(own) for status, own in _OWN.get((method, route.path_format), {}).items()}
+    responses = successes | own | {status: answer for status, answer in generated.items() if status not in successes}
+    for status in sorted(_ruled_statuses(route, method)):
+        responses[str(status)] = _error_response(status)
+    return responses
 
 
 def install(app: FastAPI) -> None:

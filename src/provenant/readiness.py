@@ -110,13 +110,7 @@ class Ready(BaseModel):
     checks: dict[str, Literal["ok"]]
 
 
-_NOT_READY = {
-    "description": "A dependency cannot be reached (`not_ready`); `checks` says which.",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-}
-
-
-@router.get("/api/ready", response_model=Ready, responses={503: _NOT_READY})
+@router.get("/api/ready", response_model=Ready)
 async def ready(request: Request) -> Any:
     """200 when the database (and Redis, when configured) answers; 503 ``not_ready`` while one does not.
     Needs no credentials. ``checks`` maps each dependency to ``"ok"`` or ``"unreachable"``."""

@@ -1,5 +1,5 @@
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
@@ -16,20 +16,11 @@ from provenant.api_keys.schemas import (
 )
 from provenant.auth.deps import AnonymousActor, RequireKeyManager, RequireRead, attempt_limiter
 from provenant.models import ApiKey
-from provenant.openapi import ERROR_REF
 from provenant.paging import DEFAULT_LIMIT, CursorParam, Limit, PageRequest, link_next
 from provenant.schemas import Success
 from provenant.unit_of_work import DatabaseDep, SessionDep
 
 router = APIRouter(prefix="/api/org/keys", tags=["api keys"])
-
-
-def _error(description: str, *, retry_after: bool = False) -> dict[str, Any]:
-    """An error only these routes answer, in the one Error shape (provenant.openapi declares the rest)."""
-    response: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
-    if retry_after:
-        response["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
-    return response
 
 
 def _shown_once(new: service.NewKey) -> ApiKeyCreated:
@@ -79,12 +70,6 @@ async def revoke_api_key(session: SessionDep, caller: RequireKeyManager, key_id:
     "/{key_id}/roll",
     status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyCreated,
-    responses={
-        status.HTTP_409_CONFLICT: _error(
-            "The key is revoked (`api_key_revoked`), expired (`api_key_expired`), already rolled (`api_key_rolled`), "
-            "or its creator holds 100 other active keys (`key_limit_reached`)."
-        )
-    },
 )
 async def roll_api_key(
     session: SessionDep, caller: RequireKeyManager, key_id: str, body: ApiKeyRoll | None = None
@@ -114,12 +99,6 @@ leaked_router = APIRouter(tags=["api keys"])
     "/api/keys/report-leaked",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=LeakReceived,
-    responses={
-        status.HTTP_429_TOO_MANY_REQUESTS: _error(
-            "More than 100 reports in an hour from this client (`too_many_attempts`, `Retry-After`).",
-            retry_after=True,
-        )
-    },
 )
 async def report_leaked_keys(
     request: Request, database: DatabaseDep, reporter: AnonymousActor, body: LeakReport, background: BackgroundTasks

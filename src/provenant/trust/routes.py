@@ -1,12 +1,10 @@
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import APIRouter, Request, status
 
 from provenant.auth.deps import AnonymousActor, RequireTrustPolicyManager, RequireTrustPolicyReader, attempt_limiter
 from provenant.models import TrustPolicy
 from provenant.oidc.tokens import IssuerKeys
-from provenant.openapi import ERROR_REF
 from provenant.schemas import Success
 from provenant.trust import exchange, service
 from provenant.trust.schemas import ExchangedKey, TokenExchange, TrustPolicyCreate, TrustPolicyRead
@@ -14,10 +12,6 @@ from provenant.unit_of_work import DatabaseDep, SessionDep, unit_of_work
 
 router = APIRouter(prefix="/api/org/trust-policies", tags=["trusted ci"])
 exchange_router = APIRouter(tags=["trusted ci"])
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
 
 
 def issuer_keys(request: Request) -> IssuerKeys:
@@ -61,16 +55,6 @@ async def delete_trust_policy(session: SessionDep, caller: RequireTrustPolicyMan
     "/api/auth/token-exchange",
     status_code=status.HTTP_201_CREATED,
     response_model=ExchangedKey,
-    responses={
-        status.HTTP_401_UNAUTHORIZED: _error(
-            "The ID token's signature, issuer, audience or time is wrong (`invalid_id_token`), or it was "
-            "exchanged before (`id_token_reused`)."
-        ),
-        status.HTTP_403_FORBIDDEN: _error("No trust policy matches the token's claims (`no_matching_policy`)."),
-        status.HTTP_409_CONFLICT: _error("Policies of more than one organization match (`ambiguous_policy`)."),
-        status.HTTP_429_TOO_MANY_REQUESTS: _error("Too many refused exchanges from this client (`too_many_attempts`)."),
-        status.HTTP_503_SERVICE_UNAVAILABLE: _error("The issuer's keys could not be fetched (`issuer_unavailable`)."),
-    },
 )
 async def exchange_id_token(
     request: Request, database: DatabaseDep, session: SessionDep, caller: AnonymousActor, body: TokenExchange
