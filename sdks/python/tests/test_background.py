@@ -152,6 +152,25 @@ def test_refused_turns_are_counted_and_warned_about_once(
     assert len(warnings) == 1
 
 
+@pytest.mark.parametrize("refusal", ["ended", "deleted"])
+def test_a_refused_session_takes_no_more_turns_and_nothing_more_is_sent(
+    proxy: FlakyProxy, account: Account, client: ProvenantClient, agent_id: str, refusal: str
+) -> None:
+    """409 ``session_ended`` or 404: the session itself is refused, so its later turns are dropped unsent,
+    as the TypeScript SDK's sender does (test/background-server.test.ts)."""
+    session = client.create_session(agent_id)
+    if refusal == "ended":
+        client.end_session(session["id"])
+    else:
+        client.delete_session(session["id"])
+    with through(proxy, account) as background:
+        for i in range(3):
+            background.log_turn(session["id"], "USER", f"after the {refusal} session {i}")
+            assert background.flush(timeout=30)
+        assert background.dropped_turns == 3
+    assert len(proxy.hits_to("POST", "/turns")) == 1
+
+
 def test_an_item_the_server_refuses_is_dropped_and_the_rest_stored(
     client: ProvenantClient, agent_id: str
 ) -> None:

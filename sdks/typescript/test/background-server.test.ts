@@ -74,6 +74,31 @@ describe('background mode (Provenant server)', () => {
     assert.deepEqual((await admin.sessions.get(existing.id)).turns.map((t) => t.content), range(3));
   });
 
+  for (const [refusal, status] of [['ended', 409], ['deleted', 404]] as const) {
+    test(`a session ${refusal} (${status}) takes no more turns and nothing more is sent, as in the Python SDK`, async () => {
+      const { admin, agent, client } = await setup();
+      const existing = await admin.sessions.create({ agentId: agent.id });
+      if (refusal === 'ended') await admin.sessions.end(existing.id);
+      else await admin.sessions.delete(existing.id);
+      const realFetch = globalThis.fetch;
+      let batches = 0;
+      globalThis.fetch = (input, init) => {
+        if (String(input).endsWith('/turns')) batches++;
+        return realFetch(input, init);
+      };
+      try {
+        for (let i = 0; i < 3; i++) {
+          client.logTurn(existing.id, turn(i));
+          assert.equal(await client.flush(), true);
+        }
+      } finally {
+        globalThis.fetch = realFetch;
+      }
+      assert.equal(client.droppedTurns, 3);
+      assert.equal(batches, 1);
+    });
+  }
+
   test('a batch whose answer was lost on the way back is resent and stored once', async () => {
     let lost = 0;
     proxy = await startAnswerLosingProxy(server.url, (req) => req.url.endsWith('/turns') && lost++ < 2);

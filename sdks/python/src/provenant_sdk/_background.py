@@ -10,8 +10,10 @@ A request that got no answer, a 429, 502, 503 or 504 is sent again after a backo
 ``Retry-After``) for as long as it takes: the queue keeps what it accepted while the server is away, and
 nothing queued after it is sent meanwhile, so each session's turns arrive in the order they were logged.
 Another 5xx is tried SERVER_ERROR_RETRIES more times, then its turns are dropped; any other refusal (401,
-403, 404, 409 ``session_ended``, 422) is final. Turns that will not be stored are counted in ``dropped`` and
-each kind of failure is logged once as a warning.
+403, 404, 409 ``session_ended``, 422) is final. A refusal of the session itself (401, 403, 404, 409) drops
+every turn of that session still queued or logged later, unsent, and its end; a 422 drops the item it names,
+a 413 halves the batch (the TypeScript SDK's sender answers each status alike). Turns that will not be
+stored are counted in ``dropped`` and each kind of failure is logged once as a warning.
 
 The queue holds at most ``max_queued_turns`` items; a turn logged when it is full is dropped, counted, and
 the first time logged as a warning. `flush` waits until everything queued before it is settled; `close`
@@ -48,6 +50,8 @@ BATCH_TURNS = 100
 MAX_BATCH = 500  # the server's limit for one array
 SHUTDOWN_TIMEOUT = 10.0
 _UNAVAILABLE = frozenset({429, 502, 503, 504})
+# Answers that refuse the session itself, so none of its turns can be stored.
+_SESSION_REFUSALS = frozenset({401, 403, 404, 409})
 SERVER_ERROR_RETRIES = 5
 _ITEM_INDEX = re.compile(r"^\[(\d+)\]")
 _QUEUE_FULL = (
@@ -143,6 +147,8 @@ class Sender:
         self._thread: threading.Thread | None = None
         self._http: httpx.Client | None = None
         self._warned: set[str] = set()
+        # Sessions (by path) the server refused, with the kind of refusal: their turns are dropped unsent.
+        self._refused: dict[str, str] = {}
         self.dropped = 0
 
     # The callers' side
@@ -335,6 +341,9 @@ class Sender:
     def _post_turns(self, http: httpx.Client, path: str, turns: list[str]) -> None:
         if not turns:
             return
+        if path in self._refused:
+            self.drop(len(turns), self._refused[path], "Turns of a session the server refused were dropped.")
+            return
         body = ("[" + ",".join(turns) + "]").encode()
         try:
             self._until_settled(lambda: self._attempt(http, Call("POST", f"{path}/turns"), body))
@@ -351,11 +360,15 @@ class Sender:
                 self._post_turns(http, path, turns[:half])
                 self._post_turns(http, path, turns[half:])
                 return
+            if error.status_code in _SESSION_REFUSALS:
+                self._refused[path] = f"turns:{error.code}"
             self.drop(len(turns), f"turns:{error.code}", f"Logged turns were refused: {error}")
         except ProvenantError as error:
             self.drop(len(turns), f"turns:{error.code}", f"Logged turns were not sent: {error}")
 
     def _end(self, http: httpx.Client, path: str, end: End) -> None:
+        if path in self._refused:
+            return
         call = Call("POST", f"{path}/end", json=end.body)
         try:
             self._until_settled(lambda: self._attempt(http, call))
