@@ -24,7 +24,16 @@ def test_a_read_key_reads_and_is_refused_writes(client: ProvenantClient, account
     created = client.create_api_key("dashboards", access="read")
     assert created["access"] == "read"
     with as_key(account, created["key"]) as reader:
-        assert reader.me()["apiKey"]["id"] == created["id"]
+        me = reader.me()
+        assert me["apiKey"]["id"] == created["id"]
+        assert me["permissions"]["actions"] == [
+            "read",
+            "read_own_sessions",
+            "read_invitations",
+            "read_audit",
+            "read_trust_policies",
+        ]
+        assert me["permissions"]["grantableRoles"] == []
         assert reader.list_agents() == []
         with pytest.raises(PermissionDeniedError) as caught:
             reader.create_agent("Nope", "nope")

@@ -36,7 +36,7 @@ export type {
   ApiKeyWithSecret,
 } from './resources/api-keys.js';
 export type { AuditEntry, AuditFilter, AuditListParams } from './resources/audit.js';
-export type { Me, Org, Role } from './resources/auth.js';
+export type { Me, Org, Permissions, Role } from './resources/auth.js';
 export type {
   Json,
   Session,

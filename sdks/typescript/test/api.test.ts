@@ -44,6 +44,16 @@ describe('me', () => {
     assert.equal(me.authMethod, 'api_key');
     assert.deepEqual(me.apiKey, { id: account.keyId, name: 'ts-sdk-tests' });
   });
+
+  test('says what the key may do: for an OWNER, all but what needs the OWNER in person', async () => {
+    const { client } = await setup();
+    const { permissions } = await client.me();
+    assert.ok(permissions?.actions.includes('invite'));
+    assert.ok(!permissions?.actions.includes('manage_org_settings'));
+    assert.deepEqual(permissions?.grantableRoles, ['ADMIN', 'MEMBER', 'VIEWER']);
+    assert.deepEqual(permissions?.roleChanges.VIEWER, ['OWNER', 'ADMIN', 'MEMBER']);
+    assert.deepEqual(permissions?.passwordResetRoles, []);
+  });
 });
 
 describe('agents', () => {

@@ -34,6 +34,20 @@ class ApiKeyRef(TypedDict):
     name: str
 
 
+class Permissions(TypedDict):
+    """What the caller may do now (its role and its key's access together): a client offers only that."""
+
+    actions: list[str]
+    """Such as ``"read"``, ``"ingest"``, ``"write"``, ``"invite"``, ``"manage_org_settings"``."""
+    grantableRoles: list[InvitableRole]
+    """The roles the caller may invite someone as."""
+    roleChanges: dict[Role, list[Role]]
+    """A member's current role → the roles the caller may give them."""
+    removableRoles: list[Role]
+    passwordResetRoles: list[Role]
+    """The roles of the members the caller may issue a reset link for (in person only: empty for a key)."""
+
+
 class Me(TypedDict):
     id: str
     name: str
@@ -47,6 +61,8 @@ class Me(TypedDict):
     # Servers older than two-factor sign-in leave them out.
     twoFactor: NotRequired[bool]
     twoFactorRequired: NotRequired[bool]
+    # Servers before it leave it out.
+    permissions: NotRequired[Permissions]
 
 
 class ApiKey(TypedDict):
