@@ -69,6 +69,12 @@ def test_agents_update_and_archive(client: ProvenantClient) -> None:
     assert client.agents.get_or_create("Helper 3")["name"] == "Helper 3"
 
 
+def test_an_agent_created_without_a_slug_is_the_one_get_or_create_finds(client: ProvenantClient) -> None:
+    created = client.create_agent("Straße Bot")  # the server derives the slug, as get-or-create does
+    assert created["slug"] == "strasse-bot"
+    assert client.get_or_create_agent("Straße Bot") == created["id"]
+
+
 def test_sessions_list_update_and_delete(client: ProvenantClient) -> None:
     agent_id = client.get_or_create_agent("Listed")
     other_id = client.get_or_create_agent("Other")

@@ -91,6 +91,13 @@ describe('agents', () => {
     assert.equal((await client.agents.list()).length, 1);
   });
 
+  test('an agent created without a slug is the one getOrCreate finds: the server derives it', async () => {
+    const { client } = await setup();
+    const created = await client.agents.create({ name: 'Straße Bot' });
+    assert.equal(created.slug, 'strasse-bot');
+    assert.equal((await client.agents.getOrCreate('Straße Bot')).id, created.id);
+  });
+
   test('a duplicate slug is a ConflictError (409)', async () => {
     const { client } = await setup();
     const slug = unique('dup');

@@ -110,7 +110,7 @@ def get_agent(agent_id: str) -> Call:
 
 
 def create_agent(
-    name: str, slug: str, description: str | None, tags: Sequence[str] | None, model_family: str | None
+    name: str, slug: str | None, description: str | None, tags: Sequence[str] | None, model_family: str | None
 ) -> Call:
     body = _body(name=name, slug=slug, description=description, tags=_list(tags), modelFamily=model_family)
     return Call("POST", "/api/agents", json=body)

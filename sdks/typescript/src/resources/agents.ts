@@ -20,7 +20,8 @@ export interface Agent {
 
 export interface AgentCreateParams {
   name: string;
-  slug: string;
+  /** Left out, the server derives it from `name`, as `getOrCreate` matches it. */
+  slug?: string;
   description?: string;
   tags?: string[];
   modelFamily?: string;

@@ -26,13 +26,14 @@ class Agents:
     def create(
         self,
         name: str,
-        slug: str,
+        slug: str | None = None,
         *,
         description: str | None = None,
         tags: Sequence[str] | None = None,
         model_family: str | None = None,
     ) -> Agent:
-        """A new agent; `ConflictError` if the slug is taken in the organization."""
+        """A new agent; `ConflictError` if the slug is taken in the organization. Without a slug, the server
+        derives it from the name, as `get_or_create` does: the agent it then finds."""
         call = _calls.create_agent(name, slug, description, tags, model_family)
         return cast(Agent, self._client._request(call))
 
@@ -81,7 +82,7 @@ class AsyncAgents:
     async def create(
         self,
         name: str,
-        slug: str,
+        slug: str | None = None,
         *,
         description: str | None = None,
         tags: Sequence[str] | None = None,
