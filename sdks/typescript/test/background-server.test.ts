@@ -83,7 +83,8 @@ describe('background mode (Provenant server)', () => {
       const realFetch = globalThis.fetch;
       let batches = 0;
       globalThis.fetch = (input, init) => {
-        if (String(input).endsWith('/turns')) batches++;
+        const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+        if (url.endsWith('/turns')) batches++;
         return realFetch(input, init);
       };
       try {
