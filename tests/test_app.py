@@ -183,9 +183,9 @@ def test_every_invalid_field_is_listed(client: TestClient) -> None:
 
 def test_a_missing_field_is_named(client: TestClient) -> None:
     owner = register(client)
-    response = client.post("/api/agents", json={"name": "Support"}, headers=owner.headers)
+    response = client.post("/api/agents", json={"slug": "support"}, headers=owner.headers)
     body = assert_error(response, 422, "validation_error")
-    assert [detail["field"] for detail in body["details"]] == ["slug"]
+    assert [detail["field"] for detail in body["details"]] == ["name"]
 
 
 def test_a_bad_query_parameter_is_a_422_naming_it(client: TestClient) -> None:
