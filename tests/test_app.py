@@ -52,9 +52,7 @@ def test_openapi_declares_an_http_bearer_scheme_used_by_protected_routes(client:
     document = client.get("/api/openapi.json").json()
     schemes = document["components"]["securitySchemes"]
     bearer_schemes = [
-        name
-        for name, scheme in schemes.items()
-        if scheme["type"] == "http" and scheme["scheme"].lower() == "bearer"
+        name for name, scheme in schemes.items() if scheme["type"] == "http" and scheme["scheme"].lower() == "bearer"
     ]
     assert bearer_schemes
     list_agents = document["paths"]["/api/agents"]["get"]
@@ -103,9 +101,7 @@ def test_malformed_json_is_400_invalid_json(client: TestClient) -> None:
 
 
 def test_malformed_json_on_a_public_route_is_400_too(client: TestClient) -> None:
-    response = client.post(
-        "/api/auth/login", content=b"{email: nope}", headers={"Content-Type": "application/json"}
-    )
+    response = client.post("/api/auth/login", content=b"{email: nope}", headers={"Content-Type": "application/json"})
     assert_error(response, 400, "invalid_json")
 
 
@@ -137,9 +133,7 @@ def register_body(password: str) -> dict[str, str]:
     ["s3cr3t!", ("Tr0ub4dor&3-" * 200)[:2000]],
     ids=["7-characters", "2000-characters"],
 )
-def test_a_validation_error_names_the_field_and_never_echoes_the_value(
-    client: TestClient, password: str
-) -> None:
+def test_a_validation_error_names_the_field_and_never_echoes_the_value(client: TestClient, password: str) -> None:
     response = client.post("/api/auth/register", json=register_body(password))
     body = assert_error(response, 422, "validation_error")
     assert [detail["field"] for detail in body["details"]] == ["password"]
@@ -257,9 +251,7 @@ def read_response(sock: socket.socket) -> bytes:
     while b"\r\n\r\n" not in data:
         data += sock.recv(65536)
     head, _, body = data.partition(b"\r\n\r\n")
-    length = int(
-        next(line for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:"))[15:]
-    )
+    length = int(next(line for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:"))[15:])
     while len(body) < length:
         body += sock.recv(65536)
     return head + b"\r\n\r\n" + body
@@ -300,9 +292,7 @@ def drop_table(database: Database, table: str) -> None:
         session.execute(text(f"DROP TABLE {table}{cascade}"))
 
 
-def test_an_unexpected_failure_is_a_json_500_without_a_stack_trace(
-    client: TestClient, database: Database
-) -> None:
+def test_an_unexpected_failure_is_a_json_500_without_a_stack_trace(client: TestClient, database: Database) -> None:
     owner = register(client)
     drop_table(database, "agents")
     response = client.get("/api/agents", headers=owner.headers)
@@ -312,9 +302,7 @@ def test_an_unexpected_failure_is_a_json_500_without_a_stack_trace(
     assert "agents" not in body["error"]
 
 
-def test_a_failure_while_committing_answers_500_and_keeps_nothing(
-    client: TestClient, database: Database
-) -> None:
+def test_a_failure_while_committing_answers_500_and_keeps_nothing(client: TestClient, database: Database) -> None:
     """The audit entry cannot be written, so the agent it describes is not created either."""
     owner = register(client)
     drop_table(database, "audit_log")
@@ -324,9 +312,7 @@ def test_a_failure_while_committing_answers_500_and_keeps_nothing(
     assert client.get("/api/agents", headers=owner.headers).json() == []
 
 
-def test_an_unexpected_failure_over_a_real_socket_is_json_too(
-    live_server: LiveServer, database: Database
-) -> None:
+def test_an_unexpected_failure_over_a_real_socket_is_json_too(live_server: LiveServer, database: Database) -> None:
     with httpx.Client(base_url=live_server.url, timeout=10) as http:
         owner = register(http)
         drop_table(database, "agents")
