@@ -6,6 +6,8 @@ page that read the role instead of the permissions would show what the role alon
 
 import json
 import re
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 from playwright.sync_api import Page, Route, expect
@@ -13,8 +15,10 @@ from playwright.sync_api import Page, Route, expect
 from tests.dashboard.helpers import open_as
 from tests.factories import create_agent, invite_and_accept, register
 
+Permissions = dict[str, Any]
 
-def answer_me_with(page: Page, change) -> None:  # type: ignore[no-untyped-def]
+
+def answer_me_with(page: Page, change: Callable[[Permissions], None]) -> None:
     """Every GET /api/auth/me of this page answered as the server answers, with its permissions changed."""
 
     def handle(route: Route) -> None:
@@ -39,8 +43,9 @@ def test_a_member_is_offered_what_the_permissions_say_not_what_the_role_says(pag
     member = invite_and_accept(http, owner, "MEMBER", name="Mina Member")
     create_agent(http, member.headers, name="minas-agent")
 
-    def swap(permissions: dict) -> None:  # type: ignore[type-arg]
-        permissions["actions"] = [a for a in permissions["actions"] if a not in ("write", "delete_own")] + ["read_audit"]
+    def swap(permissions: Permissions) -> None:
+        kept = [action for action in permissions["actions"] if action not in ("write", "delete_own")]
+        permissions["actions"] = [*kept, "read_audit"]
 
     answer_me_with(page, swap)
     open_as(page, member, "/agents")
@@ -56,7 +61,7 @@ def test_team_offers_the_role_changes_and_removals_the_permissions_list(page: Pa
     invite_and_accept(http, owner, "MEMBER", name="Max Member")
     invite_and_accept(http, owner, "VIEWER", name="Val Viewer")
 
-    def narrow(permissions: dict) -> None:  # type: ignore[type-arg]
+    def narrow(permissions: Permissions) -> None:
         permissions["roleChanges"] = {"VIEWER": ["MEMBER"]}
         permissions["removableRoles"] = ["VIEWER"]
         permissions["passwordResetRoles"] = []
