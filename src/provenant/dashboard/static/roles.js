@@ -14,7 +14,7 @@
 //   roleChoices(me, member)        the roles the Role select may offer (theirs included), [] if none; never one's own row
 //   canRemove(me, member)          another member whose role me may remove
 //   canIssuePasswordReset(me, member)  another member whose role me may issue a reset link for
-//   canManageOrgSettings(me)       "manage_org_settings", signed in with a password (no API key changes them)
+//   canManageOrgSettings(me)       "manage_org_settings" (the server lists it only for a person signed in, never a key)
 
 import { enumLabel } from "./format.js";
 
@@ -74,5 +74,5 @@ export function canIssuePasswordReset(me, member) {
 }
 
 export function canManageOrgSettings(me) {
-  return may(me, "manage_org_settings") && me.authMethod === "jwt";
+  return may(me, "manage_org_settings");
 }
