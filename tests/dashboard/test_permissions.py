@@ -67,5 +67,5 @@ def test_team_offers_the_role_changes_and_removals_the_permissions_list(page: Pa
     expect(member.get_by_label("Role of Max Member")).to_have_count(0)
     expect(viewer.get_by_role("button", name="Remove Val Viewer")).to_be_visible()
     expect(member.get_by_role("button", name="Remove Max Member")).to_have_count(0)
-    expect(page.get_by_role("button", name=re.compile("^Reset the password"))).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^Reset password"))).to_have_count(0)
     expect(rows.filter(has_text="Ada Admin").get_by_role("button")).to_have_count(0)  # never one's own row

@@ -132,7 +132,7 @@ function roleCell(page, member) {
 function actionsCell(page, member) {
   const reset = button("Reset password…", {
     class: "button-small",
-    "aria-label": `Reset the password of ${member.name}`,
+    "aria-label": `Reset password of ${member.name}`,
     on: { click: () => issueReset(page, member) },
   });
   const removal = button("Remove", {
