@@ -1,44 +1,41 @@
-// What the signed-in person may do: the Roles table of the API contract, mirrored so that nobody is
-// shown a control the API would refuse them. `me` is GET /api/auth/me's body ({id, role, ...}).
+// What the signed-in person may do. The role table lives on the server alone (auth/roles.py): GET /api/auth/me
+// says which actions the caller may take and which roles they may grant, change, remove or reset
+// (me.permissions), so nobody is shown a control the API would refuse. What is left here are the rules about
+// one item, which the server applies per request: whose key, whose row, who made it.
 //
-//   ROLES                          ["OWNER", "ADMIN", "MEMBER", "VIEWER"], highest first
+//   ROLES                          ["OWNER", "ADMIN", "MEMBER", "VIEWER"], highest first: the order roles are listed in
 //   roleLabel(role)                "MEMBER" → "Member"
-//   isAdministrator(me)            OWNER or ADMIN
-//   canWrite(me)                   create and edit (agents, sessions): everyone but VIEWER
-//   canDeleteItem(me, item)        OWNER/ADMIN anything; MEMBER what they created (item.createdById,
-//                                  or item.user.id)
-//   canReadAudit(me)               OWNER and ADMIN
-//   canCreateKey(me)               every role (a key never does more than its creator)
-//   canSeeAllKeys(me)              OWNER and ADMIN see and revoke every key of the org
-//   canRevokeKey(me, key)          OWNER/ADMIN any key; others their own
+//   may(me, action)                an action of auth/roles.py's Action ("write", "read_audit", ...) in me.permissions
+//   canReadAudit(me)               may(me, "read_audit"): the shell's navigation asks it
+//   canDeleteItem(me, item)        "delete_any", or "delete_own" and item is theirs (item.createdById, or item.user.id)
+//   canRevokeKey(me, key)          "manage_org_keys", or "manage_own_keys" and the key is theirs
 //   canRollKey(me, key)            its creator only, whatever the role: the new key acts as its creator
-//   canManageTrustPolicies(me)     OWNER and ADMIN: which CI jobs may exchange ID tokens for keys
-//   canInvite(me)                  OWNER and ADMIN
-//   invitableRoles(me)             OWNER: ADMIN, MEMBER, VIEWER; ADMIN: MEMBER, VIEWER
-//   canChangeRole(me, member, newRole)  OWNER any (never their own row here: the org keeps an OWNER);
-//                                  ADMIN moves non-admins between MEMBER and VIEWER
-//   roleChoices(me, member)        the roles the select may offer for member (theirs included), [] if none
-//   canRemove(me, member)          OWNER anyone but themselves; ADMIN MEMBERs and VIEWERs
-//   canIssuePasswordReset(me, member)  a reset link for someone else follows "change roles": OWNER anyone
-//                                  but themselves; ADMIN MEMBERs and VIEWERs
-//   canManageOrgSettings(me)       an OWNER signed in with a password (no API key changes them)
+//   invitableRoles(me)             the roles an invitation may grant
+//   roleChoices(me, member)        the roles the Role select may offer (theirs included), [] if none; never one's own row
+//   canRemove(me, member)          another member whose role me may remove
+//   canIssuePasswordReset(me, member)  another member whose role me may issue a reset link for
+//   canManageOrgSettings(me)       "manage_org_settings" (the server lists it only for a person signed in, never a key)
 
 import { enumLabel } from "./format.js";
 
 export const ROLES = ["OWNER", "ADMIN", "MEMBER", "VIEWER"];
 
-const LOWER = ["MEMBER", "VIEWER"];
+const NONE = { actions: [], grantableRoles: [], roleChanges: {}, removableRoles: [], passwordResetRoles: [] };
+
+function permissions(me) {
+  return { ...NONE, ...(me && me.permissions) };
+}
 
 export function roleLabel(role) {
   return enumLabel(role);
 }
 
-export function isAdministrator(me) {
-  return me.role === "OWNER" || me.role === "ADMIN";
+export function may(me, action) {
+  return permissions(me).actions.includes(action);
 }
 
-export function canWrite(me) {
-  return me.role !== "VIEWER";
+export function canReadAudit(me) {
+  return may(me, "read_audit");
 }
 
 function creatorOf(item) {
@@ -46,68 +43,36 @@ function creatorOf(item) {
 }
 
 export function canDeleteItem(me, item) {
-  if (isAdministrator(me)) return true;
-  return me.role === "MEMBER" && creatorOf(item) === me.id;
-}
-
-export function canReadAudit(me) {
-  return isAdministrator(me);
-}
-
-export function canCreateKey() {
-  return true;
-}
-
-export function canSeeAllKeys(me) {
-  return isAdministrator(me);
+  return may(me, "delete_any") || (may(me, "delete_own") && creatorOf(item) === me.id);
 }
 
 export function canRevokeKey(me, key) {
-  return isAdministrator(me) || key.user.id === me.id;
+  return may(me, "manage_org_keys") || (may(me, "manage_own_keys") && key.user.id === me.id);
 }
 
 export function canRollKey(me, key) {
-  return key.user.id === me.id;
-}
-
-export function canManageTrustPolicies(me) {
-  return isAdministrator(me);
-}
-
-export function canInvite(me) {
-  return isAdministrator(me);
+  return may(me, "manage_own_keys") && key.user.id === me.id;
 }
 
 export function invitableRoles(me) {
-  if (me.role === "OWNER") return ["ADMIN", "MEMBER", "VIEWER"];
-  if (me.role === "ADMIN") return [...LOWER];
-  return [];
-}
-
-export function canChangeRole(me, member, newRole) {
-  if (member.id === me.id) return false;
-  if (me.role === "OWNER") return ROLES.includes(newRole);
-  if (me.role === "ADMIN") return LOWER.includes(member.role) && LOWER.includes(newRole);
-  return false;
+  return ROLES.filter((role) => permissions(me).grantableRoles.includes(role));
 }
 
 export function roleChoices(me, member) {
-  const others = ROLES.filter((role) => role !== member.role && canChangeRole(me, member, role));
+  if (member.id === me.id) return []; // the org keeps an OWNER: nobody changes their own role here
+  const targets = permissions(me).roleChanges[member.role] || [];
+  const others = ROLES.filter((role) => role !== member.role && targets.includes(role));
   return others.length ? ROLES.filter((role) => role === member.role || others.includes(role)) : [];
 }
 
 export function canRemove(me, member) {
-  if (member.id === me.id) return false;
-  if (me.role === "OWNER") return true;
-  return me.role === "ADMIN" && LOWER.includes(member.role);
+  return member.id !== me.id && permissions(me).removableRoles.includes(member.role);
 }
 
 export function canIssuePasswordReset(me, member) {
-  if (member.id === me.id) return false;
-  if (me.role === "OWNER") return true;
-  return me.role === "ADMIN" && LOWER.includes(member.role);
+  return member.id !== me.id && permissions(me).passwordResetRoles.includes(member.role);
 }
 
 export function canManageOrgSettings(me) {
-  return me.role === "OWNER" && me.authMethod === "jwt";
+  return may(me, "manage_org_settings");
 }
