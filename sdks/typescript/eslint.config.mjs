@@ -18,12 +18,17 @@ export default tseslint.config(
     },
   },
   {
-    // What ships: the strictest preset.
+    // What ships: the strictest preset, but for one rule: the SDK checks at run time what a caller in plain
+    // JavaScript passes (a turn without a role, say), which its types say cannot happen.
     files: ["sdks/typescript/src/**/*.ts"],
     extends: [js.configs.recommended, ...tseslint.configs.strictTypeChecked],
     rules: {
       "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
-      "@typescript-eslint/no-confusing-void-expression": ["error", { ignoreArrowShorthand: true }],
+      "@typescript-eslint/no-confusing-void-expression": [
+        "error",
+        { ignoreArrowShorthand: true, ignoreVoidReturningFunctions: true },
+      ],
+      "@typescript-eslint/no-unnecessary-condition": "off",
     },
   },
   {

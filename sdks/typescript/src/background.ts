@@ -127,7 +127,10 @@ export class TurnSender {
   logTurn(queue: SessionQueue, turn: TurnCreateParams): void {
     if (this.#closed) return this.#drop(1, 'closed', 'A turn logged after client.shutdown() was dropped.');
     // The refusal itself was warned about when it came; later turns for that session are only counted.
-    if (queue.refused !== undefined) return void this.dropped++;
+    if (queue.refused !== undefined) {
+      this.dropped++;
+      return;
+    }
     if (queue.closing) return this.#drop(1, 'ended', 'A turn logged after its session.end() was dropped.');
     if (this.#queued >= this.#maxQueuedTurns) {
       return this.#drop(

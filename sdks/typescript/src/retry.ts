@@ -41,6 +41,6 @@ export function errorCode(error: unknown): string | undefined {
   const inner = (error as { cause?: unknown } | undefined)?.cause ?? error;
   const { code, errors } = (inner ?? {}) as { code?: unknown; errors?: unknown };
   if (typeof code === 'string') return code;
-  if (Array.isArray(errors)) return errorCode({ cause: errors[0] });
+  if (Array.isArray(errors)) return errorCode({ cause: (errors as unknown[])[0] });
   return undefined;
 }

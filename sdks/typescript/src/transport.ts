@@ -45,7 +45,7 @@ export class Transport {
   readonly maxRetries: number;
   // #private fields: absent from JSON.stringify, util.inspect and console.log.
   readonly #apiKey: string | undefined;
-  readonly #trustedCi: TrustedCi | undefined;
+  readonly #trustedCi: TrustedCi | undefined; // exactly when there is no #apiKey
 
   constructor({ baseUrl, apiKey, timeout, maxRetries }: TransportOptions) {
     this.baseUrl = baseUrl;
@@ -57,7 +57,7 @@ export class Transport {
 
   /** The key to send now (exchanged first, in trusted CI, when there is none or it is about to expire). */
   async #key(): Promise<string> {
-    return this.#apiKey ?? (await this.#trustedCi!.key());
+    return this.#apiKey ?? (await (this.#trustedCi as TrustedCi).key());
   }
 
   /** In trusted CI, a key the server refused (401) is exchanged again once: undefined when there is no other. */
@@ -101,7 +101,7 @@ export class Transport {
         }
         throw this.#connectionError(method, path, cause);
       }
-      if (response.ok) return { data: this.#json<T>(method, path, response, text), headers: response.headers };
+      if (response.ok) return { data: this.#json(method, path, response, text) as T, headers: response.headers };
       if (response.status === 401 && !reauthenticated) {
         reauthenticated = true;
         const fresh = await this.#replacement(key);
@@ -187,10 +187,10 @@ export class Transport {
     return signal && typeof AbortSignal.any === 'function' ? AbortSignal.any([timeout, signal]) : timeout;
   }
 
-  #json<T>(method: Method, path: string, response: Response, text: string): T {
-    if (response.status === 204 || text === '') return undefined as T;
+  #json(method: Method, path: string, response: Response, text: string): unknown {
+    if (response.status === 204 || text === '') return undefined;
     try {
-      return JSON.parse(text) as T;
+      return JSON.parse(text);
     } catch {
       throw new ProvenantError(
         `${method} ${path} answered ${response.status} with a body that is not JSON; is the base URL the Provenant API?`,
