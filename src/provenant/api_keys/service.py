@@ -46,7 +46,7 @@ def snapshot(key: ApiKey) -> dict[str, Any]:
     )
 
 
-def _visible_to(caller: Principal) -> Select[tuple[ApiKey]]:
+def _visible_to(caller: Principal) -> Select[ApiKey]:
     """OWNER and ADMIN see every key of the org; everyone else their own. Each with its creator."""
     query = select(ApiKey).join(ApiKey.user).options(contains_eager(ApiKey.user)).where(ApiKey.org_id == caller.org_id)
     if not caller.can(Action.MANAGE_ORG_KEYS):
