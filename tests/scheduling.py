@@ -89,5 +89,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     if not config.getoption("record_module_seconds") or hasattr(config, "workerinput"):
         return
-    longest_first = dict(sorted(((module, round(s, 1)) for module, s in _recorded.items()), key=lambda kv: -kv[1]))
+    # The modules this run measured replace their figures; the others keep theirs (scripts/test runs pytest twice:
+    # the serial modules' run must not forget the parallel ones).
+    seconds: dict[str, float] = json.loads(MODULE_SECONDS.read_text()) if MODULE_SECONDS.exists() else {}
+    seconds.update((module, round(s, 1)) for module, s in _recorded.items())
+    seconds = {module: s for module, s in seconds.items() if (config.rootpath / module).exists()}  # none removed
+    longest_first = dict(sorted(seconds.items(), key=lambda kv: -kv[1]))
     MODULE_SECONDS.write_text(json.dumps(longest_first, indent=1) + "\n")
