@@ -1,4 +1,4 @@
-"""create_app(): the routes under /api, the one error handler, the body limit."""
+"""create_app(): the routes under /api, the one error handler, the one layer every request passes."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -28,22 +27,21 @@ from provenant.auth.authenticate import count_key_use, write_key_use
 from provenant.auth.encryption import deployment_key
 from provenant.auth.rate_limits import KeyRateLimiter
 from provenant.auth.security import load_or_create_jwt_secret
-from provenant.body_limit import BodyLimitMiddleware
 from provenant.config import Settings, get_settings
 from provenant.dashboard import install_dashboard
 from provenant.db import Database, PoolOptions, is_busy, is_unreachable
 from provenant.email.outbox import install_outbox
 from provenant.email.sender import Sender
 from provenant.errors import Busy, InvalidJson, ProvenantError, error_response, render
-from provenant.headers import API_HEADERS, ApiHeadersMiddleware, cors_options, is_api
+from provenant.headers import API_HEADERS, cors_options, is_api
 from provenant.oidc.fetch import AddressRules
 from provenant.oidc.tokens import IssuerKeys
 from provenant.org_settings.routes import router as org_settings_router
 from provenant.readiness import router as readiness_router
 from provenant.redis_client import Scripts
-from provenant.request_guard import RequestGuardMiddleware
 from provenant.request_id import HEADER as REQUEST_ID_HEADER
-from provenant.request_id import RequestIdMiddleware, request_id
+from provenant.request_id import request_id
+from provenant.request_layer import RequestLayer
 from provenant.sessions.routes import router as sessions_router
 from provenant.sign_in.routes import org_router as sso_config_router
 from provenant.sign_in.routes import router as sign_in_router
@@ -262,12 +260,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(UnitOfWorkMiddleware, database=database, commit_failed=_database_error)
-    app.add_middleware(RequestGuardMiddleware)  # NUL characters and deep nesting refused before anything parses
-    app.add_middleware(BodyLimitMiddleware)  # refuses before anything else reads the body
-    if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))  # answers preflights itself
-    app.add_middleware(ApiHeadersMiddleware)
-    app.add_middleware(RequestIdMiddleware)  # outermost: every answer names its request
+    # Outermost of ours: the request's id, the API's headers, the body's size and what no request may carry;
+    # CORS, when origins are listed, just inside it.
+    cors = cors_options(settings.cors_origins) if settings.cors_origins else None
+    app.add_middleware(RequestLayer, cors_options=cors)
     if settings.metrics:  # last: its middleware, outside every other, sees every answer
         metrics.install(app, database, pool_limit=settings.db_pool_size + settings.db_max_overflow)
     return app

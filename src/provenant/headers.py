@@ -1,11 +1,12 @@
-"""Headers every ``/api`` response carries, and which browser origins may read them (CORS).
+"""Headers every ``/api`` response carries (``request_layer`` adds them), and which browser origins may read
+them (CORS).
 
 - ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and
   ``Content-Security-Policy: default-src 'none'; frame-ancestors 'none'`` on every API response: an answer is
   data, never a page, so a browser that is led to render one (a JSON body holding markup, opened directly or
   framed) runs nothing, loads nothing and frames nothing. The docs' own page sets its own policy (``api_docs``).
 - Each is set once: an answer that already carries one (the 500 handler sets them, since it may answer from
-  outside this middleware; the docs set their CSP) keeps its own rather than getting it twice.
+  outside that layer; the docs set their CSP) keeps its own rather than getting it twice.
 - ``Cache-Control: no-store`` on every API response that does not set its own: nearly all of them carry a key, a
   token or personal data, and a rule with exceptions is one a new route gets wrong. Only the docs' static files
   set their own (``no-cache``: revalidated, never stale). ``/api/health`` gets ``no-store`` too; a probe loses
@@ -20,8 +21,6 @@ whose pages may send that header and read the answers, and ``*`` means any origi
 """
 
 from typing import Any
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The pages this server serves (the dashboard, /api/docs) run only their own files: no inline script or
 # handler, nothing from elsewhere, never inside a frame.
@@ -49,36 +48,12 @@ API_HEADERS = {
     "Cache-Control": NO_STORE,  # unless the response sets its own
 }
 
-_RAW_HEADERS = [(name.lower().encode(), value.encode()) for name, value in API_HEADERS.items()]
 # The key in ``scope["state"]`` of a request's own headers (a dict), added to its answer.
 ANSWER_HEADERS = "answer_headers"
 
 
 def is_api(path: str) -> bool:
     return path == "/api" or path.startswith("/api/")
-
-
-class ApiHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_api(scope["path"]):
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(header for header in _RAW_HEADERS if header[0] not in present)
-                decided = scope.get("state", {}).get(ANSWER_HEADERS)
-                if decided:
-                    headers.extend((name.lower().encode(), value.encode()) for name, value in decided.items())
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def cors_options(origins: list[str]) -> dict[str, Any]:

@@ -26,9 +26,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from provenant.errors import InvalidJson, ValidationFailed, render
+from provenant.errors import InvalidJson, ValidationFailed
 from provenant.json_depth import MAX_DEPTH, nests_deeper_than
 
 MESSAGE = "must not contain the NUL character (U+0000)"
@@ -118,6 +116,11 @@ def _field_in_query(query_string: bytes) -> str | None:
     return None
 
 
+def refusal_of_target(path: str, query_string: bytes) -> str | None:
+    """Where a NUL is in the request's target, if anywhere: ``path``, or the query parameter's name."""
+    return "path" if "\x00" in path else _field_in_query(query_string)
+
+
 def refusal_of_body(body: bytes) -> InvalidJson | ValidationFailed | None:
     """Why ``body`` is refused, if it is: the encoding first (every later check reads UTF-8), then depth
     (the later checks parse the body), then what its text may not hold."""
@@ -132,45 +135,3 @@ def refusal_of_body(body: bytes) -> InvalidJson | ValidationFailed | None:
     if field := _field_with_lone_surrogate(body):
         return ValidationFailed(field, LONE_SURROGATE)
     return None
-
-
-class RequestGuardMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        field = "path" if "\x00" in scope["path"] else _field_in_query(scope["query_string"])
-        if field:
-            await render(ValidationFailed(field, MESSAGE))(scope, receive, send)
-            return
-        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            await self.app(scope, receive, send)
-            return
-
-        # Read the whole body (BodyLimitMiddleware, outside, has bounded it), then replay it.
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        refusal = refusal_of_body(body)
-        if refusal is not None:
-            await render(refusal)(scope, receive, send)
-            return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
