@@ -23,8 +23,8 @@ from provenant.api_keys.routes import leaked_router
 from provenant.api_keys.routes import router as api_keys_router
 from provenant.audit.routes import router as audit_router
 from provenant.auth.attempts import AttemptLimiter
-from provenant.auth.authenticate import count_key_use, write_key_use
 from provenant.auth.encryption import deployment_key
+from provenant.auth.key_use import KeyUse
 from provenant.auth.rate_limits import KeyRateLimiter
 from provenant.auth.security import load_or_create_jwt_secret
 from provenant.config import Settings, get_settings
@@ -187,7 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             lock_timeout=settings.db_lock_timeout,
         ),
     )
-    count_key_use(database, interval=timedelta(seconds=settings.key_use_write_interval))
+    key_use = KeyUse(database, interval=timedelta(seconds=settings.key_use_write_interval))
     jwt_secret = (
         settings.jwt_secret.get_secret_value() if settings.jwt_secret else load_or_create_jwt_secret(settings.data_dir)
     )
@@ -205,7 +205,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         if sender is not None:
             await sender.stop()
-        write_key_use(database)  # what this process counted of key use since its last write
+        key_use.write()  # what this process counted of key use since its last write
         database.dispose()
         if redis is not None:
             await redis.close()
@@ -224,6 +224,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.jwt_secret = jwt_secret
+    app.state.key_use = key_use  # what authenticating keys counts of their use (auth.key_use)
     app.state.attempt_limiter = AttemptLimiter.from_settings(settings, database, redis)
     app.state.rate_limiter = KeyRateLimiter.from_settings(redis, settings.redis_prefix)
     app.state.encryption_key = encryption_key

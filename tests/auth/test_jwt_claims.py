@@ -1,5 +1,8 @@
 """A JWT signed with the right secret is still refused unless every claim is what this server issues."""
 
+import base64
+import hmac
+import json
 import time
 from typing import Any
 
@@ -80,3 +83,35 @@ def test_a_token_of_another_generation_is_revoked(client: TestClient, app: FastA
     """Generations only move forward, so a token ahead of its user's (a restored backup) is refused too."""
     owner = register(client)
     assert_unauthorized(client.get(ME, headers=bearer(_token(app, owner.user_id, gen=1))), "token_revoked")
+
+
+def _signed(app: FastAPI, header: dict[str, Any], claims: dict[str, Any]) -> str:
+    """A token of ``header`` and ``claims`` with a true HMAC-SHA256 signature by the server's secret."""
+
+    def part(value: bytes) -> str:
+        return base64.urlsafe_b64encode(value).rstrip(b"=").decode()
+
+    signing_input = f"{part(json.dumps(header).encode())}.{part(json.dumps(claims).encode())}"
+    signature = hmac.digest(app.state.jwt_secret.encode(), signing_input.encode(), "sha256")
+    return f"{signing_input}.{part(signature)}"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param({"alg": "HS512", "typ": "JWT"}, id="another algorithm named"),
+        pytest.param({"alg": "none", "typ": "JWT"}, id="alg none"),
+        pytest.param({"alg": "HS256", "typ": "JWT", "kid": "another-key"}, id="a header field never issued"),
+        pytest.param({"alg": "HS256", "typ": "JWT", "crit": ["exp"]}, id="crit"),
+        pytest.param({"typ": "JWT"}, id="no alg"),
+        pytest.param(["HS256"], id="not an object"),
+    ],
+)
+def test_a_header_this_server_never_signs_is_an_invalid_token(
+    client: TestClient, app: FastAPI, header: dict[str, Any]
+) -> None:
+    """Signed with the right secret over the right claims: only the header differs from what the server issues."""
+    owner = register(client)
+    claims = {"sub": owner.user_id, "iat": int(time.time()), "exp": int(time.time()) + 3600, "jti": "t", "gen": 0}
+    assert client.get(ME, headers=bearer(_signed(app, {"alg": "HS256", "typ": "JWT"}, claims))).status_code == 200
+    assert_unauthorized(client.get(ME, headers=bearer(_signed(app, header, claims))), "invalid_token")

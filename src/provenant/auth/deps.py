@@ -56,6 +56,7 @@ async def _authenticated(request: Request) -> Principal:
             get_database(request),
             token,
             secret=request.app.state.jwt_secret,
+            key_use=request.app.state.key_use,
             now=now,
             ip=ip,
             user_agent=request.headers.get("user-agent"),
@@ -118,6 +119,8 @@ async def _person_who_changes_roles(request: Request) -> Principal:
     if not principal.may(Action.CHANGE_ROLES):
         raise Forbidden()
     return principal
+
+
 async def _signed_in_person(request: Request) -> Principal:
     return _in_person(await _principal(request))
 

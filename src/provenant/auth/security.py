@@ -2,9 +2,11 @@
 
 Passwords are the accounts package's (``provenant.accounts.passwords``)."""
 
+import base64
 import contextlib
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
@@ -89,28 +91,33 @@ def issue_jwt(user_id: str, secret: str, now: datetime, *, generation: int = 0) 
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
 
 
+# The one header this server signs: a token is verified against no other, so no algorithm but HS256 (``none``,
+# or RS256 with the secret read as a public key) is ever considered, nor a header field this server never sets.
+_JWT_HEADER = {"alg": JWT_ALGORITHM, "typ": "JWT"}
+
+
 def decode_jwt(token: str, secret: str) -> JwtClaims:
     """The claims of a token this server signed, checked strictly.
 
-    PyJWT reads ``exp`` and ``iat`` with ``int()``, so ``"1900000000"``, ``1.9e9`` and ``1e20`` would
-    pass; here each claim must have exactly the type and range this server issues, and a token
-    without ``jti`` (issued before tokens could be revoked) is refused rather than left unrevocable.
-    A token with any other claim is refused (``_CLAIMS``): PyJWT would check ``nbf`` only where asked to.
+    Verified here rather than by PyJWT's ``decode``, which issues them: every request with a JWT passes here,
+    and PyJWT's general path (choosing the algorithm from the header, checking on every call that the secret
+    is not a PEM key, merging options) cost about as much server CPU as the rest of ``GET /api/auth/me``
+    (docs/performance.md). What is checked is the same or stricter: the HMAC-SHA256 signature first, compared
+    in constant time, before anything of the token is parsed; then the exact header above; then each claim,
+    which must have exactly the type and range this server issues (PyJWT reads ``exp`` and ``iat`` with
+    ``int()``, so ``"1900000000"``, ``1.9e9`` and ``1e20`` would pass it). A token without ``jti`` (issued
+    before tokens could be revoked) is refused rather than left unrevocable, and so is one with a claim this
+    server never issues (``_CLAIMS``).
     """
     try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[JWT_ALGORITHM],
-            # Times are checked below, after the types: an odd `exp` is invalid, not expired.
-            options={
-                "require": list(_CLAIMS),
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-            },
-        )
-    except jwt.PyJWTError as exc:
+        header, payload, signature = token.split(".")
+        expected = hmac.digest(secret.encode(), f"{header}.{payload}".encode("ascii"), "sha256")
+        if not hmac.compare_digest(expected, _base64url(signature)):
+            raise TokenInvalid
+        if json.loads(_base64url(header)) != _JWT_HEADER:
+            raise TokenInvalid
+        claims = json.loads(_base64url(payload))
+    except ValueError as exc:  # not three parts, not base64url, not ASCII, not JSON
         raise TokenInvalid from exc
     checked = _checked_claims(claims)
     now = datetime.now(UTC).timestamp()
@@ -121,6 +128,11 @@ def decode_jwt(token: str, secret: str) -> JwtClaims:
     return checked
 
 
+def _base64url(text: str) -> bytes:
+    """RFC 7515's base64url without padding; ValueError for any character outside its alphabet."""
+    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+
+
 def _is_int(value: Any) -> bool:
     return type(value) is int  # not bool, not float
 
@@ -129,9 +141,9 @@ def _is_short_text(value: Any) -> bool:
     return isinstance(value, str) and 0 < len(value) <= 64
 
 
-def _checked_claims(claims: dict[str, Any]) -> JwtClaims:
-    if len(claims) != len(_CLAIMS):
-        raise TokenInvalid  # a claim this server never issues (all of its own are required above)
+def _checked_claims(claims: Any) -> JwtClaims:
+    if not isinstance(claims, dict) or claims.keys() != set(_CLAIMS):
+        raise TokenInvalid  # a claim missing, or one this server never issues
     sub, iat, exp, jti, gen = (claims[name] for name in _CLAIMS)
     if not (_is_short_text(sub) and _is_short_text(jti) and _is_int(iat) and _is_int(exp) and _is_int(gen)):
         raise TokenInvalid
