@@ -47,8 +47,13 @@ def build_apps(settings: Settings) -> dict[str, FastAPI]:
 def seed(app: FastAPI) -> str:
     """An org with 50 agents; returns an API key."""
     with TestClient(app) as client:
-        body = {"name": "B", "email": "bench@example.com", "password": "benchmark-password", "orgName": "B",
-                "orgSlug": "bench"}
+        body = {
+            "name": "B",
+            "email": "bench@example.com",
+            "password": "benchmark-password",
+            "orgName": "B",
+            "orgSlug": "bench",
+        }
         registered = client.post("/api/auth/register", json=body)
         assert registered.status_code == 201, registered.text
         auth = {"Authorization": "Bearer " + registered.json()["token"]}
@@ -59,9 +64,19 @@ def seed(app: FastAPI) -> str:
 
 async def request(app: FastAPI, path: str, headers: list[tuple[bytes, bytes]]) -> None:
     scope: dict[str, Any] = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
-        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
     }
     statuses: list[int] = []
 
