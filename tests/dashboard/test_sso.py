@@ -170,6 +170,7 @@ def test_a_member_with_two_factor_sign_in_gives_a_code_after_the_provider(
     page.goto("/signin")
     page.get_by_label("Email").fill(colleague)
     page.get_by_role("button", name="Sign in with SSO").click()
+    expect(page.get_by_role("heading", name="Test Identity Provider")).to_be_visible()  # at the provider
     page.get_by_label("Email").fill(colleague)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Two-factor sign-in")).to_be_visible()

@@ -52,6 +52,15 @@ NOT_IN_SDKS = {
     "jobs it lets in",
     "POST /api/org/trust-policies": "as above: a job's SDK must not widen the trust that admits it",
     "DELETE /api/org/trust-policies/{}": "as above",
+    "GET /api/auth/sso/start": "a browser's redirect to the company's identity provider",
+    "GET /api/auth/sso/callback": "the identity provider's redirect back, in the browser that started",
+    "POST /api/auth/sso/exchange": ACCOUNT_FLOW,
+    "GET /api/auth/github": "a browser's redirect to GitHub",
+    "GET /api/auth/github/callback": "GitHub's redirect back, in the browser that started",
+    "GET /api/org/sso": "single sign-on is set up by an OWNER signed in with a password, in the dashboard",
+    "PUT /api/org/sso": PERSON_ONLY,
+    "DELETE /api/org/sso": PERSON_ONLY,
+    "POST /api/org/sso/discovery": PERSON_ONLY,
 }
 
 # "METHOD path" -> the SDK methods that make it: (resource method, flat method kept for older code).
