@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from provenant.db import Database
-    from provenant.metrics import prometheus
 
 # Session.info key: turns a request's transaction stored, counted once it commits (prometheus._committed).
 PENDING_TURNS = "provenant_turns_pending"
