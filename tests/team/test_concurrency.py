@@ -30,7 +30,7 @@ def _principal(client: TestClient, account: Account) -> Principal:
 
 
 def _owners(client: Client, account: Account) -> list[str]:
-    listed = client.get("/api/org/listed", headers=account.headers).json()
+    listed = client.get("/api/org/members", headers=account.headers).json()
     return [m["id"] for m in listed if m["role"] == "OWNER"]
 
 
