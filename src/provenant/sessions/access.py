@@ -31,7 +31,7 @@ def visible_to(session: Session, caller: Principal) -> list[ColumnElement[bool]]
     """The sessions ``caller`` may read and write: its org's; for an ``ingest`` key, only those created
     by it or by a key of its roll chain (the key it was rolled from carried on by its successor, and
     back during the grace period), or, for a CI job's key, by a key of its trust policy (see
-    api_keys.same_credential). Another's session is "not found", as an unknown id is."""
+    api_keys.service.same_credential). Another's session is "not found", as an unknown id is."""
     conditions = [AgentSession.org_id == caller.org_id]
     if not can_reach_every_session(caller.role, caller.access):
         assert caller.api_key_id is not None  # a JWT acts with full access

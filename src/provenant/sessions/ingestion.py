@@ -18,7 +18,7 @@ from provenant import metrics
 from provenant.auth.principal import Principal
 from provenant.auth.roles import can_reach_every_session
 from provenant.errors import Conflict
-from provenant.lean import LeanInsert
+from provenant.hot_path_sql import LeanInsert
 from provenant.models import AgentSession, Turn, new_id
 from provenant.sessions.access import ACTIVE, find, is_id
 from provenant.sessions.schemas import TurnCreate

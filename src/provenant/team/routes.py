@@ -19,7 +19,7 @@ from provenant.auth.deps import (
     attempt_limiter,
 )
 from provenant.auth.roles import Role
-from provenant.links import LinkOrigin
+from provenant.link_origin import LinkOrigin
 from provenant.models import Invitation, User
 from provenant.schemas import Success
 from provenant.team import accepting, invitations, members
