@@ -220,10 +220,10 @@ def _move_account(session: Session, actor: Actor, account: User, invitation: Inv
         )
     account.org_id = invitation.org_id
     account.role = invitation.role
-    _revoke_keys_of_earlier_membership(session, actor, account, now=now)
+    revoke_keys_of_earlier_membership(session, actor, account, now=now)
 
 
-def _revoke_keys_of_earlier_membership(session: Session, actor: Actor, account: User, *, now: datetime) -> None:
+def revoke_keys_of_earlier_membership(session: Session, actor: Actor, account: User, *, now: datetime) -> None:
     """Keys the person made in this org before they were removed stay dead when they come back."""
     keys = session.scalars(
         select(ApiKey).where(ApiKey.user_id == account.id, ApiKey.org_id == account.org_id, ApiKey.revoked_at.is_(None))
