@@ -166,7 +166,7 @@ class Database:
 
 class Reader:
     """A connection of the process's own, in autocommit, for the single-statement reads every
-    request makes (the key or user behind a bearer token) and the agent list (see provenant.lean).
+    request makes (the key or user behind a bearer token) and the agent list (see provenant.hot_path_sql).
 
     Checking a connection out of the pool and back in for them cost about as much as the indexed
     query itself. Autocommit keeps no snapshot between reads: each one sees everything committed

@@ -65,7 +65,7 @@ class Org(Base):
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(64), unique=True)
-    # Bumped by membership changes so that they serialize on one row (see team.service).
+    # Bumped by membership changes so that they serialize on one row (see team.membership_lock).
     membership_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Members signed in with a JWT must have two-factor sign-in on (see auth.deps); API keys are not affected.

@@ -1,4 +1,4 @@
-"""The agent list is rendered as JSON by the database (provenant.lean): it must say exactly what
+"""The agent list is rendered as JSON by the database (provenant.hot_path_sql): it must say exactly what
 the single-agent route, rendered by the AgentRead schema, says."""
 
 import pytest
@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from tests.factories import register
 
-pytestmark = pytest.mark.both_databases  # the list's JSON is written in each dialect's SQL (provenant.lean)
+pytestmark = pytest.mark.both_databases  # the list's JSON is written in each dialect's SQL (provenant.hot_path_sql)
 
 
 def test_every_listed_agent_is_byte_for_byte_what_get_agent_answers(client: TestClient) -> None:

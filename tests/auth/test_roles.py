@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
+from provenant.auth.roles import Access, Role, can_reach_every_session
 from provenant.db import Database
 from tests.factories import (
     Account,
@@ -283,3 +284,13 @@ def test_a_promotion_reaches_the_creators_key_on_the_next_request(
     assert client.delete(
         f"/api/agents/{create_agent(client, owner.headers)['id']}", headers=headers
     ).json() == {"success": True}
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize(("access", "every"), [(Access.FULL, True), (Access.READ, True), (Access.INGEST, False)])
+def test_only_an_ingest_key_is_held_to_the_sessions_its_credential_created(
+    role: Role, access: Access, every: bool
+) -> None:
+    # "Key access and rolling": an ingest key reads and writes the sessions it created; every other
+    # credential, whatever its role, every session of the org (sessions.access asks this rule).
+    assert can_reach_every_session(role, access) is every

@@ -16,7 +16,7 @@ from provenant.auth.principal import Principal
 from provenant.auth.roles import Role
 from provenant.db import Database
 from provenant.errors import ProvenantError
-from provenant.team import service
+from provenant.team import members
 from tests.factories import Account, Client, invite_and_accept, login, register
 from tests.servers import LiveServer
 
@@ -30,8 +30,8 @@ def _principal(client: TestClient, account: Account) -> Principal:
 
 
 def _owners(client: Client, account: Account) -> list[str]:
-    members = client.get("/api/org/members", headers=account.headers).json()
-    return [m["id"] for m in members if m["role"] == "OWNER"]
+    listed = client.get("/api/org/members", headers=account.headers).json()
+    return [m["id"] for m in listed if m["role"] == "OWNER"]
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_two_owners_changing_roles_at_the_same_moment_leave_one_owner(
             first_changed.wait(timeout=10)
         try:
             with database.transaction() as session:
-                service.change_role(session, caller, user_id=target.user_id, role=Role.ADMIN)
+                members.change_role(session, caller, user_id=target.user_id, role=Role.ADMIN)
                 if index == 0:
                     first_changed.set()
                     time.sleep(0.5)  # hold the transaction open while the other change starts
@@ -87,9 +87,7 @@ def test_owners_demoting_each_other_through_two_server_processes_leave_one_owner
             second_remote = login(remote, second.email)  # the other process signs its own tokens
             start = threading.Barrier(2)
 
-            def demote(
-                http: Client, caller: Account, target: Account, gate: threading.Barrier = start
-            ) -> int:
+            def demote(http: Client, caller: Account, target: Account, gate: threading.Barrier = start) -> int:
                 gate.wait()
                 path = f"/api/org/members/{target.user_id}/role"
                 return http.patch(path, json={"role": "ADMIN"}, headers=caller.headers).status_code

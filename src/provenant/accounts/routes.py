@@ -34,7 +34,7 @@ from provenant.auth.deps import (
 from provenant.auth.principal import Principal
 from provenant.auth.roles import NO_PERMISSIONS, Access, Role, permissions
 from provenant.config import Settings
-from provenant.links import LinkOrigin
+from provenant.link_origin import LinkOrigin
 from provenant.sign_in import domains as sso_domains
 from provenant.unit_of_work import DatabaseDep, SessionDep
 

@@ -12,12 +12,12 @@ from provenant.accounts import passwords
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth import security
-from provenant.auth.attempts import AttemptLimiter
+from provenant.auth.attempts import Attempt, AttemptLimiter
 from provenant.auth.principal import Actor, Principal
 from provenant.auth.roles import Role
 from provenant.db import Database
 from provenant.email import outbox
-from provenant.errors import Conflict, Forbidden, Unauthenticated
+from provenant.errors import Conflict, Forbidden, ProvenantError, Unauthenticated
 from provenant.models import Org, RevokedToken, User
 from provenant.sign_in import domains as sso_domains
 
@@ -50,6 +50,46 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 def sign_in(user: User, org: Org, *, secret: str) -> SignedIn:
     token = security.issue_jwt(user.id, secret, datetime.now(UTC), generation=user.token_generation)
     return SignedIn(token=token, user=user, org=org)
+
+
+async def check_password(
+    database: Database,
+    actor: Actor,
+    limiter: AttemptLimiter,
+    account: User | None,
+    *,
+    email: str,
+    password: str,
+    refusal: ProvenantError,
+    via: str | None = None,
+    usable: bool = True,
+) -> Attempt:
+    """The one way a password is tried: counted as a sign-in attempt of ``email`` from the actor's address
+    before argon2 runs (429 ``too_many_attempts`` past the limits), then checked against ``account`` (None:
+    no such account, checked against a hash nobody knows the password of, in the same time). A wrong one, or
+    any for an account that may not sign in (``usable`` false: removed from its org), stays counted, writes
+    ``auth.login_failed`` (``via`` names what was tried, beside a sign-in) in a transaction of its own, kept
+    although the request fails, and raises ``refusal``. A right one answers the attempt, still counted: the
+    caller gives it back (``succeeded``, or ``released`` while a second factor is due).
+
+    ``account`` is read before, in a transaction that has ended: nothing is held while argon2 runs."""
+    attempt = await limiter.reserve_sign_in(email_key(email), actor.ip_address)
+    right = await passwords.verify_password(account.password_hash if account else None, password)
+    if right and usable and account is not None:
+        return attempt
+    after = {"email": email.strip()[:320]} | ({"via": via} if via else {})
+    with database.transaction() as writing:
+        audit.record(
+            writing,
+            actor,
+            AuditAction.AUTH_LOGIN_FAILED,
+            resource_type="user",
+            resource_id=account.id if account else None,
+            after=after,
+            org_id=account.org_id if account else None,
+            user_id=account.id if account else None,
+        )
+    raise refusal
 
 
 def register(
@@ -129,25 +169,19 @@ async def login(
     """
     with database.transaction(writes=False) as reading:
         sso_domains.refuse_password_if_enforced(reading, email)  # 403 sso_required, before any guess counts
-    attempt = await limiter.reserve_sign_in(email_key(email), actor.ip_address)
-    with database.transaction(writes=False) as reading:
         user = find_user_by_email(reading, email)
         org = reading.get(Org, user.org_id) if user and user.org_id else None
-    password_ok = await passwords.verify_password(user.password_hash if user else None, password)
-    if user is None or org is None or not password_ok:
-        # The failed attempt is itself the event: its entry is kept although the request fails.
-        with database.transaction() as writing:
-            audit.record(
-                writing,
-                actor,
-                AuditAction.AUTH_LOGIN_FAILED,
-                resource_type="user",
-                resource_id=user.id if user else None,
-                after={"email": email.strip()[:320]},
-                org_id=org.id if org else None,
-                user_id=user.id if user else None,
-            )
-        raise Unauthenticated("Invalid email or password.", code="invalid_credentials")
+    attempt = await check_password(
+        database,
+        actor,
+        limiter,
+        user,
+        email=email,
+        password=password,
+        usable=org is not None,
+        refusal=Unauthenticated("Invalid email or password.", code="invalid_credentials"),
+    )
+    assert user is not None and org is not None
     # The attempt is given back (in a transaction of its own) before ``session`` writes anything: on SQLite
     # the request's first write takes the database's one write lock until its commit, which the give-back
     # would then wait for, in vain.
@@ -211,22 +245,20 @@ async def confirm_password(
     """Checks that ``password`` is the signed-in caller's, before a change that needs it (``via`` names the
     change in the audit log); answers the hash that was checked. A wrong one counts as a failed sign-in, so
     that a stolen JWT is no way to guess the password: 403 ``invalid_credentials``, or 429 past the limits."""
-    attempt = await limiter.reserve_sign_in(email_key(caller.email), caller.ip_address)
     with database.transaction(writes=False) as reading:
-        password_hash = reading.get_one(User, caller.user_id).password_hash
-    if not await passwords.verify_password(password_hash, password):
-        with database.transaction() as writing:  # kept although the request fails, like a failed sign-in
-            audit.record(
-                writing,
-                caller,
-                AuditAction.AUTH_LOGIN_FAILED,
-                resource_type="user",
-                resource_id=caller.user_id,
-                after={"email": caller.email, "via": via},
-            )
-        raise Forbidden(f"The {what} is not right; nothing was changed.", code="invalid_credentials")
+        user = reading.get_one(User, caller.user_id)
+    attempt = await check_password(
+        database,
+        caller,
+        limiter,
+        user,
+        email=caller.email,
+        password=password,
+        via=via,
+        refusal=Forbidden(f"The {what} is not right; nothing was changed.", code="invalid_credentials"),
+    )
     await attempt.succeeded()
-    return password_hash
+    return user.password_hash
 
 
 async def change_password(

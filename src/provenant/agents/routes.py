@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from provenant.agents import service
 from provenant.agents.schemas import AgentCreate, AgentGetOrCreate, AgentRead, AgentStatus, AgentUpdate
 from provenant.auth.deps import RequireDelete, RequireIngest, RequireRead, RequireWrite
-from provenant.lean import json_array
+from provenant.hot_path_sql import json_array
 from provenant.models import Agent
 from provenant.paging import CursorParam, Limit, PageRequest, link_next
 from provenant.schemas import Success

@@ -17,7 +17,7 @@ from provenant.auth.principal import Principal
 from provenant.auth.roles import Access, Role
 from provenant.db import Database
 from provenant.errors import Unauthenticated
-from provenant.lean import LeanQuery, utc
+from provenant.hot_path_sql import LeanQuery, utc
 from provenant.models import ApiKey, Org, RevokedToken, User
 
 _keys, _users, _orgs, _revoked = ApiKey.__table__, User.__table__, Org.__table__, RevokedToken.__table__
@@ -102,11 +102,11 @@ _user_query = (
     .where(_users.c.id == bindparam("user_id"))
 )
 
-# The rows are read by position (see provenant.lean): the names must follow the SELECT's order.
+# The rows are read by position (see provenant.hot_path_sql): the names must follow the SELECT's order.
 assert tuple(_key_query.selected_columns.keys()) == KeyRow._fields
 assert tuple(_user_query.selected_columns.keys()) == UserRow._fields
 
-# Run on every request: see provenant.lean for why these skip SQLAlchemy's execution layer.
+# Run on every request: see provenant.hot_path_sql for why these skip SQLAlchemy's execution layer.
 _key_lookup = LeanQuery(lambda _dialect: _key_query)
 _user_lookup = LeanQuery(lambda _dialect: _user_query)
 _ACCESS = {access.value: access for access in Access}

@@ -161,7 +161,7 @@ def is_authenticated(dependant: Dependant) -> bool:
 # What a route's signature says about who may call it. Each names one action of auth.roles; whose
 # agent, key or session it is (ownership) is the service's to check.
 RequireRead = Annotated[Principal, Depends(_requires(Action.READ))]
-# Sessions: readers, and ingest keys for the sessions they created (sessions.service narrows).
+# Sessions: readers, and ingest keys for the sessions they created (sessions.access narrows).
 RequireSessionReader = Annotated[Principal, Depends(_requires(Action.READ, Action.READ_OWN_SESSIONS))]
 RequireIngest = Annotated[Principal, Depends(_requires(Action.INGEST))]
 RequireWrite = Annotated[Principal, Depends(_requires(Action.WRITE))]

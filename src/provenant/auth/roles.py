@@ -186,3 +186,9 @@ def permissions(role: Role, access: Access, *, in_person: bool) -> Permissions:
             target for target in Role if changes and in_person and can_issue_password_reset(role, target=target)
         ),
     )
+
+
+def can_reach_every_session(role: Role, access: Access) -> bool:
+    """Whether the caller reads and writes every session of its org. One who may only read its own sessions
+    (an ``ingest`` key: ``READ_OWN_SESSIONS`` without ``READ``) reaches those its credential created."""
+    return may(role, access, Action.READ)

@@ -95,11 +95,6 @@ def enqueue(session: Session, *, to: str, template: str, context: dict[str, str]
         event.listen(session, "after_commit", outbox._committed, once=True)
 
 
-def is_configured(session: Session) -> bool:
-    """Whether mail written in ``session`` will be sent (PROVENANT_SMTP_URL is set)."""
-    return SESSION_KEY in session.info
-
-
 def link(session: Session, path: str) -> str | None:
     """An absolute link to ``path`` for an email, or None when email is not configured."""
     outbox: Outbox | None = session.info.get(SESSION_KEY)

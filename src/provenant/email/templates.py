@@ -150,8 +150,6 @@ _TEMPLATES: dict[str, _Email] = {
     ),
 }
 
-TEMPLATE_NAMES = frozenset(_TEMPLATES)
-
 _PAGE = Template(
     """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>$subject</title></head>

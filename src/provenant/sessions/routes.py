@@ -6,7 +6,7 @@ from provenant.auth.deps import RequireDelete, RequireIngest, RequireSessionRead
 from provenant.models import AgentSession, Turn
 from provenant.paging import DEFAULT_LIMIT, CursorParam, Limit, PageRequest, link_next
 from provenant.schemas import Success
-from provenant.sessions import service
+from provenant.sessions import ingestion, service
 from provenant.sessions.schemas import (
     SearchText,
     SessionCreate,
@@ -65,8 +65,8 @@ async def add_turns(
     turns in that order); 201 means committed. A turn whose ``clientId`` the session holds is answered
     with the held turn and not stored again. 409 session_ended once the session has ended."""
     if isinstance(body, list):
-        return service.add_turns(session, caller, session_id, body)
-    return service.add_turns(session, caller, session_id, [body])[0]
+        return ingestion.add_turns(session, caller, session_id, body)
+    return ingestion.add_turns(session, caller, session_id, [body])[0]
 
 
 @router.post("/{session_id}/end", response_model=SessionRead)

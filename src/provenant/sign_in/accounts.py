@@ -29,7 +29,7 @@ from provenant.auth.roles import Role
 from provenant.models import AuditEntry, ExternalIdentity, Org, SsoConfig, User
 from provenant.sign_in import domains
 from provenant.sign_in.refusals import SignInRefused
-from provenant.team.service import _revoke_keys_of_earlier_membership
+from provenant.team.accepting import revoke_keys_of_earlier_membership
 
 # The password hash of an account that has none: ``verify_password`` checks "" against a hash nobody knows
 # the password of, so signing in with any password fails, after the same work as a wrong one.
@@ -84,7 +84,7 @@ def sso_member(session: Session, actor: Actor, config: SsoConfig, *, email: str,
         user.org_id = config.org_id
         user.role = config.default_role
         user.joined_through_sso = True
-        _revoke_keys_of_earlier_membership(session, actor, user, now=now)
+        revoke_keys_of_earlier_membership(session, actor, user, now=now)
     elif user.org_id != config.org_id:
         raise SignInRefused("account_in_another_org")
     org_actor = Actor(org_id=config.org_id, user_id=user.id, ip_address=actor.ip_address, user_agent=actor.user_agent)

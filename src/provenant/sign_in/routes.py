@@ -24,7 +24,7 @@ from provenant.auth.roles import Role
 from provenant.config import Settings
 from provenant.db import Database, is_busy, is_unreachable
 from provenant.errors import NotFound
-from provenant.links import LinkOrigin
+from provenant.link_origin import LinkOrigin
 from provenant.models import SsoConfig
 from provenant.oidc.tokens import IssuerKeys
 from provenant.sign_in import accounts, codes, domains, github, oidc_flow, sso_config

@@ -2,7 +2,7 @@
 
 Every invitation issued counts, whatever became of it (accepted, cancelled, replaced, expired), so
 cancelling and re-inviting does not reset the count. The check runs under the org's membership lock
-(``service._serialize_membership``), so two invitations at the limit cannot both pass.
+(``membership_lock.serialize_membership``), so two invitations at the limit cannot both pass.
 """
 
 from datetime import datetime, timedelta

@@ -19,10 +19,10 @@ from provenant.auth.deps import (
     attempt_limiter,
 )
 from provenant.auth.roles import Role
-from provenant.links import LinkOrigin
+from provenant.link_origin import LinkOrigin
 from provenant.models import Invitation, User
 from provenant.schemas import Success
-from provenant.team import service
+from provenant.team import accepting, invitations, members
 from provenant.team.schemas import (
     InvitationAcceptance,
     InvitationCreate,
@@ -40,20 +40,20 @@ invitation_links_router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 @router.get("/members", response_model=list[MemberRead])
 async def list_members(session: SessionDep, caller: RequireRead) -> list[User]:
-    return service.list_members(session, caller)
+    return members.list_members(session, caller)
 
 
 @router.patch("/members/{user_id}/role", response_model=MemberRead)
 async def change_member_role(session: SessionDep, caller: RequireRoleChanger, user_id: str, body: RoleChange) -> User:
     """OWNER: any role; ADMIN: MEMBER ↔ VIEWER of non-admins only. The org always keeps an OWNER (409)."""
-    return service.change_role(session, caller, user_id=user_id, role=body.role)
+    return members.change_role(session, caller, user_id=user_id, role=body.role)
 
 
 @router.delete("/members/{user_id}", response_model=Success)
 async def remove_member(session: SessionDep, caller: RequireMemberRemover, user_id: str) -> Success:
     """OWNER and ADMIN (who cannot remove an OWNER or an ADMIN); nobody removes themselves. Access ends at
     once: the member's JWT answers 401, their keys 401 ``api_key_owner_removed``."""
-    service.remove_member(session, caller, user_id=user_id)
+    members.remove_member(session, caller, user_id=user_id)
     return Success()
 
 
@@ -67,35 +67,35 @@ async def issue_password_reset(
     was issued when email is configured). OWNER: anyone else; ADMIN: MEMBERs and VIEWERs; a person signed in,
     not an API key. It works once, for an hour, and ends the member's older links; using it ends the member's
     sessions."""
-    return service.issue_password_reset(session, caller, user_id=user_id, link_origin=origin)
+    return members.issue_password_reset(session, caller, user_id=user_id, link_origin=origin)
 
 
 @router.get("/invitations", response_model=list[InvitationRead])
 async def list_invitations(session: SessionDep, caller: RequireInvitationReader) -> list[Invitation]:
     """Pending invitations, newest first."""
-    return service.list_invitations(session, caller)
+    return invitations.list_invitations(session, caller)
 
 
 @router.post("/invitations", status_code=status.HTTP_201_CREATED, response_model=InvitationCreated)
 async def invite(
     session: SessionDep, caller: RequireInviter, body: InvitationCreate, origin: LinkOrigin
-) -> service.IssuedInvitation:
+) -> invitations.IssuedInvitation:
     """The only response that carries the invite link. It works once, for 7 days."""
-    return service.invite(session, caller, email=body.email, role=Role(body.role), link_origin=origin)
+    return invitations.invite(session, caller, email=body.email, role=Role(body.role), link_origin=origin)
 
 
 @router.delete("/invitations/{invitation_id}", response_model=Success)
 async def cancel_invitation(session: SessionDep, caller: RequireInviter, invitation_id: str) -> Success:
     """The link stops working at once."""
-    service.cancel_invitation(session, caller, invitation_id=invitation_id)
+    invitations.cancel_invitation(session, caller, invitation_id=invitation_id)
     return Success()
 
 
 @invitation_links_router.get("/invitations/{token}", response_model=InvitationPreview)
-async def preview_invitation(session: SessionDep, token: str) -> service.InvitationPreview:
+async def preview_invitation(session: SessionDep, token: str) -> accepting.InvitationPreview:
     """404 ``not_found`` for an unknown token; 410 ``invitation_used``, ``invitation_cancelled`` or
     ``invitation_expired``."""
-    return service.preview_invitation(session, token=token)
+    return accepting.preview_invitation(session, token=token)
 
 
 @invitation_links_router.post(
@@ -116,7 +116,7 @@ async def accept_invitation(
     password (the account then moves to this org; 409 ``last_owner`` if its old org would lose its last
     OWNER). A wrong password answers 401 ``invalid_credentials`` and changes nothing. An account with two-factor
     sign-in on also needs ``code`` (401 ``two_factor_code_required`` without it, ``invalid_code`` when wrong)."""
-    accepted = await service.accept_invitation(
+    accepted = await accepting.accept_invitation(
         database,
         session,
         actor,
