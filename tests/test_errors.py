@@ -21,9 +21,7 @@ def test_every_answer_carries_a_request_id_of_its_own(client: TestClient) -> Non
     assert all(len(value) == 16 for value in ids)
 
 
-def test_a_500_names_its_request_in_the_answer_and_in_the_log(
-    app: FastAPI, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_500_names_its_request_in_the_answer_and_in_the_log(app: FastAPI, caplog: pytest.LogCaptureFixture) -> None:
     async def boom() -> None:
         raise RuntimeError("deliberately broken")
 

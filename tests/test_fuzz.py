@@ -75,21 +75,32 @@ def credentials(server: LiveServer) -> dict[str, str]:
 
 def schemathesis_run(server: LiveServer, token: str, report_dir: Path) -> list[str]:
     return [
-        "--config-file", str(CONFIG),
-        "run", f"{server.url}/api/openapi.json",
-        "--header", f"Authorization: Bearer {token}",
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{server.url}/api/openapi.json",
+        "--header",
+        f"Authorization: Bearer {token}",
         # No --checks: schemathesis runs every check it has, and a check named here would override the
         # per-operation exceptions in schemathesis.toml.
-        "--max-examples", str(MAX_EXAMPLES),
-        "--phases", "examples,coverage,fuzzing",
-        "--seed", "20261126",
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--seed",
+        "20261126",
         # The seed makes each run's examples; Hypothesis' example database (./.hypothesis by default) would only
         # replay what an earlier run found, and keeping it (its Pareto front) cost about a CPU-second a run.
-        "--generation-database", "none",
-        "--workers", "1",  # Python 3.11 compiling patterns in two threads failed once inside schemathesis
-        "--request-timeout", "20",
-        "--suppress-health-check", "all",
-        "--report-dir", str(report_dir),
+        "--generation-database",
+        "none",
+        "--workers",
+        "1",  # Python 3.11 compiling patterns in two threads failed once inside schemathesis
+        "--request-timeout",
+        "20",
+        "--suppress-health-check",
+        "all",
+        "--report-dir",
+        str(report_dir),
         *(argument for path in ENDS_THE_CREDENTIALS for argument in ("--exclude-path", path)),
     ]
 

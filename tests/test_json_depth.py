@@ -65,7 +65,7 @@ def test_escapes_are_paired_as_a_json_reader_pairs_them(body: bytes) -> None:
 
 
 def test_escaped_backslashes_and_quotes_keep_brackets_inside_their_string() -> None:
-    text = '\\' + '\\"' + "[" * 100 + '\\\\'
+    text = "\\" + '\\"' + "[" * 100 + "\\\\"
     body = json.dumps([{"content": text}] * 50).encode()
     assert not nests_deeper_than(body, 32)
 

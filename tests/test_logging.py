@@ -22,9 +22,10 @@ def test_a_full_scenario_logs_json_lines_with_request_ids_and_no_secret(tmp_path
     wrong_password = "wrong guess 1234 nope"
     member_password = 'Member "pass" phrase 9'
     owner_email = f"{unique('owner')}@example.com"
-    with serve(tmp_path, database_url, env={"PROVENANT_LOG_FORMAT": "json"}) as server, httpx.Client(
-        base_url=server.url
-    ) as http:
+    with (
+        serve(tmp_path, database_url, env={"PROVENANT_LOG_FORMAT": "json"}) as server,
+        httpx.Client(base_url=server.url) as http,
+    ):
         responses: list[httpx.Response] = []
 
         def call(method: str, path: str, **kwargs: object) -> httpx.Response:
@@ -36,8 +37,11 @@ def test_a_full_scenario_logs_json_lines_with_request_ids_and_no_secret(tmp_path
             "POST",
             "/api/auth/register",
             json={
-                "name": "Owner", "email": owner_email, "password": owner_password,
-                "orgName": "Acme", "orgSlug": unique("acme"),
+                "name": "Owner",
+                "email": owner_email,
+                "password": owner_password,
+                "orgName": "Acme",
+                "orgSlug": unique("acme"),
             },
         )
         assert registered.status_code == 201, registered.text
@@ -53,7 +57,9 @@ def test_a_full_scenario_logs_json_lines_with_request_ids_and_no_secret(tmp_path
         # A client that puts its key where it should not: the access line must not keep it.
         assert call("GET", f"/api/auth/me?api_key={key}", headers=bearer(key)).status_code == 200
         invited = call(
-            "POST", "/api/org/invitations", json={"email": f"{unique('m')}@example.com", "role": "MEMBER"},
+            "POST",
+            "/api/org/invitations",
+            json={"email": f"{unique('m')}@example.com", "role": "MEMBER"},
             headers=bearer(key),
         )
         assert invited.status_code == 201, invited.text
@@ -61,7 +67,8 @@ def test_a_full_scenario_logs_json_lines_with_request_ids_and_no_secret(tmp_path
         invitation_token = parse_qs(urlsplit(link).query)["token"][0]
         assert call("GET", f"/api/auth/invitations/{invitation_token}").status_code == 200
         accepted = call(
-            "POST", "/api/auth/accept-invitation",
+            "POST",
+            "/api/auth/accept-invitation",
             json={"token": invitation_token, "name": "Member", "password": member_password},
         )
         assert accepted.status_code == 201, accepted.text
@@ -78,10 +85,15 @@ def test_a_full_scenario_logs_json_lines_with_request_ids_and_no_secret(tmp_path
     assert any(line["http"]["path"].startswith("/api/auth/invitations/") for line in access)
 
     secrets = {
-        "owner password": owner_password, "wrong password": wrong_password, "member password": member_password,
-        "key": key, "key's random part": key.removeprefix("pk_live_"),
+        "owner password": owner_password,
+        "wrong password": wrong_password,
+        "member password": member_password,
+        "key": key,
+        "key's random part": key.removeprefix("pk_live_"),
         "key's SHA-256": hashlib.sha256(key.encode()).hexdigest(),
-        "register JWT": registered.json()["token"], "login JWT": jwt, "accept JWT": accepted.json()["token"],
+        "register JWT": registered.json()["token"],
+        "login JWT": jwt,
+        "accept JWT": accepted.json()["token"],
         "invitation token": invitation_token,
         "invitation token's SHA-256": hashlib.sha256(invitation_token.encode()).hexdigest(),
         "JWT secret": jwt_secret.decode(),

@@ -60,8 +60,12 @@ def test_the_next_link_keeps_the_filter(client: TestClient, owner: Account) -> N
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"limit": "0"}, "limit"), ({"limit": "201"}, "limit"), ({"cursor": "not-a-cursor"}, "cursor"),
-     ({"cursor": "W1wiMjAyNlwiXQ"}, "cursor")],
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "201"}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": "W1wiMjAyNlwiXQ"}, "cursor"),
+    ],
 )
 def test_a_bad_limit_or_cursor_is_a_422_naming_it(
     client: TestClient, owner: Account, params: dict[str, str], field: str

@@ -15,9 +15,7 @@ def owner(client: TestClient) -> Account:
     return register(client)
 
 
-def test_paging_while_entries_are_written_returns_every_existing_entry_once(
-    client: TestClient, owner: Account
-) -> None:
+def test_paging_while_entries_are_written_returns_every_existing_entry_once(client: TestClient, owner: Account) -> None:
     for _ in range(11):
         create_agent(client, owner.headers)  # each writes agent.create
     existing = {entry["id"] for entry in client.get("/api/audit?limit=200", headers=owner.headers).json()}

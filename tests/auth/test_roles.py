@@ -58,9 +58,7 @@ def org(client: TestClient, database: Database) -> Org:
 
 def caller(client: TestClient, database: Database, org: Org, role: str, auth: str) -> Caller:
     """The person under test: the org's OWNER, or a new member with ``role``; their JWT or their own key."""
-    account = (
-        org.owner if role == "OWNER" else add_member(client, database, org.owner, role, name=role.title())
-    )
+    account = org.owner if role == "OWNER" else add_member(client, database, org.owner, role, name=role.title())
     headers = account.headers if auth == "jwt" else key_headers(client, account)
     return Caller(account, headers)
 
@@ -112,9 +110,7 @@ def test_editing_someone_elses_agent_by_role(
 ) -> None:
     """Editing is not limited to one's own items: only archiving is."""
     me = caller(client, database, org, role, auth)
-    response = client.patch(
-        f"/api/agents/{org.agent['id']}", json={"description": "edited"}, headers=me.headers
-    )
+    response = client.patch(f"/api/agents/{org.agent['id']}", json={"description": "edited"}, headers=me.headers)
     assert response.status_code == expected, response.text
     stored = client.get(f"/api/agents/{org.agent['id']}", headers=org.owner.headers).json()
     assert stored["description"] == ("edited" if expected == 200 else None)
@@ -243,9 +239,7 @@ def test_every_role_revokes_its_own_key(
 ) -> None:
     me = caller(client, database, org, role, auth)
     own = create_key(client, me.account, name="to revoke")
-    (own_id,) = [
-        k["id"] for k in client.get("/api/org/keys", headers=me.headers).json() if k["name"] == "to revoke"
-    ]
+    (own_id,) = [k["id"] for k in client.get("/api/org/keys", headers=me.headers).json() if k["name"] == "to revoke"]
     assert client.delete(f"/api/org/keys/{own_id}", headers=me.headers).status_code == expected
     assert client.get("/api/agents", headers=bearer(own)).json()["code"] == "api_key_revoked"
 
@@ -253,9 +247,7 @@ def test_every_role_revokes_its_own_key(
 # --- role changes reach keys at once ------------------------------------------------------------
 
 
-def test_a_demotion_reaches_the_creators_key_on_the_next_request(
-    client: TestClient, database: Database
-) -> None:
+def test_a_demotion_reaches_the_creators_key_on_the_next_request(client: TestClient, database: Database) -> None:
     owner = register(client)
     member = add_member(client, database, owner, "MEMBER")
     headers = key_headers(client, member)
@@ -271,9 +263,7 @@ def test_a_demotion_reaches_the_creators_key_on_the_next_request(
     assert client.post("/api/agents", json=agent_body(), headers=headers).status_code == 201
 
 
-def test_a_promotion_reaches_the_creators_key_on_the_next_request(
-    client: TestClient, database: Database
-) -> None:
+def test_a_promotion_reaches_the_creators_key_on_the_next_request(client: TestClient, database: Database) -> None:
     owner = register(client)
     viewer = add_member(client, database, owner, "VIEWER")
     headers = key_headers(client, viewer)
@@ -281,9 +271,9 @@ def test_a_promotion_reaches_the_creators_key_on_the_next_request(
 
     set_role(database, viewer.user_id, "ADMIN")
     assert client.get("/api/audit", headers=headers).status_code == 200
-    assert client.delete(
-        f"/api/agents/{create_agent(client, owner.headers)['id']}", headers=headers
-    ).json() == {"success": True}
+    assert client.delete(f"/api/agents/{create_agent(client, owner.headers)['id']}", headers=headers).json() == {
+        "success": True
+    }
 
 
 @pytest.mark.parametrize("role", list(Role))

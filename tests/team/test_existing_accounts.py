@@ -82,7 +82,11 @@ def test_an_existing_account_moves_with_its_password_and_its_old_keys_stop(clien
     assert response.status_code == 200
     body = response.json()
     assert body["user"] == {
-        "id": mover.user_id, "name": "Mo", "email": mover.email, "role": "MEMBER", "orgId": new_owner.org_id
+        "id": mover.user_id,
+        "name": "Mo",
+        "email": mover.email,
+        "role": "MEMBER",
+        "orgId": new_owner.org_id,
     }
     assert body["org"] == new_owner.org
     assert login(client, mover.email).org["id"] == new_owner.org_id
@@ -121,9 +125,7 @@ def test_the_last_owner_of_an_org_cannot_leave_it_by_accepting_an_invitation(cli
     assert _audit(client, other, "team.invitation.accepted") == []
 
     # Once someone else is an OWNER there, the same link works.
-    promote = client.patch(
-        f"/api/org/members/{member.user_id}/role", json={"role": "OWNER"}, headers=solo.headers
-    )
+    promote = client.patch(f"/api/org/members/{member.user_id}/role", json={"role": "OWNER"}, headers=solo.headers)
     assert promote.status_code == 200
     assert accept(client, token, password=solo.password).status_code == 200
 

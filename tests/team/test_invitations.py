@@ -92,9 +92,7 @@ def test_the_link_uses_provenant_public_url_when_it_is_set(settings: Settings, d
         pytest.param({"email": "a@example.com", "role": "ROOT"}, "role", id="unknown role"),
     ],
 )
-def test_a_bad_invitation_is_refused_with_the_field_named(
-    client: TestClient, body: dict[str, Any], field: str
-) -> None:
+def test_a_bad_invitation_is_refused_with_the_field_named(client: TestClient, body: dict[str, Any], field: str) -> None:
     owner = register(client)
     response = client.post("/api/org/invitations", json=body, headers=owner.headers)
     _refused(response, 422, "validation_error")
@@ -154,14 +152,21 @@ def test_a_new_person_previews_accepts_and_is_signed_in_with_the_invited_role(cl
     preview = client.get(PREVIEW.format(token))
     assert preview.status_code == 200
     assert preview.json() == {
-        "email": issued["email"], "role": "VIEWER", "org": {"name": "Acme"}, "existingAccount": False
+        "email": issued["email"],
+        "role": "VIEWER",
+        "org": {"name": "Acme"},
+        "existingAccount": False,
     }
 
     response = accept(client, token, name="  Dana  ", password="a new password")
     assert response.status_code == 201
     body = response.json()
     assert body["user"] | {"id": None} == {
-        "id": None, "name": "Dana", "email": issued["email"], "role": "VIEWER", "orgId": owner.org_id
+        "id": None,
+        "name": "Dana",
+        "email": issued["email"],
+        "role": "VIEWER",
+        "orgId": owner.org_id,
     }
     assert body["org"] == owner.org
     me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {body['token']}"}).json()

@@ -104,7 +104,10 @@ def test_a_role_change_answers_the_member_and_is_audited_with_both_roles(client:
     assert response.status_code == 200
     member_read = response.json()
     assert {k: member_read[k] for k in ("id", "name", "email", "role")} == {
-        "id": member.user_id, "name": "Mia", "email": member.email, "role": "VIEWER"
+        "id": member.user_id,
+        "name": "Mia",
+        "email": member.email,
+        "role": "VIEWER",
     }
     [entry] = _role_changes_by(client, owner, admin)
     assert (entry["resourceType"], entry["resourceId"]) == ("user", member.user_id)
@@ -158,9 +161,7 @@ def test_a_demoted_members_jwt_and_key_act_with_the_new_role_on_the_next_request
 def test_a_role_outside_the_enum_is_refused(client: TestClient, role: object) -> None:
     owner = register(client)
     member = invite_and_accept(client, owner, "MEMBER")
-    response = client.patch(
-        f"/api/org/members/{member.user_id}/role", json={"role": role}, headers=owner.headers
-    )
+    response = client.patch(f"/api/org/members/{member.user_id}/role", json={"role": role}, headers=owner.headers)
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
     assert response.json()["details"][0]["field"] == "role"
@@ -194,9 +195,7 @@ REMOVALS = [
 
 
 @pytest.mark.parametrize(("caller_role", "target_role", "status"), REMOVALS)
-def test_removals_follow_the_roles_table(
-    client: TestClient, caller_role: str, target_role: str, status: int
-) -> None:
+def test_removals_follow_the_roles_table(client: TestClient, caller_role: str, target_role: str, status: int) -> None:
     boss = register(client)
     caller = boss if caller_role == "OWNER" else invite_and_accept(client, boss, caller_role)
     target = invite_and_accept(client, boss, target_role)

@@ -41,9 +41,7 @@ def _org_with_actor(client: TestClient, role: str) -> dict[str, Any]:
         "own_agent": create_agent(client, actor.headers),
     }
     if role != "MEMBER":
-        response = client.patch(
-            f"/api/org/members/{actor.user_id}/role", json={"role": role}, headers=boss.headers
-        )
+        response = client.patch(f"/api/org/members/{actor.user_id}/role", json={"role": role}, headers=boss.headers)
         assert response.status_code == 200, response.text
     return world
 

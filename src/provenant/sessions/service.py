@@ -71,7 +71,11 @@ def create_session(
     session.add(agent_session)
     session.flush()
     audit.record(
-        session, caller, AuditAction.SESSION_CREATE, resource_type="session", resource_id=agent_session.id,
+        session,
+        caller,
+        AuditAction.SESSION_CREATE,
+        resource_type="session",
+        resource_id=agent_session.id,
         after=_snapshot(agent_session),
     )
     return agent_session
@@ -154,8 +158,13 @@ def end_session(
     agent_session.updated_at = now
     session.flush()
     audit.record(
-        session, caller, AuditAction.SESSION_END, resource_type="session", resource_id=agent_session.id,
-        before=before, after=_snapshot(agent_session),
+        session,
+        caller,
+        AuditAction.SESSION_END,
+        resource_type="session",
+        resource_id=agent_session.id,
+        before=before,
+        after=_snapshot(agent_session),
     )
     return agent_session
 
@@ -187,6 +196,10 @@ def delete_session(session: Session, caller: Principal, session_id: str) -> None
     session.delete(agent_session)  # turns go with it: ON DELETE CASCADE
     session.flush()
     audit.record(
-        session, caller, AuditAction.SESSION_DELETE, resource_type="session", resource_id=session_id,
+        session,
+        caller,
+        AuditAction.SESSION_DELETE,
+        resource_type="session",
+        resource_id=session_id,
         before=before,
     )
