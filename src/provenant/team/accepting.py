@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from provenant.accounts import passwords
 from provenant.accounts.service import SignedIn, check_password, find_user_by_email, sign_in
+from provenant.api_keys import service as api_keys
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth import security
@@ -229,15 +230,4 @@ def revoke_keys_of_earlier_membership(session: Session, actor: Actor, account: U
         select(ApiKey).where(ApiKey.user_id == account.id, ApiKey.org_id == account.org_id, ApiKey.revoked_at.is_(None))
     ).all()
     for key in keys:
-        key.revoked_at = now
-        key.revoked_reason = "revoked"
-        audit.record(
-            session,
-            actor,
-            AuditAction.APIKEY_REVOKE,
-            resource_type="api_key",
-            resource_id=key.id,
-            after=audit.snapshot(key, "id", "name", "key_prefix", "revoked_at", reason="owner rejoined"),
-            org_id=account.org_id,
-            user_id=account.id,
-        )
+        api_keys.revoke(session, actor, key, now=now, user_id=account.id)
