@@ -63,6 +63,12 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/auth/reset-password"): PUBLIC,
     ("POST", "/api/auth/login/2fa"): PUBLIC,
     ("POST", "/api/auth/token-exchange"): PUBLIC,  # the CI provider's ID token is the credential
+    # Single sign-on and GitHub: the browser's redirects, and the one-time code they end with, are the credential.
+    ("GET", "/api/auth/sso/start"): PUBLIC,
+    ("GET", "/api/auth/sso/callback"): PUBLIC,
+    ("POST", "/api/auth/sso/exchange"): PUBLIC,
+    ("GET", "/api/auth/github"): PUBLIC,
+    ("GET", "/api/auth/github/callback"): PUBLIC,
     ("GET", "/api/auth/me"): "anyone signed in",
     ("POST", "/api/auth/logout"): "anyone signed in",
     ("POST", "/api/auth/logout-all"): "a person",
@@ -73,6 +79,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/auth/2fa/recovery-codes"): "a person",
     ("GET", "/api/org/settings"): "read",
     ("PATCH", "/api/org/settings"): "change org settings",
+    ("GET", "/api/org/sso"): "change org settings",  # who may change it reads it (its redirect URI, its domains)
+    ("PUT", "/api/org/sso"): "change org settings",
+    ("DELETE", "/api/org/sso"): "change org settings",
+    ("POST", "/api/org/sso/discovery"): "change org settings",
     ("GET", "/api/agents"): "read",
     ("GET", "/api/agents/{agent_id}"): "read",
     ("POST", "/api/agents"): "write",
@@ -208,6 +218,8 @@ MINTS: dict[tuple[str, str], str] = {
     # key) who may change the member's role; once, for an hour, audited; the member is emailed that it was issued,
     # and using it signs them out everywhere (tests/team/test_member_password_reset.py).
     ("POST", "/api/org/members/{user_id}/password-reset"): "the member: a reset link, by the contract",
+    ("POST", "/api/auth/sso/exchange"): "the person the identity provider (or GitHub) signed in, in the browser "
+    "that started it: the code is theirs, once, within 60 s (with two-factor on: an mfaToken only)",
     ("POST", "/api/auth/token-exchange"): "the trust policy's creator, for the CI job that person's policy names "
     "(their current role narrowed by the policy's access; the contract's Trusted CI)",
 }
