@@ -43,7 +43,7 @@ def upgrade(database: Database, revision: str = "head") -> None:
 
 
 def autogenerate(database: Database, message: str) -> None:
-    """For developers: write a new revision from the difference between models.py and the database."""
+    """For developers: write a new revision from the difference between provenant.models and the database."""
     config = alembic_config()
     with database.engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -1,4 +1,4 @@
-"""The migrations: on each database they build the schema models.py describes, and several servers
+"""The migrations: on each database they build the schema provenant.models describes, and several servers
 starting together on a fresh database migrate it exactly once (machines behind a load balancer)."""
 
 from collections.abc import Iterator
