@@ -18,13 +18,13 @@ from provenant.accounts.passwords import dummy_password_hash
 from provenant.accounts.routes import router as accounts_router
 from provenant.agents.routes import router as agents_router
 from provenant.api_docs import DOCS_ROUTES
+from provenant.api_keys.key_use import KeyUse
 from provenant.api_keys.reminders import remind_expiring_keys
 from provenant.api_keys.routes import leaked_router
 from provenant.api_keys.routes import router as api_keys_router
 from provenant.audit.routes import router as audit_router
 from provenant.auth.attempts import AttemptLimiter
 from provenant.auth.encryption import deployment_key
-from provenant.auth.key_use import KeyUse
 from provenant.auth.rate_limits import KeyRateLimiter
 from provenant.auth.security import load_or_create_jwt_secret
 from provenant.config import Settings, get_settings
@@ -224,7 +224,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.jwt_secret = jwt_secret
-    app.state.key_use = key_use  # what authenticating keys counts of their use (auth.key_use)
+    app.state.key_use = key_use  # what authenticating keys counts of their use (api_keys.key_use)
     app.state.attempt_limiter = AttemptLimiter.from_settings(settings, database, redis)
     app.state.rate_limiter = KeyRateLimiter.from_settings(redis, settings.redis_prefix)
     app.state.encryption_key = encryption_key

@@ -1,4 +1,4 @@
-"""Requests per key per UTC day, as written by the key-use count of auth.key_use (KeyUse)."""
+"""Requests per key per UTC day, as written by the key-use count of api_keys.key_use (KeyUse)."""
 
 from datetime import UTC, date, datetime, timedelta
 

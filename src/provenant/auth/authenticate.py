@@ -11,8 +11,8 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, exists, select
 
+from provenant.api_keys.key_use import KeyUse
 from provenant.auth import security
-from provenant.auth.key_use import KeyUse
 from provenant.auth.principal import Principal
 from provenant.auth.roles import Access, Role
 from provenant.db import Database
