@@ -7,12 +7,12 @@ autobegin) and pydantic's per-row validation cost several times the indexed quer
 Everything else goes through the ORM session as usual.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, Connection, Select, Table, Text, cast, func, insert, literal_column
+from sqlalchemy import JSON, Connection, FromClause, Select, Table, Text, cast, func, insert, literal_column
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -25,13 +25,17 @@ class _Compiled(NamedTuple):
     sql: str
     positional: tuple[str, ...] | None
     fixed: dict[str, Any]
-    processors: dict[str, Callable[[Any], Any]]
+    processors: Mapping[str, Callable[[Any], Any]]
+
+
+# A SELECT of any columns (SQLAlchemy 2.1 types a Select by the types of its columns).
+AnySelect = Select[*tuple[Any, ...]]
 
 
 class LeanQuery:
     """A SELECT compiled once per dialect; ``build`` receives the dialect name."""
 
-    def __init__(self, build: Callable[[str], Select[Any]]) -> None:
+    def __init__(self, build: Callable[[str], "AnySelect"]) -> None:
         self._build = build
         self._compiled: dict[str, _Compiled] = {}
 
@@ -108,6 +112,10 @@ class LeanInsert:
         connection.exec_driver_sql(sql, arguments)
 
 
+@overload
+def utc(value: datetime | str) -> datetime: ...
+@overload
+def utc(value: None) -> None: ...
 def utc(value: datetime | str | None) -> datetime | None:
     """A timestamp as a driver returns it (SQLite: text without zone) → aware UTC."""
     if value is None:
@@ -123,7 +131,7 @@ def _timestamp_text(dialect: str, column: ColumnElement[Any]) -> ColumnElement[A
     return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 
 
-def json_object_of(schema: type[BaseModel], table: Table, dialect: str) -> ColumnElement[str]:
+def json_object_of(schema: type[BaseModel], table: FromClause, dialect: str) -> ColumnElement[str]:
     """One row as the JSON text of ``schema`` (its aliases as keys), rendered by the database."""
     pairs: list[ColumnElement[Any]] = []
     for name, field in schema.model_fields.items():

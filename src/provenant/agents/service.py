@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ from provenant.auth.principal import Principal
 from provenant.auth.roles import can_delete
 from provenant.db import Reader
 from provenant.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from provenant.hot_path_sql import LeanQuery, json_object_of, utc
+from provenant.hot_path_sql import AnySelect, LeanQuery, json_object_of, utc
 from provenant.models import Agent
 from provenant.paging import Page, PageRequest, Position, page_of, sorts_after
 
@@ -28,7 +28,7 @@ def _snapshot(agent: Agent) -> dict[str, Any]:
     return audit.snapshot(agent, "name", "slug", "description", "tags", "model_family", "status")
 
 
-def _list_query(dialect: str, *, by_status: bool, after: bool) -> Select[Any]:
+def _list_query(dialect: str, *, by_status: bool, after: bool) -> AnySelect:
     columns = _agent_columns
     query = select(json_object_of(AgentRead, Agent.__table__, dialect), columns.updated_at, columns.id).where(
         columns.org_id == bindparam("org_id")
