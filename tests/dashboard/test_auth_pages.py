@@ -21,7 +21,17 @@ from tests.dashboard.helpers import (
     sign_in,
     stored_token,
 )
-from tests.factories import PASSWORD, accept, invite, link_token, login, register, unique
+from tests.factories import (
+    PASSWORD,
+    accept,
+    invite,
+    link_token,
+    login,
+    register,
+    totp_code,
+    turn_on_two_factor,
+    unique,
+)
 from tests.servers import LiveServer
 
 SESSION_ENDED = "Your session has ended"
@@ -195,6 +205,31 @@ def test_accepting_with_an_existing_account_asks_only_its_password(page: Page, h
     expect(page.locator("form .form-error")).to_contain_text("not its password")
     assert stored_token(page) is None
     page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Join organization").click()
+    expect(page).to_have_url(re.compile(r"/agents$"))
+    expect(page.locator(".sidebar")).to_contain_text(owner.org["name"])
+
+
+def test_accepting_with_an_account_that_signs_in_with_two_factors_asks_for_its_code(
+    page: Page, http: httpx.Client
+) -> None:
+    owner = register(http)
+    elsewhere = register(http)
+    person = invite(http, elsewhere, role="MEMBER")
+    assert accept(http, link_token(person["inviteLink"]), name="Grace").status_code == 201
+    secret = turn_on_two_factor(http, login(http, person["email"])).secret
+    invitation = invite(http, owner, email=person["email"], role="VIEWER")
+
+    page.goto(invitation["inviteLink"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Join organization").click()
+    code = page.get_by_label("Authentication code")  # asked for only once the password was right
+    expect(code).to_be_focused()
+    code.fill("000000" if totp_code(secret, steps=1) != "000000" else "111111")
+    page.get_by_role("button", name="Join organization").click()
+    expect(page.locator("form .form-error")).to_be_visible()
+    assert stored_token(page) is None
+    code.fill(totp_code(secret, steps=1))
     page.get_by_role("button", name="Join organization").click()
     expect(page).to_have_url(re.compile(r"/agents$"))
     expect(page.locator(".sidebar")).to_contain_text(owner.org["name"])

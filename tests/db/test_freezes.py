@@ -12,13 +12,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.factories import PASSWORD, bearer, create_key, invite, link_token, register, unique
 from tests.servers import LiveServer, serve
-from tests.shared_servers import dialect_fixture, shared_database_url_fixture  # noqa: F401 - fixtures, found by pytest
 
 # Concurrent writers meet each database's locking; serial: it times answers to the second.
 pytestmark = [pytest.mark.both_databases, pytest.mark.serial]
@@ -27,14 +27,12 @@ PROBE_EVERY = 0.2
 PROBE_BOUND = 1.0  # normal is milliseconds: a second means the loop was blocked
 
 
-@pytest.fixture(scope="module")
-def live_server(shared_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+@pytest.fixture
+def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
     """The server hashing at production cost. Most bursts here are sign-ins, registrations and accepts:
     none may hold the event loop, a connection or a lock while its hash takes a quarter-second of CPU,
-    and with the cheap parameters of other test servers a hash is too quick to show that it does.
-    One per database for the module (each test makes an org of its own): these tests run alone, where each
-    start (1.5 s) was wall time. Together they stay under the per-address limit of failed sign-ins (100)."""
-    with serve(tmp_path_factory.mktemp("freezes"), shared_database_url, production_argon2=True) as server:
+    and with the cheap parameters of other test servers a hash is too quick to show that it does."""
+    with serve(tmp_path, database_url, production_argon2=True) as server:
         yield server
 
 
