@@ -28,9 +28,10 @@ _PATTERNS = (
         re.compile(r"""(?i)(\b[\w-]*(?:password|passwd|secret|token)['"]?\s*[:=]\s*)(?!b?['"])[^'"\s,&;)}\]]+"""),
         r"\1[REDACTED]",
     ),
-    # Query parameters whose name says they hold a secret (a password sent to the wrong place too).
+    # Query parameters whose name says they hold a secret (a password sent to the wrong place too), and the
+    # sign-in redirects' one-use codes and state (/sso-complete?code=…, a provider's ?code=…&state=…).
     (
-        re.compile(r"(?i)([?&][^=&\s\"]*(?:token|key|password|passwd|secret)[^=&\s\"]*=)[^&\s\"]*"),
+        re.compile(r"(?i)([?&][^=&\s\"]*(?:token|key|password|passwd|secret|code|state)[^=&\s\"]*=)[^&\s\"]*"),
         r"\1[REDACTED]",
     ),
     # The invitation preview carries its token in the path (GET /api/auth/invitations/{token}).
