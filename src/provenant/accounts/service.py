@@ -116,6 +116,25 @@ def register(
         raise Conflict("An account with this email already exists.", code="email_taken")
     if session.scalars(select(Org.id).where(Org.slug == org_slug)).first() is not None:
         raise Conflict("This organization slug is taken.", code="slug_taken")
+    user, org = create_org_with_owner(
+        session, actor, org_name=org_name, org_slug=org_slug, name=name, email=email, password_hash=password_hash
+    )
+    return sign_in(user, org, secret=secret)
+
+
+def create_org_with_owner(
+    session: Session,
+    actor: Actor,
+    *,
+    org_name: str,
+    org_slug: str,
+    name: str,
+    email: str,
+    password_hash: str,
+    via: str | None = None,
+) -> tuple[User, Org]:
+    """A new organization and its OWNER, audited as ``auth.register``. Conflict when a concurrent registration
+    won the race for the email or the slug."""
     org = Org(name=org_name, slug=org_slug)
     user = User(
         name=name,
@@ -132,19 +151,19 @@ def register(
             session.add(user)
             session.flush()
     except IntegrityError:
-        # A concurrent registration won the race for the email or the slug.
         raise Conflict("An account with this email or organization slug already exists.") from None
+    after = {"userId": user.id, "email": user.email, "orgId": org.id, "orgSlug": org.slug}
     audit.record(
         session,
         actor,
         AuditAction.AUTH_REGISTER,
         resource_type="user",
         resource_id=user.id,
-        after={"userId": user.id, "email": user.email, "orgId": org.id, "orgSlug": org.slug},
+        after=after if via is None else after | {"via": via},
         org_id=org.id,
         user_id=user.id,
     )
-    return sign_in(user, org, secret=secret)
+    return user, org
 
 
 async def login(

@@ -21,12 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from provenant.accounts.service import email_key, find_user_by_email
+from provenant.accounts.service import create_org_with_owner, email_key, find_user_by_email
 from provenant.audit import service as audit
 from provenant.audit.actions import AuditAction
 from provenant.auth.principal import Actor
-from provenant.auth.roles import Role
-from provenant.models import AuditEntry, ExternalIdentity, Org, SsoConfig, User
+from provenant.errors import Conflict
+from provenant.models import AuditEntry, ExternalIdentity, SsoConfig, User
 from provenant.sign_in import domains
 from provenant.sign_in.refusals import SignInRefused
 from provenant.team.accepting import revoke_keys_of_earlier_membership
@@ -174,31 +174,17 @@ def _new_github_person(
     if not signup_open:
         raise SignInRefused("signup_disabled")
     display = (name or login)[:200]
-    org = Org(name=f"{display}'s organization"[:200], slug=_slug_for(login))
-    user = User(
-        name=display,
-        email=email.strip(),
-        email_key=email_key(email),
-        password_hash=NO_PASSWORD,
-        role=Role.OWNER.value,
-    )
     try:
-        with session.begin_nested():
-            session.add(org)
-            session.flush()
-            user.org_id = org.id
-            session.add(user)
-            session.flush()
-    except IntegrityError:
+        user, _org = create_org_with_owner(
+            session,
+            actor,
+            org_name=f"{display}'s organization"[:200],
+            org_slug=_slug_for(login),
+            name=display,
+            email=email,
+            password_hash=NO_PASSWORD,
+            via=GITHUB,
+        )
+    except Conflict:
         raise SignInRefused("try_again") from None
-    audit.record(
-        session,
-        actor,
-        AuditAction.AUTH_REGISTER,
-        resource_type="user",
-        resource_id=user.id,
-        after={"userId": user.id, "email": user.email, "orgId": org.id, "orgSlug": org.slug, "via": GITHUB},
-        org_id=org.id,
-        user_id=user.id,
-    )
     return user
