@@ -242,7 +242,8 @@ export function confirmDialog({ title, message, confirmLabel = "Confirm", cancel
 export function table(columns, rows, { caption, rowProps } = {}) {
   return h(
     "div",
-    { class: "table-wrap" },
+    // A table wider than a phone scrolls in this box, which a keyboard must be able to reach to scroll it.
+    { class: "table-wrap", tabindex: "0" },
     h(
       "table",
       { class: "table" },
