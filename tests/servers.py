@@ -13,12 +13,15 @@ from pathlib import Path
 
 import httpx
 
+from tests.forks import ForkedProcess, forkable
+
 # Below Linux's ephemeral range (32768-60999), where the kernel never hands a port to an outgoing
 # connection or a bind to port 0: between the check here and the server's own bind, only another
 # test server choosing at random could take it, and then the start is retried on another port.
 _PORTS = range(20000, 32768)
 _STARTS = 3
 # Test servers hash as the in-process app does, with argon2-cffi's CHEAPEST parameters: that module says how and why.
+# Most are forked from a process that has imported them once (tests/forks.py).
 CHEAP_ARGON2_SERVE = Path(__file__).with_name("cheap_argon2_serve.py")
 
 
@@ -38,17 +41,18 @@ class LiveServer:
     url: str
     log_path: Path
     data_dir: Path
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | ForkedProcess
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
     def wait_until_healthy(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
-        while not _healthy(self.url):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise ServerDidNotStart(f"provenant serve did not start:\n{self.log()}")
-            time.sleep(0.1)
+        with httpx.Client(timeout=1) as http:
+            while not _healthy(http, self.url):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise ServerDidNotStart(f"provenant serve did not start:\n{self.log()}")
+                time.sleep(0.02)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -62,9 +66,9 @@ class ServerDidNotStart(RuntimeError):
         return "address already in use" in str(self).lower()
 
 
-def _healthy(url: str) -> bool:
+def _healthy(http: httpx.Client, url: str) -> bool:
     try:
-        return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
+        return http.get(f"{url}/api/health").status_code == 200
     except httpx.TransportError:
         return False
 
@@ -97,11 +101,18 @@ def started(
     # registrations-per-address limit. Tests of that limit set it (in os.environ or ``env``).
     environment.setdefault("PROVENANT_REGISTRATIONS_PER_IP", "1000000")
     environment.update(env or {})
-    launcher = ["-m", "provenant"] if production_argon2 else [str(CHEAP_ARGON2_SERVE)]
-    command = [sys.executable, *launcher, "serve", "--port", str(port), "--workers", str(workers)]
+    arguments = ["serve", "--port", str(port), "--workers", str(workers)]
     directory.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    process: subprocess.Popen[bytes] | ForkedProcess
+    if not production_argon2 and forkable(environment):
+        log_path.write_bytes(b"")
+        process = ForkedProcess(arguments, environment, log_path)
+    else:
+        launcher = ["-m", "provenant"] if production_argon2 else [str(CHEAP_ARGON2_SERVE)]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, *launcher, *arguments], env=environment, stdout=log, stderr=subprocess.STDOUT
+            )
     server = LiveServer(f"http://127.0.0.1:{port}", log_path, data_dir, process)
     try:
         yield server
