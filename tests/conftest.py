@@ -24,6 +24,7 @@ from provenant.db import Database
 from tests import databases
 from tests.databases import POSTGRESQL, SQLITE
 from tests.servers import LiveServer, serve
+from tests.shared_tls import share_the_default_tls_context
 
 pytest_plugins = ["tests.scheduling"]
 
@@ -32,7 +33,9 @@ _SELECTED = pytest.StashKey[list[str]]()
 
 def pytest_configure(config: pytest.Config) -> None:
     """Reads PROVENANT_TEST_DATABASES; a run that names PostgreSQL stops at once, saying what to do, when
-    PostgreSQL is not there (checked once, by the main process when pytest-xdist runs the tests)."""
+    PostgreSQL is not there (checked once, by the main process when pytest-xdist runs the tests).
+    Every httpx client made in this process shares one TLS context (tests/shared_tls.py)."""
+    share_the_default_tls_context()
     try:
         config.stash[_SELECTED] = databases.selected()
     except ValueError as error:
