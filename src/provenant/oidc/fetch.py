@@ -21,9 +21,12 @@ import json
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
 TIMEOUT_SECONDS = 5.0
@@ -135,6 +138,15 @@ async def _checked_address(rules: AddressRules, host: str, port: int) -> str:
     return addresses[0]
 
 
+@cache
+def _tls_context() -> "ssl.SSLContext":
+    """The CA bundle, loaded once a process: httpx loads it into a new context for each client it makes, which
+    cost every fetch 20-40 ms of CPU. A context is only read once made, so every fetch can share it."""
+    import httpx
+
+    return httpx.create_ssl_context(trust_env=False)
+
+
 async def _fetch(
     rules: AddressRules, url: "httpx.URL", extra_headers: dict[str, str], form: dict[str, str] | None
 ) -> bytes:
@@ -148,7 +160,8 @@ async def _fetch(
     # Connect to the checked address; the TLS server name (and so the certificate checked) is the host's.
     extensions = {"sni_hostname": host} if url.scheme == "https" else {}
     timeout = httpx.Timeout(TIMEOUT_SECONDS)
-    async with httpx.AsyncClient(timeout=timeout, trust_env=False, follow_redirects=False) as client:
+    client = httpx.AsyncClient(verify=_tls_context(), timeout=timeout, trust_env=False, follow_redirects=False)
+    async with client:
         request = client.build_request(
             "GET" if form is None else "POST",
             url.copy_with(host=address),
