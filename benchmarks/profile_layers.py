@@ -24,7 +24,7 @@ from auth_throughput import APP_ENDPOINTS, BARE, Server, _cpu_seconds, bare_list
 # matches names its layer, and the innermost frame that matches any rule names the sample's.
 RULES: tuple[tuple[str, str], ...] = (
     ("serialize_response", "serialisation"),
-    ("/provenant/lean.py", "query"),
+    ("/provenant/hot_path_sql.py", "query"),
     ("/provenant/db.py", "query"),
     ("/sqlite3/", "query"),
     ("/psycopg/", "query"),
@@ -34,6 +34,8 @@ RULES: tuple[tuple[str, str], ...] = (
     ("/json/", "serialisation"),
     ("/starlette/responses.py", "serialisation"),
     ("/fastapi/encoders.py", "serialisation"),
+    ("/provenant/lean_route.py", "dependency solving"),
+    ("/provenant/request_layer.py", "middlewares"),
     ("/provenant/request_id.py", "middlewares"),
     ("/provenant/headers.py", "middlewares"),
     ("/provenant/body_limit.py", "middlewares"),
@@ -44,6 +46,8 @@ RULES: tuple[tuple[str, str], ...] = (
     ("/starlette/middleware/", "middlewares"),
     ("/starlette/_exception_handler.py", "middlewares"),
     ("/fastapi/middleware/", "middlewares"),
+    ("/fastapi/_body_limit.py", "middlewares"),
+    ("/fastapi/telemetry/", "middlewares"),
     ("/fastapi/dependencies/", "dependency solving"),
     ("/fastapi/routing.py", "routing"),
     ("/starlette/routing.py", "routing"),

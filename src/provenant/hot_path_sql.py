@@ -1,5 +1,5 @@
 """Lean statements for the hottest paths: reads compiled once per dialect and run straight on the
-DB-API cursor of the Reader (provenant.db), lists that the database itself renders as JSON, and the
+DB-API cursor of the Reader (provenant.db), lists of JSON the database keeps (Agent.listed), and the
 many-row INSERT of ingestion.
 
 On these paths SQLAlchemy's execution layer (result objects, per-value type processing,
@@ -11,13 +11,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple, overload
 
-from pydantic import BaseModel
-from sqlalchemy import JSON, Connection, FromClause, Select, Table, Text, cast, func, insert, literal_column
+from sqlalchemy import Connection, Select, Table, insert
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql.elements import ColumnElement
 
 from provenant.db import Reader
-from provenant.models import UTCDateTime
 from provenant.utc import in_utc
 
 
@@ -121,34 +118,6 @@ def utc(value: datetime | str | None) -> datetime | None:
     if value is None:
         return None
     return in_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
-
-
-def _timestamp_text(dialect: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """``2026-11-26T05:02:34.123Z``, truncated to milliseconds like the API's Timestamp."""
-    if dialect == "sqlite":
-        # Stored by SQLAlchemy as "YYYY-MM-DD HH:MM:SS.ffffff" (UTC): cut and paste, no float maths.
-        return func.substr(column, 1, 10) + "T" + func.substr(column, 12, 12) + "Z"
-    return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-
-
-def json_object_of(schema: type[BaseModel], table: FromClause, dialect: str) -> ColumnElement[str]:
-    """One row as the JSON text of ``schema`` (its aliases as keys), rendered by the database."""
-    pairs: list[ColumnElement[Any]] = []
-    for name, field in schema.model_fields.items():
-        key = field.serialization_alias or field.alias or name
-        if not key.isalnum():
-            raise ValueError(f"unexpected JSON key {key!r}")
-        column = table.c[name]
-        if isinstance(column.type, UTCDateTime):
-            value = _timestamp_text(dialect, column)
-        elif isinstance(column.type, JSON) and dialect == "sqlite":
-            value = func.json(column)  # stored as text: embed it as JSON, not as a string
-        else:
-            value = column
-        pairs += [literal_column(f"'{key}'"), value]
-    if dialect == "sqlite":
-        return func.json_object(*pairs)
-    return cast(func.json_build_object(*pairs), Text)
 
 
 def json_array(objects: list[str]) -> str:

@@ -34,11 +34,12 @@ from provenant.auth.deps import (
 from provenant.auth.principal import Principal
 from provenant.auth.roles import NO_PERMISSIONS, Access, Role, permissions
 from provenant.config import Settings
+from provenant.lean_route import LeanRoute
 from provenant.link_origin import LinkOrigin
 from provenant.sign_in import domains as sso_domains
 from provenant.unit_of_work import DatabaseDep, SessionDep
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=LeanRoute)
 
 
 def _result(signed_in: service.SignedIn) -> AuthResult:

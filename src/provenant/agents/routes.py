@@ -6,6 +6,7 @@ from provenant.agents import service
 from provenant.agents.schemas import AgentCreate, AgentGetOrCreate, AgentRead, AgentStatus, AgentUpdate
 from provenant.auth.deps import RequireDelete, RequireIngest, RequireRead, RequireWrite
 from provenant.hot_path_sql import json_array
+from provenant.lean_route import LeanRoute
 from provenant.models import Agent
 from provenant.paging import CursorParam, Limit, PageRequest, link_next
 from provenant.schemas import Success
@@ -14,7 +15,7 @@ from provenant.unit_of_work import DatabaseDep, SessionDep
 # Older clients expect the whole org in one answer; 200 is the most one page holds.
 AGENTS_DEFAULT_LIMIT = 200
 
-router = APIRouter(prefix="/api/agents", tags=["agents"])
+router = APIRouter(prefix="/api/agents", tags=["agents"], route_class=LeanRoute)
 
 
 @router.get("", response_model=list[AgentRead])

@@ -23,6 +23,9 @@ class Agent(Base):
     created_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The agent as GET /api/agents shows it (AgentRead's JSON), written by the database's triggers whenever the
+    # row is (migration 0012); read only by that list, never set here.
+    listed: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_raiseload=True)
 
     __table_args__ = (
         UniqueConstraint("org_id", "slug", name="uq_agents_org_slug"),
