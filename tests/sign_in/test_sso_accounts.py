@@ -8,9 +8,12 @@ from provenant.db import Database
 from tests.email.mailbox import Mailbox, mail_client, mailbox, text_of
 from tests.factories import (
     PASSWORD,
+    accept,
     add_member,
     audit_entries,
     bearer,
+    invite,
+    link_token,
     register,
     turn_on_two_factor,
 )
@@ -43,6 +46,33 @@ def test_enforced_single_sign_on_refuses_passwords_for_its_domains(
     assert sso_sign_in(client, f"owner@{DOMAIN}")["user"]["id"] == owner.user_id  # type: ignore[index]
     configure_sso(client, owner, issuer, enforce=False)
     assert client.post("/api/auth/login", json={"email": owner.email, "password": PASSWORD}).status_code == 200
+
+
+def test_an_invitation_for_an_email_under_enforced_single_sign_on_is_not_accepted_with_a_password(
+    client: TestClient, issuer: Issuer
+) -> None:
+    """Accepting signs the person in with a password: where the org's provider is the only way in, they come
+    through it (Sign in with SSO) instead. Nothing is created or moved by the refusal."""
+    owner = register(client)
+    elsewhere = register(client)
+    already_there = register(client, email=f"early@{DOMAIN}")  # made before the domain was claimed
+    configure_sso(client, owner, issuer, enforce=True)
+    tokens = [
+        link_token(invite(client, inviter, email=email)["inviteLink"])
+        for inviter, email in (
+            (owner, f"bob@{DOMAIN}"),
+            (elsewhere, f"carol@{DOMAIN}"),
+            (elsewhere, already_there.email),
+        )
+    ]
+    for token in tokens:
+        refused = accept(client, token)
+        assert refused.status_code == 403 and refused.json()["code"] == "sso_required", refused.text
+    members = client.get("/api/org/members", headers=elsewhere.headers).json()
+    assert [member["email"] for member in members] == [elsewhere.email]
+    assert client.get("/api/auth/me", headers=already_there.headers).json()["org"]["id"] == already_there.org_id
+    configure_sso(client, owner, issuer, enforce=False)  # without enforcement, the same link works
+    assert accept(client, tokens[1]).status_code == 201
 
 
 def test_a_reset_link_for_an_enforced_member_is_refused(client: TestClient, issuer: Issuer) -> None:

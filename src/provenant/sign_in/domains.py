@@ -68,7 +68,7 @@ def is_enforced(session: Session, email: str) -> bool:
 
 def refuse_password_if_enforced(session: Session, email: str) -> None:
     """403 ``sso_required`` for an email whose domain an org signs in with single sign-on only: password
-    sign-in and password reset both ask this (through accounts)."""
+    sign-in, password reset and accepting an invitation (which signs in with a password) all ask this."""
     if is_enforced(session, email):
         raise Forbidden("Your organization signs in with single sign-on: use Sign in with SSO.", code="sso_required")
 

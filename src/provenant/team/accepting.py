@@ -2,7 +2,8 @@
 
 Accepting creates an account for the invited email, or moves the existing account into the org once
 it has proved its password (and its second factor, when on): nobody joins an org, nor moves an
-account, without the account's password.
+account, without the account's password. An email whose domain signs in with single sign-on only
+(enforced) accepts nothing with a password: it answers 403 ``sso_required``, as sign-in does.
 """
 
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from provenant.auth.roles import Role
 from provenant.db import Database
 from provenant.errors import Conflict, Gone, NotFound, Unauthenticated, ValidationFailed
 from provenant.models import ApiKey, Invitation, Org, User
+from provenant.sign_in import domains as sso_domains
 from provenant.team.membership_lock import owner_count, serialize_membership
 from provenant.two_factor import service as two_factor
 
@@ -92,6 +94,8 @@ async def accept_invitation(
     now = datetime.now(UTC)
     with database.transaction(writes=False) as reading:
         invitation = _open_invitation(reading, token, now)
+        # Accepting signs in with a password: not for an email whose org's provider is the only way in.
+        sso_domains.refuse_password_if_enforced(reading, invitation.email)
         account = find_user_by_email(reading, invitation.email)
     password_hash = None
     if account is None:
