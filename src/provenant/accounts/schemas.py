@@ -1,6 +1,6 @@
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, EmailStr, Field
+from pydantic import AfterValidator, ConfigDict, EmailStr, Field
 
 from provenant.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, new_password_problem
 from provenant.auth.roles import Action, Role
@@ -66,6 +66,10 @@ class PermissionsRead(ReadModel):
     """What the caller may do now, read from the table the routes apply: a client shows only what will work.
     Per-item rules stay the client's to apply: nobody removes themselves, an org keeps an OWNER, a MEMBER deletes
     what they created."""
+
+    # Kept as the enums' values (the document and the JSON are the same): serialising about forty enum members
+    # called Python's Enum.value for each, most of what /api/auth/me spent writing its answer.
+    model_config = ReadModel.model_config | ConfigDict(use_enum_values=True)
 
     actions: list[Action]
     grantable_roles: list[Role]
