@@ -2,7 +2,7 @@
 
 A server started as ``python tests/cheap_argon2_serve.py serve`` spends about 0.7 of its 0.8 CPU-seconds of
 start-up importing FastAPI, SQLAlchemy, pydantic and the app, and a run starts well over a hundred. Each pytest
-process keeps one fork server; ``start`` asks it for a server and gets a ``ForkedProcess``, which answers as the
+process keeps one fork server; a ``ForkedProcess`` is a server asked of it, and answers as the
 ``subprocess.Popen`` it replaces (``poll``, ``wait``, ``terminate``, ``kill``, ``returncode``).
 
 Two kinds of server still start as processes of their own: those that hash with production parameters (they run
@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import IO
 
+# Test servers hash as the in-process app does, with argon2-cffi's CHEAPEST parameters: that module says how and why.
 CHEAP_ARGON2_SERVE = Path(__file__).with_name("cheap_argon2_serve.py")
 
 

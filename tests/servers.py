@@ -13,16 +13,13 @@ from pathlib import Path
 
 import httpx
 
-from tests.forks import ForkedProcess, forkable
+from tests.forks import CHEAP_ARGON2_SERVE, ForkedProcess, forkable
 
 # Below Linux's ephemeral range (32768-60999), where the kernel never hands a port to an outgoing
 # connection or a bind to port 0: between the check here and the server's own bind, only another
 # test server choosing at random could take it, and then the start is retried on another port.
 _PORTS = range(20000, 32768)
 _STARTS = 3
-# Test servers hash as the in-process app does, with argon2-cffi's CHEAPEST parameters: that module says how and why.
-# Most are forked from a process that has imported them once (tests/forks.py).
-CHEAP_ARGON2_SERVE = Path(__file__).with_name("cheap_argon2_serve.py")
 
 
 def free_port() -> int:
@@ -85,8 +82,9 @@ def started(
     """A server process launched on a free port, not yet answering: for tests that start several at
     once (``serve`` waits for it). Its data directory and log are under ``directory``; stopped on exit.
     ``env`` adds to (or overrides) the server's environment. It hashes passwords with argon2-cffi's
-    CHEAPEST parameters, unless ``production_argon2``: then it is `python -m provenant serve` itself,
-    for tests that measure the server under the production hashing load."""
+    CHEAPEST parameters and is forked from a process that has imported it (tests/forks.py, which says when
+    not), unless ``production_argon2``: then it is `python -m provenant serve` itself, for tests that
+    measure the server under the production hashing load."""
     port = free_port()
     data_dir = directory / "live-data"
     log_path = directory / "server.log"
