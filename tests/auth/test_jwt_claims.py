@@ -4,6 +4,7 @@ import base64
 import hmac
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -11,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from provenant.auth import security
 from tests.factories import assert_unauthorized, bearer, register
 
 ME = "/api/auth/me"
@@ -32,6 +34,17 @@ def test_the_claims_this_server_issues_are_accepted(client: TestClient, app: Fas
     assert client.get(ME, headers=bearer(_token(app, owner.user_id))).status_code == 200
 
 
+def test_a_token_from_a_replica_whose_clock_runs_ahead_works_at_once(client: TestClient, app: FastAPI) -> None:
+    """Issued by another machine of the deployment 30 s ahead of this one; two minutes ahead is refused."""
+    owner = register(client)
+    ahead = int(time.time()) + 30
+    token = _token(app, owner.user_id, iat=ahead, exp=ahead + 3600)
+    assert client.get(ME, headers=bearer(token)).status_code == 200
+    too_far = int(time.time()) + 120  # past the minute a clock may be off
+    token = _token(app, owner.user_id, iat=too_far, exp=too_far + 3600)
+    assert_unauthorized(client.get(ME, headers=bearer(token)), "invalid_token")
+
+
 @pytest.mark.parametrize(
     "changes",
     [
@@ -48,7 +61,7 @@ def test_the_claims_this_server_issues_are_accepted(client: TestClient, app: Fas
         pytest.param({"iat": float(NOW)}, id="iat a float"),
         pytest.param({"iat": 1e20}, id="iat 1e20"),
         pytest.param({"iat": -1}, id="iat negative"),
-        pytest.param({"iat": NOW + 3600, "exp": NOW + 7200}, id="iat in the future"),
+        pytest.param({"iat": NOW + 3600, "exp": NOW + 7200}, id="iat an hour in the future"),
         pytest.param({"iat": NOW + 3600}, id="iat after exp"),
         pytest.param({"iat": ...}, id="no iat"),
         pytest.param({"sub": 12345}, id="sub a number"),
@@ -119,3 +132,13 @@ def test_a_header_this_server_never_signs_is_an_invalid_token(
     claims = {"sub": owner.user_id, "iat": int(time.time()), "exp": int(time.time()) + 3600, "jti": "t", "gen": 0}
     assert client.get(ME, headers=bearer(_signed(app, {"alg": "HS256", "typ": "JWT"}, claims))).status_code == 200
     assert_unauthorized(client.get(ME, headers=bearer(_signed(app, header, claims))), "invalid_token")
+
+
+def test_an_mfa_token_from_a_replica_whose_clock_runs_ahead_works_and_one_from_the_future_does_not() -> None:
+    """The password checked on one machine, the code on another: the mfaToken crosses replicas like a session JWT."""
+    secret = "s" * 64
+    ahead = security.issue_mfa_token("user-1", secret, datetime.now(UTC) + timedelta(seconds=30), generation=0)
+    assert security.decode_mfa_token(ahead, secret).user_id == "user-1"
+    too_far = security.issue_mfa_token("user-1", secret, datetime.now(UTC) + timedelta(seconds=120), generation=0)
+    with pytest.raises(security.TokenInvalid):
+        security.decode_mfa_token(too_far, secret)

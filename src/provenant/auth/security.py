@@ -91,6 +91,11 @@ def issue_jwt(user_id: str, secret: str, now: datetime, *, generation: int = 0) 
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
 
 
+# Several replicas behind a load balancer each issue and verify tokens by their own clock: a token issued by a
+# machine whose clock runs ahead must still work at once on the others (NTP keeps them far closer than this), while
+# one claiming to be issued further in the future is refused. Revocation does not read ``iat`` (see ``gen``).
+CLOCK_SKEW_SECONDS = 60
+
 # The one header this server signs, as the encoded first part of every token it issues (PyJWT writes it with
 # sorted keys and no spaces): a token is verified against no other, so no algorithm but HS256 (``none``, or RS256
 # with the secret read as a public key) is ever considered, nor a header field this server never sets. Compared
@@ -123,7 +128,7 @@ def decode_jwt(token: str, secret: str) -> JwtClaims:
         raise TokenInvalid from exc
     checked = _checked_claims(claims)
     now = datetime.now(UTC).timestamp()
-    if checked.issued_at > now:
+    if checked.issued_at > now + CLOCK_SKEW_SECONDS:
         raise TokenInvalid  # issued in the future
     if checked.expires_at <= now:
         raise TokenExpired
@@ -195,7 +200,8 @@ def decode_mfa_token(token: str, secret: str) -> MfaClaims:
             _mfa_signing_key(secret),
             algorithms=[JWT_ALGORITHM],
             audience=_MFA_AUDIENCE,
-            options={"require": ["sub", "aud", "iat", "exp", "jti", "gen"]},
+            # iat is checked below, allowing for another replica's clock as session JWTs do; exp stays exact.
+            options={"require": ["sub", "aud", "iat", "exp", "jti", "gen"], "verify_iat": False},
         )
     except jwt.PyJWTError as exc:
         raise TokenInvalid from exc
@@ -204,6 +210,8 @@ def decode_mfa_token(token: str, secret: str) -> MfaClaims:
         raise TokenInvalid
     if not 0 < iat < exp <= iat + MFA_TOKEN_LIFETIME_SECONDS:
         raise TokenInvalid
+    if iat > datetime.now(UTC).timestamp() + CLOCK_SKEW_SECONDS:
+        raise TokenInvalid  # issued in the future
     return MfaClaims(user_id=sub, token_id=jti, expires_at=exp, generation=gen)
 
 
